@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: MIT
+# kvmtrack: one non-recursive Makefile. `make V=1` shows the commands.
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+all:
+
+# configure writes config.mak; run it when it is missing.
+config.mak config.h: configure
+	$(Q)./configure
+
+-include config.mak
+
+WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wformat=2 -Wundef -Wvla -Wno-unused-parameter
+CFLAGS ?= -O2 -g
+KT_CFLAGS := $(CFLAGS) -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -I. -MMD -MP \
+	$(CAPSTONE_CFLAGS) -pthread
+KT_LIBS := $(FDT_LIBS) $(CAPSTONE_LIBS) -pthread
+
+# --- kvmtrack --------------------------------------------------------------
+LIB_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c devices/*.c migrate/*.c))
+LIB_OBJS := $(LIB_SRCS:.c=.o)
+LIB := libkvmtrack.a
+
+all: kvmtrack guest/kvmtrack-guest.elf
+
+$(LIB_OBJS) vmm/main.o: config.h
+
+%.o: %.c
+	@echo "  CC      $@"
+	$(Q)$(CC) $(KT_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+kvmtrack: vmm/main.o $(LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(KT_CFLAGS) -o $@ $^ $(KT_LIBS)
+
+# --- the bundled guest -----------------------------------------------------
+# Freestanding, no SSE (its CPL0 code does not enable it), linked at 1 MiB.
+GUEST_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -nostdlib \
+	-fno-stack-protector -fno-builtin -mno-red-zone -mgeneral-regs-only \
+	-mcmodel=small -fno-asynchronous-unwind-tables -Wall -Wextra -Wshadow \
+	-Wno-unused-parameter -I. -Iguest -MMD -MP
+GUEST_SRCS := $(wildcard guest/*.c guest/*.S)
+GUEST_OBJS := $(patsubst %.c,%.guest.o,$(patsubst %.S,%.guest.o,$(GUEST_SRCS)))
+
+guest/%.guest.o: guest/%.c
+	@echo "  GCC     $@"
+	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
+
+guest/%.guest.o: guest/%.S
+	@echo "  AS      $@"
+	$(Q)$(CC) $(GUEST_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
+
+guest/kvmtrack-guest.elf: $(GUEST_OBJS) guest/guest.ld
+	@echo "  GLD     $@"
+	$(Q)$(CC) $(GUEST_CFLAGS) -static -Wl,--build-id=none -Wl,-n \
+		-T guest/guest.ld -o $@ $(GUEST_OBJS) -lgcc
+
+# --- tests ---------------------------------------------------------------
+TEST_CFLAGS := $(KT_CFLAGS) $(CRITERION_CFLAGS)
+TEST_LIBS := $(LIB) $(KT_LIBS) $(CRITERION_LIBS)
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+KVM_SRCS := $(wildcard tests/kvm/*.c) tests/helpers.c
+E2E_SRCS := $(wildcard tests/e2e/*.c) tests/helpers.c
+
+tests/%.t.o: tests/%.c config.h
+	@echo "  CC      $@"
+	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
+
+tests/unit/unit-tests: $(UNIT_SRCS:tests/%.c=tests/%.t.o) $(LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $^ $(TEST_LIBS)
+
+tests/kvm/kvm-tests: $(KVM_SRCS:tests/%.c=tests/%.t.o) $(LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $^ $(TEST_LIBS)
+
+tests/e2e/e2e-tests: $(E2E_SRCS:tests/%.c=tests/%.t.o) $(LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $^ $(TEST_LIBS)
+
+# Tiny hand-written guest images for error-path tests (see tests/images/).
+TEST_IMAGE_SRCS := $(wildcard tests/images/*.S)
+TEST_IMAGES := $(TEST_IMAGE_SRCS:.S=.elf)
+tests/images/%.elf: tests/images/%.S tests/images/image.ld
+	@echo "  AS      $@"
+	$(Q)$(CC) $(GUEST_CFLAGS) -D__ASSEMBLY__ -static -Wl,--build-id=none \
+		-Wl,-n -T tests/images/image.ld -o $@ $<
+
+TEST_BINS := tests/unit/unit-tests tests/kvm/kvm-tests tests/e2e/e2e-tests
+
+check: all $(TEST_BINS) $(TEST_IMAGES)
+	@echo "== unit tests (no /dev/kvm needed)"
+	$(Q)tests/unit/unit-tests --jobs=2
+	@echo "== KVM tests (real guests)"
+	$(Q)tests/kvm/kvm-tests --jobs=1
+	@echo "== end-to-end tests (real processes)"
+	$(Q)tests/e2e/e2e-tests --jobs=1
+
+bench: all
+	$(Q)tests/bench/run.sh
+
+clean:
+	$(Q)rm -f kvmtrack $(LIB) vmm/*.o devices/*.o migrate/*.o guest/*.o \
+		tests/*.o tests/*/*.o $(TEST_BINS) $(TEST_IMAGES) \
+		guest/kvmtrack-guest.elf */*.d tests/*/*.d tests/*.d
+
+distclean: clean
+	$(Q)rm -f config.mak config.h
+
+.PHONY: all check bench clean distclean
+-include $(wildcard */*.d tests/*/*.d tests/*.d)

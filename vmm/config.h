@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* What `kvmtrack run` was asked for: filled by the command line, read by all. */
+#ifndef KVMTRACK_CONFIG_H
+#define KVMTRACK_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VM_MAX_CPUS 16
+#define VM_DEFAULT_MEM_BYTES (256ull << 20)
+#define VM_MIN_MEM_BYTES (2ull << 20)
+#define VM_CMDLINE_MAX 2048
+
+enum serial_kind { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
+
+struct serial_config {
+	enum serial_kind kind;
+	const char *path; /* SERIAL_FILE */
+};
+
+struct vm_config {
+	const char *image_path;
+	uint64_t mem_bytes;
+	unsigned int nr_cpus;
+	const char *cmdline; /* never NULL after parsing ("" by default) */
+	struct serial_config serial;
+	const char *control_path; /* NULL: no control socket */
+	bool trace_exits;
+};
+
+#endif

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest memory: the one module that knows the machine's physical layout.
+ * RAM is split around the 32-bit MMIO hole into backing regions, each a
+ * memfd mapped into kvmtrack; each region is registered with KVM as one or
+ * more memslots. Later work (dirty logging, aliases) extends the slot table
+ * here; everything else asks this module where memory is.
+ *
+ *   [0, min(mem, 3 GiB))            RAM region 0
+ *   [3 GiB, 4 GiB)                  hole: test device, IOAPIC, LAPIC
+ *   [4 GiB, 4 GiB + rest)           RAM region 1 (only when mem > 3 GiB)
+ */
+#ifndef KVMTRACK_MEMORY_H
+#define KVMTRACK_MEMORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GUEST_PAGE_BYTES 4096ull
+#define MEM_HOLE_START_GPA 0xc0000000ull
+#define MEM_HOLE_END_GPA 0x100000000ull
+#define MEM_MAX_REGIONS 4
+#define MEM_MAX_SLOTS 16
+
+/* A backing region: contiguous guest RAM over one memfd. */
+struct mem_region {
+	uint64_t gpa;
+	uint64_t size_bytes;
+	int memfd;
+	uint8_t *hva;
+	const char *name;
+};
+
+/* A KVM memslot: a window of a region at a guest-physical address. */
+struct mem_slot {
+	uint32_t id;
+	uint32_t flags; /* KVM_MEM_* */
+	uint64_t gpa;
+	uint64_t size_bytes;
+	struct mem_region *region;
+	uint64_t region_offset;
+};
+
+struct guest_mem {
+	uint64_t ram_bytes;
+	struct mem_region regions[MEM_MAX_REGIONS];
+	unsigned int nr_regions;
+	struct mem_slot slots[MEM_MAX_SLOTS];
+	unsigned int nr_slots;
+};
+
+/*
+ * Computes the layout for ram_bytes of RAM (page multiple) without
+ * allocating anything: fills regions (memfd -1, hva NULL) and slots.
+ * Unit-testable. Returns -EINVAL for sizes that do not fit.
+ */
+int guest_mem_plan(struct guest_mem *m, uint64_t ram_bytes);
+
+/* Plans, then creates and maps the memfds. */
+int guest_mem_create(struct guest_mem *m, uint64_t ram_bytes);
+void guest_mem_destroy(struct guest_mem *m);
+
+/* Host address of [gpa, gpa+len) if it lies inside one region, else NULL. */
+void *guest_mem_hva(const struct guest_mem *m, uint64_t gpa, uint64_t len);
+
+/* True if [gpa, gpa+len) is RAM inside one region. */
+bool guest_mem_is_ram(const struct guest_mem *m, uint64_t gpa, uint64_t len);
+
+/*
+ * Copies into / out of guest RAM on behalf of the VMM (loaders, devices).
+ * Every VMM write goes through guest_mem_write so that dirty tracking can
+ * see it. -EFAULT when the range is not RAM inside one region.
+ */
+int guest_mem_write(struct guest_mem *m, uint64_t gpa, const void *buf,
+		    uint64_t len);
+int guest_mem_fill(struct guest_mem *m, uint64_t gpa, int byte, uint64_t len);
+int guest_mem_read(const struct guest_mem *m, uint64_t gpa, void *buf,
+		   uint64_t len);
+
+#endif

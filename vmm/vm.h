@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtual machine: owns the KVM VM fd, guest memory, the bus, the devices
+ * and the vCPU threads. Devices and the control socket use only this API.
+ */
+#ifndef KVMTRACK_VM_H
+#define KVMTRACK_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct vm;
+struct bus;
+struct guest_mem;
+struct jw;
+
+enum vm_state { VM_CREATED, VM_RUNNING, VM_PAUSED, VM_STOPPED };
+
+/* Why the VM stopped; decides kvmtrack's exit status and last line. */
+enum vm_stop_reason {
+	VM_STOP_NONE,
+	VM_STOP_GUEST_EXIT, /* debug-exit port: status is the guest's value */
+	VM_STOP_SIGNAL, /* SIGINT/SIGTERM: status 128 + signo */
+	VM_STOP_QUIT, /* control "quit": status 0 */
+	VM_STOP_UNEXPECTED, /* unexpected exit, reported: status 3 */
+	VM_STOP_ERROR, /* kvmtrack's own failure: status 1 */
+};
+
+struct bus *vm_bus(struct vm *vm);
+struct guest_mem *vm_mem(struct vm *vm);
+const struct vm_config *vm_config(const struct vm *vm);
+
+/* Raises (level 1) or lowers (level 0) a GSI on the in-kernel irqchip. */
+int vm_irq_line(struct vm *vm, uint32_t gsi, int level);
+
+/*
+ * Asks the VM to stop. The first request wins; later ones are ignored.
+ * `why` is copied and printed as the last line. Safe from any thread and
+ * from a vCPU's own exit handler (it kicks every vCPU out of KVM_RUN).
+ */
+void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int status,
+		     const char *why);
+
+/* Pause and resume all vCPUs; both wait until the vCPUs have complied. */
+int vm_pause(struct vm *vm);
+int vm_resume(struct vm *vm);
+enum vm_state vm_get_state(const struct vm *vm);
+const char *vm_state_name(enum vm_state state);
+
+/* Writes the members of the `stats` reply (exit counts, devices, ...). */
+void vm_stats_json(struct vm *vm, struct jw *w);
+
+#endif
