@@ -10,7 +10,7 @@ endif
 all:
 
 # configure writes config.mak; run it when it is missing.
-config.mak config.h: configure
+config.mak config-host.h: configure
 	$(Q)./configure
 
 -include config.mak
@@ -29,7 +29,7 @@ LIB := libkvmtrack.a
 
 all: kvmtrack guest/kvmtrack-guest.elf
 
-$(LIB_OBJS) vmm/main.o: config.h
+$(LIB_OBJS) vmm/main.o: config-host.h
 
 %.o: %.c
 	@echo "  CC      $@"
@@ -72,7 +72,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 KVM_SRCS := $(wildcard tests/kvm/*.c) tests/helpers.c
 E2E_SRCS := $(wildcard tests/e2e/*.c) tests/helpers.c
 
-tests/%.t.o: tests/%.c config.h
+tests/%.t.o: tests/%.c config-host.h
 	@echo "  CC      $@"
 	$(Q)$(CC) $(TEST_CFLAGS) -c $< -o $@
 
@@ -115,7 +115,7 @@ clean:
 		guest/kvmtrack-guest.elf */*.d tests/*/*.d tests/*.d
 
 distclean: clean
-	$(Q)rm -f config.mak config.h
+	$(Q)rm -f config.mak config-host.h
 
 .PHONY: all check bench clean distclean
 -include $(wildcard */*.d tests/*/*.d tests/*.d)

@@ -82,6 +82,8 @@ void jw_bool(struct jw *w, const char *key, bool val);
 void jw_null(struct jw *w, const char *key);
 /* Inserts an already-valid JSON text as a value. */
 void jw_raw(struct jw *w, const char *key, const char *json);
+/* Writes a parsed tree (NULL writes null); integers stay exact. */
+void jw_value(struct jw *w, const char *key, const struct json_value *v);
 /* NUL-terminated text, or NULL on error; the buffer stays owned by w. */
 const char *jw_finish(struct jw *w);
 

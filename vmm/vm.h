@@ -7,6 +7,7 @@
 #define KVMTRACK_VM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -27,6 +28,27 @@ enum vm_stop_reason {
 	VM_STOP_UNEXPECTED, /* unexpected exit, reported: status 3 */
 	VM_STOP_ERROR, /* kvmtrack's own failure: status 1 */
 };
+
+/*
+ * Creates the VM for cfg: KVM objects, memory, devices and vCPUs, in the
+ * order KVM requires. Returns 0 and *out, or -errno having logged why.
+ */
+int vm_create(const struct vm_config *cfg, struct vm **out);
+
+/*
+ * Loads the image named in the config, builds the device tree and start
+ * info and sets every vCPU's entry state. err names the cause on failure.
+ */
+int vm_boot(struct vm *vm, char *err, size_t err_len);
+
+/*
+ * Runs the vCPUs until the VM stops (guest exit, signal, quit, error),
+ * then prints the reason as the last line. Returns kvmtrack's exit status.
+ */
+int vm_run(struct vm *vm);
+
+/* Joins everything the VM started and frees it. NULL is fine. */
+void vm_destroy(struct vm *vm);
 
 struct bus *vm_bus(struct vm *vm);
 struct guest_mem *vm_mem(struct vm *vm);

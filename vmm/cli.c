@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: MIT
+/* Command-line parsing for `kvmtrack run` (see cli.h). */
+#include "vmm/cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/config.h"
+#include "vmm/memory.h"
+
+const char cli_run_usage[] =
+	"Usage: kvmtrack run [options] IMAGE\n"
+	"  -m, --mem SIZE          guest RAM (default 256M; K/M/G suffixes)\n"
+	"  -c, --cpus N            vCPUs (default 1, at most 16)\n"
+	"      --cmdline STR       guest command line\n"
+	"      --serial KIND       stdio | file:PATH | none (default stdio)\n"
+	"      --control PATH      QMP-style control socket (JSON lines)\n"
+	"      --trace-exits       log every VM exit with its instruction\n"
+	"  -h, --help              this text\n";
+
+static int suffix_shift(const char *s, unsigned int *shift)
+{
+	static const char units[] = "KMGT";
+	const char *u;
+
+	if (*s == '\0') {
+		*shift = 0;
+		return 0;
+	}
+	u = strchr(units, toupper((unsigned char)*s));
+	if (!u || *s == '\0')
+		return -EINVAL;
+	*shift = 10 * (unsigned int)(u - units + 1);
+	s++;
+	/* Accept "M", "MB", "MiB". */
+	if (*s == 'i')
+		s++;
+	if (*s == 'B' || *s == 'b')
+		s++;
+	return *s == '\0' ? 0 : -EINVAL;
+}
+
+int cli_parse_size(const char *text, uint64_t *bytes)
+{
+	unsigned long long v;
+	unsigned int shift;
+	char *end;
+
+	if (!text || !isdigit((unsigned char)text[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(text, &end, 0);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (suffix_shift(end, &shift) < 0)
+		return -EINVAL;
+	if (shift && v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*bytes = (uint64_t)v << shift;
+	return 0;
+}
+
+int cli_parse_uint(const char *text, uint64_t min, uint64_t max,
+		   uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!text || !isdigit((unsigned char)text[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno == ERANGE || *end != '\0')
+		return -EINVAL;
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+static int parse_serial(const char *text, struct serial_config *serial)
+{
+	if (strcmp(text, "stdio") == 0) {
+		serial->kind = SERIAL_STDIO;
+	} else if (strcmp(text, "none") == 0) {
+		serial->kind = SERIAL_NONE;
+	} else if (strncmp(text, "file:", 5) == 0 && text[5] != '\0') {
+		serial->kind = SERIAL_FILE;
+		serial->path = text + 5;
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_mem(const char *text, struct vm_config *cfg, char *err,
+		     size_t err_len)
+{
+	int ret = cli_parse_size(text, &cfg->mem_bytes);
+
+	if (ret < 0) {
+		snprintf(err, err_len,
+			 "--mem '%s': not a size (examples: 256M, 1G)", text);
+		return -EINVAL;
+	}
+	if (cfg->mem_bytes < VM_MIN_MEM_BYTES ||
+	    cfg->mem_bytes % GUEST_PAGE_BYTES ||
+	    guest_mem_plan(&(struct guest_mem){}, cfg->mem_bytes) < 0) {
+		snprintf(err, err_len,
+			 "--mem '%s': must be a multiple of 4K and at least 2M",
+			 text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+enum { OPT_CMDLINE = 256, OPT_SERIAL, OPT_CONTROL, OPT_TRACE_EXITS };
+
+static const struct option run_options[] = {
+	{ "mem", required_argument, NULL, 'm' },
+	{ "cpus", required_argument, NULL, 'c' },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "serial", required_argument, NULL, OPT_SERIAL },
+	{ "control", required_argument, NULL, OPT_CONTROL },
+	{ "trace-exits", no_argument, NULL, OPT_TRACE_EXITS },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void config_defaults(struct vm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mem_bytes = VM_DEFAULT_MEM_BYTES;
+	cfg->nr_cpus = 1;
+	cfg->cmdline = "";
+	cfg->serial.kind = SERIAL_STDIO;
+}
+
+static int parse_one(int opt, const char *arg, struct vm_config *cfg,
+		     char *err, size_t err_len)
+{
+	uint64_t n;
+
+	switch (opt) {
+	case 'm':
+		return parse_mem(arg, cfg, err, err_len);
+	case 'c':
+		if (cli_parse_uint(arg, 1, VM_MAX_CPUS, &n) < 0) {
+			snprintf(err, err_len,
+				 "--cpus '%s': must be a number from 1 to %d",
+				 arg, VM_MAX_CPUS);
+			return -EINVAL;
+		}
+		cfg->nr_cpus = (unsigned int)n;
+		return 0;
+	case OPT_CMDLINE:
+		if (strlen(arg) >= VM_CMDLINE_MAX) {
+			snprintf(err, err_len,
+				 "--cmdline: %zu bytes, at most %d allowed",
+				 strlen(arg), VM_CMDLINE_MAX - 1);
+			return -EINVAL;
+		}
+		cfg->cmdline = arg;
+		return 0;
+	case OPT_SERIAL:
+		if (parse_serial(arg, &cfg->serial) < 0) {
+			snprintf(err, err_len,
+				 "--serial '%s': expected stdio, file:PATH or none",
+				 arg);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_CONTROL:
+		cfg->control_path = arg;
+		return 0;
+	case OPT_TRACE_EXITS:
+		cfg->trace_exits = true;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err,
+		  size_t err_len)
+{
+	int opt, ret;
+
+	config_defaults(cfg);
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+m:c:h", run_options, NULL)) !=
+	       -1) {
+		if (opt == 'h') {
+			snprintf(err, err_len, "help");
+			return -EAGAIN;
+		}
+		if (opt == '?' || opt == ':') {
+			snprintf(err, err_len, "%s: unknown option or missing value",
+				 argv[optind - 1]);
+			return -EINVAL;
+		}
+		ret = parse_one(opt, optarg, cfg, err, err_len);
+		if (ret < 0)
+			return ret;
+	}
+	if (optind != argc - 1) {
+		snprintf(err, err_len, optind >= argc ? "no IMAGE given"
+						      : "more than one IMAGE given");
+		return -EINVAL;
+	}
+	cfg->image_path = argv[optind];
+	return 0;
+}

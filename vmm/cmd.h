@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: MIT */
+/* The subcommands; each returns kvmtrack's exit status. */
+#ifndef KVMTRACK_CMD_H
+#define KVMTRACK_CMD_H
+
+int cmd_run(int argc, char **argv);
+int cmd_ctl(int argc, char **argv);
+
+#endif

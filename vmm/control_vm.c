@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The control commands that act on the VM. Kept apart from control.c so
+ * that the server and its dispatcher can be unit-tested without a VM.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "control.h"
+#include "json.h"
+#include "vm.h"
+
+static int cmd_status(struct vm *vm, void *opaque,
+		      const struct json_value *args, struct jw *reply,
+		      char *err, size_t err_len)
+{
+	enum vm_state state = vm_get_state(vm);
+
+	jw_object_begin(reply, NULL);
+	jw_string(reply, "status", vm_state_name(state));
+	jw_bool(reply, "running", state == VM_RUNNING);
+	jw_object_end(reply);
+	return 0;
+}
+
+static int cmd_pause(struct vm *vm, void *opaque,
+		     const struct json_value *args, struct jw *reply,
+		     char *err, size_t err_len)
+{
+	enum vm_state state = vm_get_state(vm);
+	int ret;
+
+	if (state != VM_RUNNING) {
+		snprintf(err, err_len, "%s",
+			 state == VM_PAUSED ? "the VM is already paused" :
+					      "the VM is not running");
+		return -EINVAL;
+	}
+	ret = vm_pause(vm);
+	if (ret)
+		snprintf(err, err_len, "pause: %s", strerror(-ret));
+	return ret;
+}
+
+static int cmd_resume(struct vm *vm, void *opaque,
+		      const struct json_value *args, struct jw *reply,
+		      char *err, size_t err_len)
+{
+	enum vm_state state = vm_get_state(vm);
+	int ret;
+
+	if (state != VM_PAUSED) {
+		snprintf(err, err_len, "%s",
+			 state == VM_RUNNING ? "the VM is already running" :
+					       "the VM is not paused");
+		return -EINVAL;
+	}
+	ret = vm_resume(vm);
+	if (ret)
+		snprintf(err, err_len, "resume: %s", strerror(-ret));
+	return ret;
+}
+
+static void quit_now(void *arg)
+{
+	vm_request_stop(arg, VM_STOP_QUIT, 0,
+			"quit requested on the control socket");
+}
+
+/* The stop request waits for the reply: the client must see {} first. */
+static int cmd_quit(struct vm *vm, void *opaque,
+		    const struct json_value *args, struct jw *reply,
+		    char *err, size_t err_len)
+{
+	return control_defer(opaque, quit_now, vm);
+}
+
+static int cmd_stats(struct vm *vm, void *opaque,
+		     const struct json_value *args, struct jw *reply,
+		     char *err, size_t err_len)
+{
+	jw_object_begin(reply, NULL);
+	vm_stats_json(vm, reply);
+	jw_object_end(reply);
+	return 0;
+}
+
+int control_register_vm_commands(struct control *c)
+{
+	static const struct {
+		const char *name;
+		control_handler_fn *fn;
+		const char *help;
+	} table[] = {
+		{ "status", cmd_status, "VM state: {status, running}" },
+		{ "pause", cmd_pause, "pause all vCPUs" },
+		{ "resume", cmd_resume, "resume all vCPUs" },
+		{ "quit", cmd_quit, "stop the VM and exit kvmtrack (status 0)" },
+		{ "stats", cmd_stats, "exit counts and device statistics" },
+	};
+	int ret;
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		ret = control_register(c, table[i].name, table[i].help,
+				       table[i].fn, c);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int control_start(struct vm *vm, const char *path, struct control **out)
+{
+	struct control *c;
+	int ret;
+
+	ret = control_create(vm, &c);
+	if (ret)
+		return ret;
+	ret = control_register_vm_commands(c);
+	if (!ret)
+		ret = control_listen(c, path);
+	if (ret) {
+		control_stop(c);
+		return ret;
+	}
+	*out = c;
+	return 0;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one way into KVM. Only kvm.c calls ioctl() on KVM file descriptors.
+ *
+ * Every wrapper checks its result and returns 0 (or a non-negative value
+ * such as a new fd) or -errno, having logged the ioctl's name, the object
+ * and the reason. KVM_IOCTL() also checks at compile time that the argument
+ * has the size encoded in the ioctl number, as the KVM selftests do.
+ */
+#ifndef KVMTRACK_KVM_H
+#define KVMTRACK_KVM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/kvm.h>
+
+struct kvm_sys {
+	int fd; /* /dev/kvm */
+	int vcpu_mmap_bytes;
+	struct kvm_cpuid2 *supported_cpuid; /* KVM_GET_SUPPORTED_CPUID */
+};
+
+struct kvm_vcpu {
+	int fd;
+	uint32_t id;
+	struct kvm_run *run; /* mmap'ed, vcpu_mmap_bytes long */
+	int run_bytes;
+};
+
+/*
+ * Raw ioctl: returns the ioctl's result or -errno. Logs failures unless
+ * quiet (for results the caller expects, such as EINTR from KVM_RUN).
+ */
+int kvm_ioctl_raw(int fd, unsigned long cmd, unsigned long arg,
+		  const char *cmd_name, const char *object, bool quiet);
+
+#define KVM_IOCTL_ARG_CHECK(cmd, argp)                                      \
+	_Static_assert(sizeof(*(argp)) == _IOC_SIZE(cmd),                   \
+		       #cmd ": argument size differs from the ioctl number")
+
+/* ioctl with a pointer argument whose size is checked at compile time. */
+#define KVM_IOCTL(fd, cmd, argp, object)                                   \
+	({                                                                 \
+		KVM_IOCTL_ARG_CHECK(cmd, argp);                            \
+		kvm_ioctl_raw(fd, cmd, (unsigned long)(argp), #cmd, object, \
+			      false);                                      \
+	})
+
+/* System level. */
+int kvm_sys_open(struct kvm_sys *sys);
+void kvm_sys_close(struct kvm_sys *sys);
+int kvm_check_extension(const struct kvm_sys *sys, long cap);
+
+/* VM level. */
+int kvm_vm_create(const struct kvm_sys *sys);
+int kvm_set_memslot(int vm_fd, uint32_t slot, uint32_t flags, uint64_t gpa,
+		    uint64_t size_bytes, void *hva);
+int kvm_create_irqchip(int vm_fd);
+int kvm_create_pit2(int vm_fd);
+int kvm_set_tss_addr(int vm_fd, uint64_t gpa);
+int kvm_set_identity_map_addr(int vm_fd, uint64_t gpa);
+int kvm_irq_line(int vm_fd, uint32_t gsi, int level);
+
+/* vCPU level. */
+int kvm_vcpu_create(const struct kvm_sys *sys, int vm_fd, uint32_t id,
+		    struct kvm_vcpu *vcpu);
+void kvm_vcpu_destroy(struct kvm_vcpu *vcpu);
+/* KVM_RUN: 0, or -EINTR when kicked, or -errno (logged). */
+int kvm_vcpu_run(struct kvm_vcpu *vcpu);
+int kvm_get_regs(struct kvm_vcpu *vcpu, struct kvm_regs *regs);
+int kvm_set_regs(struct kvm_vcpu *vcpu, const struct kvm_regs *regs);
+int kvm_get_sregs(struct kvm_vcpu *vcpu, struct kvm_sregs *sregs);
+int kvm_set_sregs(struct kvm_vcpu *vcpu, const struct kvm_sregs *sregs);
+int kvm_set_mp_state(struct kvm_vcpu *vcpu, uint32_t mp_state);
+int kvm_set_cpuid(struct kvm_vcpu *vcpu, const struct kvm_cpuid2 *cpuid);
+int kvm_translate(struct kvm_vcpu *vcpu, uint64_t gva, uint64_t *gpa);
+int kvm_get_tsc_khz(struct kvm_vcpu *vcpu);
+
+/* Name of a KVM_EXIT_* reason, "unknown" for others. */
+const char *kvm_exit_name(uint32_t reason);
+
+#endif

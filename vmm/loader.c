@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: MIT
+/* Reads guest images and places them in guest RAM (see loader.h). */
+#include "vmm/loader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vmm/boot_layout.h"
+#include "vmm/elf.h"
+#include "vmm/memory.h"
+
+/* Reads the whole file, refusing files larger than max_bytes. */
+static int read_image(const char *path, uint64_t max_bytes, void **buf_out,
+		      size_t *len_out, char *err, size_t err_len)
+{
+	struct stat st;
+	ssize_t got = 0;
+	uint8_t *buf;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		ret = -errno;
+		snprintf(err, err_len, "%s: %s", path, strerror(-ret));
+		goto close_fd;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = -EINVAL;
+		snprintf(err, err_len, "%s: not a regular file", path);
+		goto close_fd;
+	}
+	if ((uint64_t)st.st_size > max_bytes) {
+		ret = -EFBIG;
+		snprintf(err, err_len,
+			 "%s: image (%lld bytes) is larger than guest RAM (%llu bytes)",
+			 path, (long long)st.st_size,
+			 (unsigned long long)max_bytes);
+		goto close_fd;
+	}
+	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!buf) {
+		ret = -ENOMEM;
+		snprintf(err, err_len, "%s: out of memory", path);
+		goto close_fd;
+	}
+	for (size_t done = 0; done < (size_t)st.st_size; done += (size_t)got) {
+		got = read(fd, buf + done, (size_t)st.st_size - done);
+		if (got <= 0) {
+			ret = got < 0 ? -errno : -EIO;
+			snprintf(err, err_len, "%s: read: %s", path,
+				 got < 0 ? strerror(-ret) : "short read");
+			free(buf);
+			goto close_fd;
+		}
+	}
+	*buf_out = buf;
+	*len_out = (size_t)st.st_size;
+	ret = 0;
+close_fd:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static int check_segment_fits(const struct guest_mem *mem,
+			      const struct elf_segment *s, unsigned int i,
+			      const char *path, char *err, size_t err_len)
+{
+	if (s->paddr < BOOT_AREA_END_GPA &&
+	    s->paddr + s->mem_bytes > BOOT_AREA_START_GPA) {
+		snprintf(err, err_len,
+			 "%s: segment %u [0x%llx, 0x%llx) overlaps kvmtrack's boot area [0x%llx, 0x%llx)",
+			 path, i, (unsigned long long)s->paddr,
+			 (unsigned long long)(s->paddr + s->mem_bytes),
+			 BOOT_AREA_START_GPA, BOOT_AREA_END_GPA);
+		return -EINVAL;
+	}
+	if (!guest_mem_is_ram(mem, s->paddr, s->mem_bytes)) {
+		snprintf(err, err_len,
+			 "%s: segment %u [0x%llx, 0x%llx) does not fit in guest RAM (%llu MiB)",
+			 path, i, (unsigned long long)s->paddr,
+			 (unsigned long long)(s->paddr + s->mem_bytes),
+			 (unsigned long long)(mem->ram_bytes >> 20));
+		return -EFBIG;
+	}
+	return 0;
+}
+
+static int load_elf(struct guest_mem *mem, const char *path,
+		    const uint8_t *buf, size_t len, struct boot_plan *plan,
+		    char *err, size_t err_len)
+{
+	struct elf_image img;
+	char why[256];
+	int ret = elf_parse(buf, len, &img, why, sizeof(why));
+
+	if (ret < 0) {
+		snprintf(err, err_len, "%s: %s", path, why);
+		return ret;
+	}
+	for (unsigned int i = 0; i < img.nr_segs; i++) {
+		ret = check_segment_fits(mem, &img.segs[i], i, path, err,
+					 err_len);
+		if (ret < 0)
+			return ret;
+	}
+	for (unsigned int i = 0; i < img.nr_segs; i++) {
+		const struct elf_segment *s = &img.segs[i];
+
+		guest_mem_write(mem, s->paddr, buf + s->file_offset,
+				s->file_bytes);
+		guest_mem_fill(mem, s->paddr + s->file_bytes, 0,
+			       s->mem_bytes - s->file_bytes);
+	}
+	*plan = (struct boot_plan){
+		.kind = img.has_pvh_entry ? BOOT_ENTRY_PVH32
+					  : BOOT_ENTRY_LONG64,
+		.entry = img.has_pvh_entry ? img.pvh_entry : img.entry,
+		.has_ap_entry = img.has_ap_entry,
+		.ap_entry = img.ap_entry,
+		.image_start_gpa = img.lowest_paddr,
+		.image_end_gpa = img.highest_paddr_end,
+	};
+	return 0;
+}
+
+int loader_load(struct guest_mem *mem, const char *path,
+		struct boot_plan *plan, char *err, size_t err_len)
+{
+	void *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	ret = read_image(path, mem->ram_bytes, &buf, &len, err, err_len);
+	if (ret < 0)
+		return ret;
+	ret = load_elf(mem, path, buf, len, plan, err, err_len);
+	free(buf);
+	return ret;
+}

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+/* kvmtrack's entry point: dispatches to a subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "config-host.h"
+#include "vmm/cmd.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{ "run", cmd_run, "boot a guest image" },
+	{ "ctl", cmd_ctl, "send one command to a control socket" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: kvmtrack COMMAND [options]\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(out, "\n`kvmtrack COMMAND --help` describes a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("kvmtrack %s\n", KVMTRACK_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "kvmtrack: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+/* Guest memory layout and memfd-backed RAM regions (see memory.h). */
+#include "vmm/memory.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vmm/log.h"
+
+/* Up to 1 TiB of guest RAM: far beyond this machine, a sanity bound. */
+#define MEM_MAX_RAM_BYTES (1ull << 40)
+
+static void plan_region(struct guest_mem *m, uint64_t gpa, uint64_t size,
+			const char *name)
+{
+	struct mem_region *r = &m->regions[m->nr_regions++];
+	struct mem_slot *s = &m->slots[m->nr_slots];
+
+	*r = (struct mem_region){
+		.gpa = gpa, .size_bytes = size, .memfd = -1, .name = name
+	};
+	*s = (struct mem_slot){
+		.id = m->nr_slots, .gpa = gpa, .size_bytes = size, .region = r,
+	};
+	m->nr_slots++;
+}
+
+int guest_mem_plan(struct guest_mem *m, uint64_t ram_bytes)
+{
+	uint64_t low_bytes;
+
+	memset(m, 0, sizeof(*m));
+	if (ram_bytes == 0 || ram_bytes % GUEST_PAGE_BYTES ||
+	    ram_bytes > MEM_MAX_RAM_BYTES)
+		return -EINVAL;
+	m->ram_bytes = ram_bytes;
+	low_bytes = ram_bytes < MEM_HOLE_START_GPA ? ram_bytes
+						   : MEM_HOLE_START_GPA;
+	plan_region(m, 0, low_bytes, "ram-low");
+	if (ram_bytes > low_bytes)
+		plan_region(m, MEM_HOLE_END_GPA, ram_bytes - low_bytes,
+			    "ram-high");
+	return 0;
+}
+
+static int region_map(struct mem_region *r)
+{
+	int err;
+
+	r->memfd = memfd_create(r->name, MFD_CLOEXEC);
+	if (r->memfd < 0) {
+		err = errno;
+		log_err("memory: memfd_create %s: %s", r->name, strerror(err));
+		return -err;
+	}
+	if (ftruncate(r->memfd, (off_t)r->size_bytes) < 0) {
+		err = errno;
+		log_err("memory: resize %s to %llu bytes: %s", r->name,
+			(unsigned long long)r->size_bytes, strerror(err));
+		return -err;
+	}
+	r->hva = mmap(NULL, r->size_bytes, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_NORESERVE, r->memfd, 0);
+	if (r->hva == MAP_FAILED) {
+		err = errno;
+		r->hva = NULL;
+		log_err("memory: mmap %s (%llu bytes): %s", r->name,
+			(unsigned long long)r->size_bytes, strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
+int guest_mem_create(struct guest_mem *m, uint64_t ram_bytes)
+{
+	int ret = guest_mem_plan(m, ram_bytes);
+
+	if (ret < 0) {
+		log_err("memory: %llu bytes of RAM is not a usable size",
+			(unsigned long long)ram_bytes);
+		return ret;
+	}
+	for (unsigned int i = 0; i < m->nr_regions; i++) {
+		ret = region_map(&m->regions[i]);
+		if (ret < 0) {
+			guest_mem_destroy(m);
+			return ret;
+		}
+	}
+	for (unsigned int i = 0; i < m->nr_slots; i++)
+		m->slots[i].region_offset =
+			m->slots[i].gpa - m->slots[i].region->gpa;
+	return 0;
+}
+
+void guest_mem_destroy(struct guest_mem *m)
+{
+	for (unsigned int i = 0; i < m->nr_regions; i++) {
+		struct mem_region *r = &m->regions[i];
+
+		if (r->hva)
+			munmap(r->hva, r->size_bytes);
+		if (r->memfd >= 0)
+			close(r->memfd);
+		r->hva = NULL;
+		r->memfd = -1;
+	}
+}
+
+static const struct mem_region *region_of(const struct guest_mem *m,
+					  uint64_t gpa, uint64_t len)
+{
+	for (unsigned int i = 0; i < m->nr_regions; i++) {
+		const struct mem_region *r = &m->regions[i];
+
+		/* Written to be overflow-proof for any gpa and len. */
+		if (gpa >= r->gpa && gpa - r->gpa <= r->size_bytes &&
+		    len <= r->size_bytes - (gpa - r->gpa))
+			return r;
+	}
+	return NULL;
+}
+
+bool guest_mem_is_ram(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	return region_of(m, gpa, len) != NULL;
+}
+
+void *guest_mem_hva(const struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	const struct mem_region *r = region_of(m, gpa, len);
+
+	if (!r || !r->hva)
+		return NULL;
+	return r->hva + (gpa - r->gpa);
+}
+
+int guest_mem_write(struct guest_mem *m, uint64_t gpa, const void *buf,
+		    uint64_t len)
+{
+	void *hva = guest_mem_hva(m, gpa, len);
+
+	if (!hva)
+		return -EFAULT;
+	memcpy(hva, buf, len);
+	return 0;
+}
+
+int guest_mem_fill(struct guest_mem *m, uint64_t gpa, int byte, uint64_t len)
+{
+	void *hva = guest_mem_hva(m, gpa, len);
+
+	if (!hva)
+		return -EFAULT;
+	memset(hva, byte, len);
+	return 0;
+}
+
+int guest_mem_read(const struct guest_mem *m, uint64_t gpa, void *buf,
+		   uint64_t len)
+{
+	const void *hva = guest_mem_hva(m, gpa, len);
+
+	if (!hva)
+		return -EFAULT;
+	memcpy(buf, hva, len);
+	return 0;
+}

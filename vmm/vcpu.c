@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vCPU threads and the exit loop. Each vCPU runs KVM_RUN in its own thread
+ * and dispatches port I/O and MMIO exits to the bus.
+ *
+ * Kicking a vCPU out of KVM_RUN (pause, stop) sets kvm_run.immediate_exit
+ * and then sends SIGUSR1: the flag covers a vCPU that is just about to enter
+ * KVM_RUN, the signal one that is inside it. The flag is set and cleared
+ * only under vm->lock together with the state change, so no kick is lost.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vmm/log.h"
+#include "vmm/vm_impl.h"
+
+#define KICK_SIGNAL SIGUSR1
+
+static void kick_handler(int sig)
+{
+	(void)sig; /* interrupting KVM_RUN is all it is for */
+}
+
+int vcpu_signals_init(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_handler; /* no SA_RESTART: KVM_RUN must fail */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(KICK_SIGNAL, &sa, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+int vcpu_init(struct vm *vm, struct vcpu *vcpu, unsigned int index)
+{
+	memset(vcpu, 0, sizeof(*vcpu));
+	vcpu->vm = vm;
+	vcpu->index = index;
+	vcpu->kvm.fd = -1;
+	return kvm_vcpu_create(&vm->sys, vm->vm_fd, index, &vcpu->kvm);
+}
+
+void vcpu_destroy(struct vcpu *vcpu)
+{
+	exit_report_close(vcpu);
+	kvm_vcpu_destroy(&vcpu->kvm);
+}
+
+void vcpu_kick(struct vcpu *vcpu)
+{
+	if (!vcpu->kvm.run)
+		return;
+	__atomic_store_n(&vcpu->kvm.run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	if (vcpu->thread_started)
+		pthread_kill(vcpu->thread, KICK_SIGNAL);
+}
+
+/* Blocks while paused. Returns false when the VM is stopping. */
+static bool vcpu_wait_runnable(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	bool run;
+
+	pthread_mutex_lock(&vm->lock);
+	while (vm->state == VM_PAUSED) {
+		vm->parked++;
+		pthread_cond_broadcast(&vm->cond);
+		pthread_cond_wait(&vm->cond, &vm->lock);
+		vm->parked--;
+	}
+	run = vm->state == VM_RUNNING;
+	if (run)
+		vcpu->kvm.run->immediate_exit = 0;
+	pthread_mutex_unlock(&vm->lock);
+	return run;
+}
+
+static void count(uint64_t *counter)
+{
+	__atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+}
+
+static void unexpected_access(struct vcpu *vcpu, const char *space,
+			      uint64_t addr, uint32_t len, bool is_write,
+			      int err)
+{
+	char what[160];
+
+	if (err == -ENOENT)
+		snprintf(what, sizeof(what),
+			 "%s of %u byte%s at unknown %s 0x%llx",
+			 is_write ? "write" : "read", len, len == 1 ? "" : "s",
+			 space, (unsigned long long)addr);
+	else
+		snprintf(what, sizeof(what), "%s %s 0x%llx failed: %s",
+			 space, is_write ? "write" : "read",
+			 (unsigned long long)addr, strerror(-err));
+	exit_report_unexpected(vcpu, what);
+}
+
+static void handle_io(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->kvm.run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
+
+	count(&vcpu->stats.io);
+	/* String I/O (rep outsb etc.) arrives as count back-to-back items. */
+	for (uint32_t i = 0; i < run->io.count; i++) {
+		int ret = bus_dispatch(&vcpu->vm->bus, BUS_PIO, run->io.port,
+				       data, run->io.size, is_write);
+
+		if (ret < 0) {
+			unexpected_access(vcpu, "port", run->io.port,
+					  run->io.size, is_write, ret);
+			return;
+		}
+		data += run->io.size;
+	}
+}
+
+static void handle_mmio(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->kvm.run;
+	int ret;
+
+	count(&vcpu->stats.mmio);
+	ret = bus_dispatch(&vcpu->vm->bus, BUS_MMIO, run->mmio.phys_addr,
+			   run->mmio.data, run->mmio.len, run->mmio.is_write);
+	if (ret < 0)
+		unexpected_access(vcpu, "MMIO address", run->mmio.phys_addr,
+				  run->mmio.len, run->mmio.is_write, ret);
+}
+
+static void handle_system_event(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->kvm.run;
+
+	switch (run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		vm_request_stop(vcpu->vm, VM_STOP_GUEST_EXIT, 0,
+				"guest powered off");
+		break;
+	case KVM_SYSTEM_EVENT_RESET:
+		vm_request_stop(vcpu->vm, VM_STOP_GUEST_EXIT, 0,
+				"guest asked for a reset; kvmtrack stops instead");
+		break;
+	default:
+		exit_report_unexpected(vcpu, "system event");
+	}
+}
+
+static void handle_exit(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->kvm.run;
+
+	count(&vcpu->stats.exits);
+	if (vcpu->vm->cfg.trace_exits)
+		exit_report_trace(vcpu);
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		handle_io(vcpu);
+		break;
+	case KVM_EXIT_MMIO:
+		handle_mmio(vcpu);
+		break;
+	case KVM_EXIT_INTR:
+		count(&vcpu->stats.intr);
+		break;
+	case KVM_EXIT_SYSTEM_EVENT:
+		handle_system_event(vcpu);
+		break;
+	case KVM_EXIT_SHUTDOWN:
+		exit_report_unexpected(vcpu, "triple fault (shutdown)");
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		exit_report_unexpected(vcpu,
+				       run->internal.suberror ==
+						       KVM_INTERNAL_ERROR_EMULATION
+					       ? "emulation failure"
+					       : "KVM internal error");
+		break;
+	default:
+		exit_report_unexpected(vcpu, "unhandled exit");
+	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	sigset_t kick;
+	char name[16];
+
+	snprintf(name, sizeof(name), "vcpu%u", vcpu->index);
+	pthread_setname_np(pthread_self(), name);
+	sigemptyset(&kick);
+	sigaddset(&kick, KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+
+	while (vcpu_wait_runnable(vcpu)) {
+		int ret = kvm_vcpu_run(&vcpu->kvm);
+
+		if (ret == -EINTR) {
+			count(&vcpu->stats.intr);
+			continue;
+		}
+		if (ret < 0) {
+			char why[96];
+
+			snprintf(why, sizeof(why), "KVM_RUN on vcpu %u: %s",
+				 vcpu->index, strerror(-ret));
+			vm_request_stop(vcpu->vm, VM_STOP_ERROR, 1, why);
+			continue;
+		}
+		handle_exit(vcpu);
+	}
+	return NULL;
+}
+
+int vcpu_start(struct vcpu *vcpu)
+{
+	int ret = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+
+	if (ret) {
+		log_err("vcpu %u: pthread_create: %s", vcpu->index,
+			strerror(ret));
+		return -ret;
+	}
+	vcpu->thread_started = true;
+	return 0;
+}
+
+void vcpu_join(struct vcpu *vcpu)
+{
+	if (vcpu->thread_started)
+		pthread_join(vcpu->thread, NULL);
+	vcpu->thread_started = false;
+}

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The VM: creation in the order KVM requires, the run/pause/stop state
+ * machine and the stats reply. Boot-specific set-up lives in boot.c.
+ */
+#include "vmm/vm_impl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "devices/registry.h"
+#include "vmm/boot_layout.h"
+#include "vmm/json.h"
+#include "vmm/log.h"
+#include "vmm/x86_cpu.h"
+
+uint64_t vm_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+struct bus *vm_bus(struct vm *vm)
+{
+	return &vm->bus;
+}
+
+struct guest_mem *vm_mem(struct vm *vm)
+{
+	return &vm->mem;
+}
+
+const struct vm_config *vm_config(const struct vm *vm)
+{
+	return &vm->cfg;
+}
+
+int vm_irq_line(struct vm *vm, uint32_t gsi, int level)
+{
+	return kvm_irq_line(vm->vm_fd, gsi, level);
+}
+
+/* KVM objects that must exist before any vCPU: irqchip, PIT, VMX areas. */
+static int vm_create_platform(struct vm *vm)
+{
+	int ret = kvm_set_tss_addr(vm->vm_fd, BOOT_KVM_TSS_GPA);
+
+	ret = ret ?: kvm_set_identity_map_addr(vm->vm_fd, BOOT_KVM_IDMAP_GPA);
+	ret = ret ?: kvm_create_irqchip(vm->vm_fd);
+	/* The PIT needs the irqchip to deliver its interrupt. */
+	ret = ret ?: kvm_create_pit2(vm->vm_fd);
+	return ret;
+}
+
+static int vm_register_memory(struct vm *vm)
+{
+	int ret = guest_mem_create(&vm->mem, vm->cfg.mem_bytes);
+
+	for (unsigned int i = 0; i < vm->mem.nr_slots && !ret; i++) {
+		const struct mem_slot *s = &vm->mem.slots[i];
+
+		ret = kvm_set_memslot(vm->vm_fd, s->id, s->flags, s->gpa,
+				      s->size_bytes,
+				      s->region->hva + s->region_offset);
+	}
+	return ret;
+}
+
+static int vm_create_devices(struct vm *vm)
+{
+	for (unsigned int i = 0; i < device_table_len; i++) {
+		const struct device_ops *ops = device_table[i];
+		void *state = NULL;
+		int ret = ops->init(vm, &state);
+
+		if (ret < 0) {
+			log_err("device %s: %s", ops->name, strerror(-ret));
+			return ret;
+		}
+		vm->devices[vm->nr_devices++] =
+			(struct fdt_device){ .ops = ops, .state = state };
+	}
+	return 0;
+}
+
+static int vm_create_vcpus(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->cfg.nr_cpus; i++) {
+		int ret = vcpu_init(vm, &vm->vcpus[i], i);
+
+		if (ret < 0)
+			return ret;
+		vm->nr_vcpus++;
+		ret = x86_setup_cpuid(&vm->sys, &vm->vcpus[i].kvm,
+				      vm->cfg.nr_cpus);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static void vm_init_fields(struct vm *vm, const struct vm_config *cfg)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = *cfg;
+	vm->sys.fd = -1;
+	vm->vm_fd = -1;
+	vm->stop_fd = -1;
+	for (unsigned int i = 0; i < MEM_MAX_REGIONS; i++)
+		vm->mem.regions[i].memfd = -1;
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_cond_init(&vm->cond, NULL);
+	vm->state = VM_CREATED;
+}
+
+int vm_create(const struct vm_config *cfg, struct vm **out)
+{
+	struct vm *vm = malloc(sizeof(*vm));
+	int ret;
+
+	if (!vm)
+		return -ENOMEM;
+	vm_init_fields(vm, cfg);
+	vm->stop_fd = eventfd(0, EFD_CLOEXEC);
+	ret = vm->stop_fd < 0 ? -errno : 0;
+	ret = ret ?: kvm_sys_open(&vm->sys);
+	if (!ret) {
+		vm->vm_fd = kvm_vm_create(&vm->sys);
+		ret = vm->vm_fd < 0 ? vm->vm_fd : 0;
+	}
+	ret = ret ?: vm_create_platform(vm);
+	ret = ret ?: vm_register_memory(vm);
+	ret = ret ?: vm_create_devices(vm);
+	ret = ret ?: vm_create_vcpus(vm);
+	if (ret < 0) {
+		vm_destroy(vm);
+		return ret;
+	}
+	*out = vm;
+	return 0;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (!vm)
+		return;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_join(&vm->vcpus[i]);
+	/* Devices may own threads that call back into the VM: stop them
+	 * first, in reverse order of creation. */
+	for (unsigned int i = vm->nr_devices; i-- > 0;)
+		vm->devices[i].ops->exit(vm->devices[i].state);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_destroy(&vm->vcpus[i]);
+	guest_mem_destroy(&vm->mem);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	kvm_sys_close(&vm->sys);
+	if (vm->stop_fd >= 0)
+		close(vm->stop_fd);
+	pthread_cond_destroy(&vm->cond);
+	pthread_mutex_destroy(&vm->lock);
+	free(vm);
+}
+
+/* Caller holds vm->lock. */
+static void vm_kick_all(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	pthread_cond_broadcast(&vm->cond);
+}
+
+void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int status,
+		     const char *why)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&vm->lock);
+	if (vm->stop_reason == VM_STOP_NONE) {
+		vm->stop_reason = reason;
+		vm->stop_status = status;
+		snprintf(vm->stop_why, sizeof(vm->stop_why), "%s", why);
+		vm->state = VM_STOPPED;
+		vm_kick_all(vm);
+		if (write(vm->stop_fd, &one, sizeof(one)) < 0)
+			log_err("vm: cannot signal stop: %s", strerror(errno));
+	}
+	pthread_mutex_unlock(&vm->lock);
+}
+
+int vm_pause(struct vm *vm)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&vm->lock);
+	if (vm->state != VM_RUNNING) {
+		ret = vm->state == VM_PAUSED ? -EALREADY : -EINVAL;
+		goto unlock;
+	}
+	vm->state = VM_PAUSED;
+	vm_kick_all(vm);
+	while (vm->state == VM_PAUSED && vm->parked < vm->nr_vcpus)
+		pthread_cond_wait(&vm->cond, &vm->lock);
+	if (vm->state != VM_PAUSED)
+		ret = -ECANCELED; /* stopped while pausing */
+unlock:
+	pthread_mutex_unlock(&vm->lock);
+	return ret;
+}
+
+int vm_resume(struct vm *vm)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&vm->lock);
+	if (vm->state != VM_PAUSED) {
+		ret = vm->state == VM_RUNNING ? -EALREADY : -EINVAL;
+	} else {
+		vm->state = VM_RUNNING;
+		pthread_cond_broadcast(&vm->cond);
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return ret;
+}
+
+enum vm_state vm_get_state(const struct vm *vm)
+{
+	return __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE);
+}
+
+const char *vm_state_name(enum vm_state state)
+{
+	switch (state) {
+	case VM_CREATED:
+		return "prelaunch";
+	case VM_RUNNING:
+		return "running";
+	case VM_PAUSED:
+		return "paused";
+	case VM_STOPPED:
+		return "shutdown";
+	}
+	return "unknown";
+}
+
+static uint64_t load_counter(const uint64_t *counter)
+{
+	return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
+
+void vm_stats_json(struct vm *vm, struct jw *w)
+{
+	jw_string(w, "status", vm_state_name(vm_get_state(vm)));
+	jw_u64(w, "uptime_ms", (vm_now_ns() - vm->start_ns) / 1000000);
+	jw_u64(w, "mem_bytes", vm->cfg.mem_bytes);
+	jw_array_begin(w, "vcpus");
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		const struct vcpu_stats *s = &vm->vcpus[i].stats;
+
+		jw_object_begin(w, NULL);
+		jw_u64(w, "index", i);
+		jw_u64(w, "exits", load_counter(&s->exits));
+		jw_u64(w, "io_exits", load_counter(&s->io));
+		jw_u64(w, "mmio_exits", load_counter(&s->mmio));
+		jw_u64(w, "kicks", load_counter(&s->intr));
+		jw_object_end(w);
+	}
+	jw_array_end(w);
+	jw_object_begin(w, "devices");
+	for (unsigned int i = 0; i < vm->nr_devices; i++) {
+		const struct fdt_device *d = &vm->devices[i];
+
+		if (!d->ops->stats)
+			continue;
+		jw_object_begin(w, d->ops->name);
+		d->ops->stats(d->state, w);
+		jw_object_end(w);
+	}
+	jw_object_end(w);
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The inside of struct vm and struct vcpu, shared by vm.c, vcpu.c and
+ * exit_report.c only. Everything else goes through vm.h.
+ */
+#ifndef KVMTRACK_VM_IMPL_H
+#define KVMTRACK_VM_IMPL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/bus.h"
+#include "vmm/config.h"
+#include "vmm/fdt.h"
+#include "vmm/kvm.h"
+#include "vmm/loader.h"
+#include "vmm/memory.h"
+#include "vmm/vm.h"
+
+#define VM_MAX_DEVICES 8
+
+/* Per-vCPU exit counters, read (relaxed) by the stats command. */
+struct vcpu_stats {
+	uint64_t exits;
+	uint64_t io;
+	uint64_t mmio;
+	uint64_t intr;
+};
+
+struct vcpu {
+	struct vm *vm;
+	unsigned int index;
+	struct kvm_vcpu kvm;
+	pthread_t thread;
+	bool thread_started;
+	struct vcpu_stats stats;
+	size_t disasm; /* capstone handle, opened on first use (0: none) */
+};
+
+struct control;
+
+struct vm {
+	struct vm_config cfg;
+	struct kvm_sys sys;
+	int vm_fd;
+	struct guest_mem mem;
+	struct bus bus;
+	struct vcpu vcpus[VM_MAX_CPUS];
+	unsigned int nr_vcpus;
+	struct fdt_device devices[VM_MAX_DEVICES];
+	unsigned int nr_devices;
+	struct boot_plan plan;
+	uint32_t tsc_khz;
+	struct control *control;
+	uint64_t start_ns;
+
+	/* Run state; lock guards everything below. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	enum vm_state state;
+	unsigned int parked; /* vCPUs waiting while paused */
+	enum vm_stop_reason stop_reason;
+	int stop_status;
+	char stop_why[512];
+	int stop_fd; /* eventfd: written once when the VM stops */
+};
+
+/* vcpu.c */
+int vcpu_init(struct vm *vm, struct vcpu *vcpu, unsigned int index);
+void vcpu_destroy(struct vcpu *vcpu);
+int vcpu_start(struct vcpu *vcpu);
+void vcpu_kick(struct vcpu *vcpu);
+void vcpu_join(struct vcpu *vcpu);
+/* Installs the no-op SIGUSR1 handler that kicks vCPUs out of KVM_RUN. */
+int vcpu_signals_init(void);
+
+/* exit_report.c: stops the VM with a report of an unexpected exit. */
+void exit_report_unexpected(struct vcpu *vcpu, const char *what);
+/* One trace line for --trace-exits. */
+void exit_report_trace(struct vcpu *vcpu);
+void exit_report_close(struct vcpu *vcpu);
+
+uint64_t vm_now_ns(void);
+
+#endif

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Running a VM: signals, the control socket, the vCPU threads, and the last
+ * line that says why the guest stopped.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "vmm/control.h"
+#include "vmm/log.h"
+#include "vmm/vm_impl.h"
+
+/*
+ * SIGINT/SIGTERM are blocked in every thread (the vCPU threads inherit the
+ * mask) and read from a signalfd by the main thread, so a signal never lands
+ * in a vCPU thread in the middle of an exit.
+ */
+static int block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGUSR1); /* unblocked by the vCPU threads only */
+	signal(SIGPIPE, SIG_IGN); /* a vanished control client is an EPIPE */
+	if (pthread_sigmask(SIG_BLOCK, set, NULL))
+		return -EINVAL;
+	sigdelset(set, SIGUSR1);
+	return 0;
+}
+
+static int start_vcpus(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	if (vm->state == VM_CREATED)
+		vm->state = VM_RUNNING;
+	pthread_mutex_unlock(&vm->lock);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		int ret = vcpu_start(&vm->vcpus[i]);
+
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* Waits for a stop request or a signal, turning the signal into a stop. */
+static void wait_for_stop(struct vm *vm, int sig_fd)
+{
+	struct pollfd fds[2] = {
+		{ .fd = vm->stop_fd, .events = POLLIN },
+		{ .fd = sig_fd, .events = POLLIN },
+	};
+
+	for (;;) {
+		struct signalfd_siginfo si;
+		char why[64];
+
+		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (fds[0].revents)
+			return;
+		if (!(fds[1].revents & POLLIN) ||
+		    read(sig_fd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		snprintf(why, sizeof(why), "stopped by %s",
+			 si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+		vm_request_stop(vm, VM_STOP_SIGNAL, 128 + (int)si.ssi_signo,
+				why);
+	}
+}
+
+int vm_run(struct vm *vm)
+{
+	sigset_t set;
+	int sig_fd = -1, ret;
+
+	ret = vcpu_signals_init();
+	ret = ret ?: block_signals(&set);
+	if (!ret) {
+		sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
+		ret = sig_fd < 0 ? -errno : 0;
+	}
+	if (!ret && vm->cfg.control_path)
+		ret = control_start(vm, vm->cfg.control_path, &vm->control);
+	vm->start_ns = vm_now_ns();
+	ret = ret ?: start_vcpus(vm);
+	if (ret < 0)
+		vm_request_stop(vm, VM_STOP_ERROR, 1, strerror(-ret));
+	wait_for_stop(vm, sig_fd);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_join(&vm->vcpus[i]);
+	control_stop(vm->control);
+	vm->control = NULL;
+	if (sig_fd >= 0)
+		close(sig_fd);
+	/* Flush what the guest printed before the last line. */
+	fflush(stdout);
+	log_info("guest stopped: %s (exit status %d)", vm->stop_why,
+		 vm->stop_status);
+	return vm->stop_status;
+}
