@@ -40,6 +40,12 @@ struct testdev_vcpu {
 	struct testdev_totals totals;
 };
 
+static const struct testdev_report *latest_of(const struct testdev_vcpu *v)
+{
+	return &v->ring[(v->next + TESTDEV_REPORT_RING - 1) %
+			TESTDEV_REPORT_RING];
+}
+
 struct testdev_cmd_slot {
 	uint32_t cmd;
 	uint64_t arg;
@@ -140,8 +146,8 @@ static int handle_report(struct testdev *td, const struct testdev_report *r)
 
 	if (r->vcpu >= TESTDEV_MAX_VCPUS)
 		return td_fail(td, TESTDEV_ERR_VCPU, -ERANGE,
-			       "REPORT for vCPU %u, at most %u vCPUs", r->vcpu,
-			       TESTDEV_MAX_VCPUS);
+			       "REPORT for vCPU %u, but indexes end at %u",
+			       r->vcpu, TESTDEV_MAX_VCPUS - 1);
 	v = &td->vcpus[r->vcpu];
 	v->ring[v->next] = *r;
 	v->next = (v->next + 1) % TESTDEV_REPORT_RING;
@@ -236,9 +242,11 @@ static int handle_doorbell(struct testdev *td, uint64_t gpa)
 	err = testdev_msg_check(gpa, &hdr, &kind);
 	if (err)
 		return td_fail(td, kind, err,
-			       "bad message at gpa 0x%llx: type %u, len_bytes %u",
-			       (unsigned long long)gpa, hdr.type,
-			       hdr.len_bytes);
+			       "message at gpa 0x%llx: %s (type %u, len_bytes %u, at most %u)",
+			       (unsigned long long)gpa,
+			       kind == TESTDEV_ERR_TYPE ? "unknown type" :
+							  "length too small or large",
+			       hdr.type, hdr.len_bytes, TESTDEV_MSG_MAX_BYTES);
 	if (!guest_mem_is_ram(td->mem, gpa, hdr.len_bytes))
 		goto not_ram;
 	memset(&m, 0, sizeof(m));
@@ -332,8 +340,7 @@ int testdev_latest_report(struct testdev *td, uint32_t vcpu,
 	pthread_mutex_lock(&td->lock);
 	v = &td->vcpus[vcpu];
 	if (v->count)
-		*out = v->ring[(v->next + TESTDEV_REPORT_RING - 1) %
-			       TESTDEV_REPORT_RING];
+		*out = *latest_of(v);
 	else
 		err = -ENOENT;
 	pthread_mutex_unlock(&td->lock);
@@ -370,30 +377,31 @@ int testdev_totals(struct testdev *td, uint32_t vcpu,
 	return 0;
 }
 
-int testdev_hello(struct testdev *td, struct testdev_hello *out)
+/* Copies src to out if *have; the lock makes the copy whole. */
+static int copy_if_have(struct testdev *td, const bool *have, void *out,
+			const void *src, size_t len)
 {
 	int err = -ENOENT;
 
 	pthread_mutex_lock(&td->lock);
-	if (td->have_hello) {
-		*out = td->hello;
+	if (*have) {
+		memcpy(out, src, len);
 		err = 0;
 	}
 	pthread_mutex_unlock(&td->lock);
 	return err;
 }
 
+int testdev_hello(struct testdev *td, struct testdev_hello *out)
+{
+	return copy_if_have(td, &td->have_hello, out, &td->hello,
+			    sizeof(*out));
+}
+
 int testdev_result(struct testdev *td, struct testdev_result *out)
 {
-	int err = -ENOENT;
-
-	pthread_mutex_lock(&td->lock);
-	if (td->have_result) {
-		*out = td->result;
-		err = 0;
-	}
-	pthread_mutex_unlock(&td->lock);
-	return err;
+	return copy_if_have(td, &td->have_result, out, &td->result,
+			    sizeof(*out));
 }
 
 int testdev_queue_cmd(struct testdev *td, uint32_t cmd, uint64_t arg)
@@ -497,8 +505,7 @@ static void stats_vcpus(struct testdev *td, struct jw *w)
 
 		if (!v->count)
 			continue;
-		r = &v->ring[(v->next + TESTDEV_REPORT_RING - 1) %
-			     TESTDEV_REPORT_RING];
+		r = latest_of(v);
 		jw_object_begin(w, NULL);
 		jw_u64(w, "vcpu", i);
 		jw_u64(w, "seq", r->seq);

@@ -8,8 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "control_client.h"
-#include "json.h"
+#include "vmm/cmd.h"
+#include "vmm/control_client.h"
+#include "vmm/json.h"
 
 static int usage(FILE *f, int status)
 {

@@ -22,8 +22,9 @@
 #include <unistd.h>
 #include <poll.h>
 
-#include "control.h"
-#include "json.h"
+#include "vmm/control.h"
+#include "vmm/json.h"
+#include "vmm/log.h"
 
 /* A client that stops reading its replies must not stall the server. */
 #define CONTROL_SEND_TIMEOUT_S 5
@@ -314,13 +315,13 @@ int control_create(struct vm *vm, struct control **out)
 __attribute__((format(printf, 2, 3))) static void
 log_error(const struct control *c, const char *fmt, ...)
 {
+	char msg[256];
 	va_list ap;
 
-	fprintf(stderr, "kvmtrack: control socket %s: ", c->path);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	log_err("control socket %s: %s", c->path, msg);
 }
 
 static void drop_client(struct control_client *cl)

@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "control_client.h"
-#include "json.h"
+#include "vmm/control_client.h"
+#include "vmm/json.h"
 
 /* Replies are JSON texts, which json_parse() caps at 1 MiB. */
 #define REPLY_MAX_BYTES ((1u << 20) + 1)

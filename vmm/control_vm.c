@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "control.h"
-#include "json.h"
-#include "vm.h"
+#include "vmm/control.h"
+#include "vmm/json.h"
+#include "vmm/vm.h"
 
 static int cmd_status(struct vm *vm, void *opaque,
 		      const struct json_value *args, struct jw *reply,

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "vmm/json.h"
 
 #define JSON_MAX_DEPTH 32
 #define JSON_MAX_BYTES (1u << 20)
@@ -647,7 +647,7 @@ int json_get_u64(const struct json_value *obj, const char *key,
 	/* 1e9 is an exact integer too, up to 2^53 where doubles stay exact. */
 	else if (!v->is_integer && v->number >= 0 &&
 		 v->number <= 9007199254740992.0 &&
-		 v->number == floor(v->number))
+		 v->number == (double)(uint64_t)v->number)
 		*out = (uint64_t)v->number;
 	else
 		return -EINVAL;
@@ -713,6 +713,7 @@ static void jw_putc(struct jw *w, char c)
 static void jw_quoted(struct jw *w, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
+	static const char short_from[] = "\b\f\n\r\t", short_to[] = "bfnrt";
 	const unsigned char *u = (const unsigned char *)s;
 	size_t n = strlen(s), i = 0, run;
 	uint32_t cp;
@@ -734,10 +735,13 @@ static void jw_quoted(struct jw *w, const char *s)
 			jw_put(w, esc, 2);
 			i++;
 		} else if (u[i] < 0x20) {
+			const char *hit = memchr(short_from, u[i], 5);
 			char esc[6] = { '\\', 'u', '0', '0', hex[u[i] >> 4],
 					hex[u[i] & 15] };
 
-			jw_put(w, esc, 6);
+			if (hit)
+				esc[1] = short_to[hit - short_from];
+			jw_put(w, esc, hit ? 2 : 6);
 			i++;
 		} else if ((run = utf8_decode(u + i, n - i, &cp))) {
 			jw_put(w, s + i, run);
@@ -883,7 +887,7 @@ void jw_value(struct jw *w, const char *key, const struct json_value *v)
 		jw_bool(w, key, v->boolean);
 		break;
 	case JSON_NUMBER:
-		if (v->is_integer)
+		if (v->is_integer && !(v->integer == 0 && signbit(v->number)))
 			jw_i64(w, key, v->integer);
 		else if (v->integer)
 			jw_u64(w, key, (uint64_t)v->integer);

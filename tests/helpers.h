@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* Running real kvmtrack (and QEMU) processes from Criterion tests. */
+#ifndef KVMTRACK_TESTS_HELPERS_H
+#define KVMTRACK_TESTS_HELPERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct proc_result {
+	int status; /* exit status, or 128 + signal */
+	bool timed_out;
+	char *out; /* everything written to stdout, NUL-terminated */
+	char *err; /* everything written to stderr */
+};
+
+/* Runs argv (NULL-terminated) to completion, killing it after timeout_s. */
+int run_cmd(const char *const argv[], int timeout_s, struct proc_result *r);
+void proc_result_free(struct proc_result *r);
+
+/* A process left running in the background, output going to files. */
+struct bg_proc {
+	pid_t pid;
+	char out_path[64];
+	char err_path[64];
+};
+
+int bg_start(const char *const argv[], struct bg_proc *p);
+/* Waits up to timeout_s; kills it after that. Returns like proc_result. */
+int bg_wait(struct bg_proc *p, int timeout_s, struct proc_result *r);
+/* Waits until `needle` appears in the process's stdout or timeout_ms. */
+bool bg_wait_output(struct bg_proc *p, const char *needle, int timeout_ms);
+/* Waits until a unix socket at path accepts connections. */
+bool wait_for_socket(const char *path, int timeout_ms);
+
+/* A file under /tmp with the given bytes; path is written to path_out. */
+int write_temp_file(const void *data, size_t len, char *path_out,
+		    size_t path_len);
+char *read_file(const char *path, size_t *len);
+/* Number of non-overlapping occurrences of needle in haystack. */
+int count_substr(const char *haystack, const char *needle);
+
+#define KVMTRACK_BIN "./kvmtrack"
+#define GUEST_ELF "guest/kvmtrack-guest.elf"
+
+#endif

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Small hand-written images (tests/images/) through a real `kvmtrack run`:
+ * both entry protocols, unexpected-exit reports and bad-image errors.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/helpers.h"
+
+static struct proc_result run_image(const char *image, const char *mem)
+{
+	const char *argv[] = { KVMTRACK_BIN, "run", "-m", mem, "--serial",
+			       "stdio", image, NULL };
+	struct proc_result r;
+
+	cr_assert_eq(run_cmd(argv, 60, &r), 0);
+	cr_assert(!r.timed_out, "%s did not stop", image);
+	return r;
+}
+
+Test(images, long_mode_entry_prints_and_exits_with_guest_status)
+{
+	struct proc_result r = run_image("tests/images/hello64.elf", "64M");
+
+	cr_expect_str_eq(r.out, "hello from a 64-bit image\n");
+	cr_expect_eq(r.status, 42);
+	cr_expect(strstr(r.err, "debug-exit") && strstr(r.err, "exit status 42"),
+		  "last line: %s", r.err);
+	proc_result_free(&r);
+}
+
+Test(images, pvh_entry_gets_start_info)
+{
+	struct proc_result r = run_image("tests/images/pvh32.elf", "64M");
+
+	/* 'M': the image found the PVH start_info magic through EBX. */
+	cr_expect_str_eq(r.out, "pvh ok\nM\n");
+	cr_expect_eq(r.status, 0);
+	proc_result_free(&r);
+}
+
+Test(images, unknown_port_is_reported_with_the_instruction)
+{
+	struct proc_result r = run_image("tests/images/badport.elf", "64M");
+
+	cr_expect_eq(r.status, 3);
+	cr_expect(strstr(r.err, "unknown port 0x99"), "%s", r.err);
+	cr_expect(strstr(r.err, "=> 0x100002: out 0x99, al"), "%s", r.err);
+	cr_expect(strstr(r.err, "rax 000000000000005a"), "%s", r.err);
+	proc_result_free(&r);
+}
+
+Test(images, triple_fault_is_reported_with_the_instruction)
+{
+	struct proc_result r = run_image("tests/images/triple.elf", "64M");
+
+	cr_expect_eq(r.status, 3);
+	cr_expect(strstr(r.err, "SHUTDOWN: triple fault"), "%s", r.err);
+	cr_expect(strstr(r.err,
+			 "=> 0x100007: movabs rax, qword ptr [0x8000000000000000]"),
+		  "%s", r.err);
+	proc_result_free(&r);
+}
+
+Test(images, trace_exits_decodes_every_exit)
+{
+	const char *argv[] = { KVMTRACK_BIN, "run", "-m", "64M",
+			       "--trace-exits", "tests/images/hello64.elf",
+			       NULL };
+	struct proc_result r;
+
+	cr_assert_eq(run_cmd(argv, 60, &r), 0);
+	/* 26 characters to the UART and one debug-exit write. */
+	cr_expect_eq(count_substr(r.err, "IO out port 0x3f8"), 26, "%s", r.err);
+	cr_expect(strstr(r.err, "IO out port 0x501 size 1: 0x"), "%s", r.err);
+	cr_expect(strstr(r.err, "out dx, al"), "%s", r.err);
+	cr_expect_eq(r.status, 42);
+	proc_result_free(&r);
+}
+
+static struct proc_result run_bad_image(const void *data, size_t len,
+					const char *mem)
+{
+	char path[64];
+	struct proc_result r;
+
+	cr_assert_eq(write_temp_file(data, len, path, sizeof(path)), 0);
+	r = run_image(path, mem);
+	unlink(path);
+	cr_expect_eq(r.status, 1, "status %d, stderr: %s", r.status, r.err);
+	cr_expect_eq(r.out[0], '\0', "nothing may run: %s", r.out);
+	return r;
+}
+
+Test(bad_images, not_an_elf)
+{
+	const char text[] = "#!/bin/sh\necho this is not a kernel\n";
+	struct proc_result r = run_bad_image(text, sizeof(text), "64M");
+
+	cr_expect(strstr(r.err, "not an ELF image (bad magic)"), "%s", r.err);
+	proc_result_free(&r);
+}
+
+Test(bad_images, truncated_elf)
+{
+	size_t len;
+	char *elf = read_file("tests/images/hello64.elf", &len);
+	struct proc_result r;
+
+	cr_assert(elf && len > 200);
+	r = run_bad_image(elf, 100, "64M");
+	cr_expect(strstr(r.err, "extends past the end of the image"), "%s",
+		  r.err);
+	proc_result_free(&r);
+	free(elf);
+}
+
+Test(bad_images, elf_for_another_machine)
+{
+	size_t len;
+	char *elf = read_file("tests/images/hello64.elf", &len);
+	struct proc_result r;
+
+	cr_assert(elf && len > 64);
+	elf[18] = (char)183; /* e_machine = EM_AARCH64 */
+	elf[19] = 0;
+	r = run_bad_image(elf, len, "64M");
+	cr_expect(strstr(r.err, "is not x86-64"), "%s", r.err);
+	proc_result_free(&r);
+	free(elf);
+}
+
+Test(bad_images, image_larger_than_ram)
+{
+	struct proc_result r = run_image("tests/images/big.elf", "64M");
+
+	cr_expect_eq(r.status, 1);
+	cr_expect(strstr(r.err, "does not fit in guest RAM (64 MiB)"), "%s",
+		  r.err);
+	cr_expect_eq(r.out[0], '\0');
+	proc_result_free(&r);
+}
+
+Test(bad_images, missing_file)
+{
+	struct proc_result r = run_image("/nonexistent/guest.elf", "64M");
+
+	cr_expect_eq(r.status, 1);
+	cr_expect(strstr(r.err, "/nonexistent/guest.elf: No such file"), "%s",
+		  r.err);
+	proc_result_free(&r);
+}
+
+Test(usage, bad_options_name_the_option)
+{
+	const char *bad_mem[] = { KVMTRACK_BIN, "run", "-m", "lots",
+				  "tests/images/hello64.elf", NULL };
+	const char *bad_cpus[] = { KVMTRACK_BIN, "run", "-c", "0",
+				   "tests/images/hello64.elf", NULL };
+	const char *no_image[] = { KVMTRACK_BIN, "run", NULL };
+	struct proc_result r;
+
+	cr_assert_eq(run_cmd(bad_mem, 10, &r), 0);
+	cr_expect_eq(r.status, 2);
+	cr_expect(strstr(r.err, "--mem 'lots'"), "%s", r.err);
+	proc_result_free(&r);
+	cr_assert_eq(run_cmd(bad_cpus, 10, &r), 0);
+	cr_expect_eq(r.status, 2);
+	cr_expect(strstr(r.err, "--cpus '0'"), "%s", r.err);
+	proc_result_free(&r);
+	cr_assert_eq(run_cmd(no_image, 10, &r), 0);
+	cr_expect_eq(r.status, 2);
+	cr_expect(strstr(r.err, "no IMAGE given"), "%s", r.err);
+	proc_result_free(&r);
+}
