@@ -20,7 +20,7 @@ WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CFLAGS ?= -O2 -g
 KT_CFLAGS := $(CFLAGS) -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -I. -MMD -MP \
 	$(CAPSTONE_CFLAGS) -pthread
-KT_LIBS := $(FDT_LIBS) $(CAPSTONE_LIBS) -pthread
+KT_LIBS := $(FDT_LIBS) $(CAPSTONE_LIBS) -pthread -lm
 
 # --- kvmtrack --------------------------------------------------------------
 LIB_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c devices/*.c migrate/*.c))

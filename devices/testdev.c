@@ -71,9 +71,12 @@ struct testdev {
 };
 
 static const char *const err_kind_names[TESTDEV_ERR_NR_KINDS] = {
-	[TESTDEV_ERR_ALIGN] = "align",	   [TESTDEV_ERR_NOT_RAM] = "not_ram",
-	[TESTDEV_ERR_LENGTH] = "length",   [TESTDEV_ERR_TYPE] = "type",
-	[TESTDEV_ERR_VCPU] = "vcpu",	   [TESTDEV_ERR_FILL] = "fill",
+	[TESTDEV_ERR_ALIGN] = "align",
+	[TESTDEV_ERR_NOT_RAM] = "not_ram",
+	[TESTDEV_ERR_LENGTH] = "length",
+	[TESTDEV_ERR_TYPE] = "type",
+	[TESTDEV_ERR_VCPU] = "vcpu",
+	[TESTDEV_ERR_FILL] = "fill",
 	[TESTDEV_ERR_ACCESS] = "access",
 };
 
@@ -236,17 +239,18 @@ static int handle_doorbell(struct testdev *td, uint64_t gpa)
 	if (gpa % TESTDEV_MSG_ALIGN_BYTES)
 		return td_fail(td, TESTDEV_ERR_ALIGN, -EINVAL,
 			       "message at gpa 0x%llx is not %u-byte aligned",
-			       (unsigned long long)gpa, TESTDEV_MSG_ALIGN_BYTES);
+			       (unsigned long long)gpa,
+			       TESTDEV_MSG_ALIGN_BYTES);
 	if (guest_mem_read(td->mem, gpa, &hdr, hdr_bytes))
 		goto not_ram;
 	err = testdev_msg_check(gpa, &hdr, &kind);
 	if (err)
 		return td_fail(td, kind, err,
-			       "message at gpa 0x%llx: %s (type %u, len_bytes %u, at most %u)",
+			       "message at gpa 0x%llx: %s (type %u, len_bytes %u)",
 			       (unsigned long long)gpa,
 			       kind == TESTDEV_ERR_TYPE ? "unknown type" :
-							  "length too small or large",
-			       hdr.type, hdr.len_bytes, TESTDEV_MSG_MAX_BYTES);
+							  "bad length",
+			       hdr.type, hdr.len_bytes);
 	if (!guest_mem_is_ram(td->mem, gpa, hdr.len_bytes))
 		goto not_ram;
 	memset(&m, 0, sizeof(m));

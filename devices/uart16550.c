@@ -25,7 +25,7 @@
 
 struct uart_dev {
 	pthread_mutex_t lock; /* guards everything below except the reader */
-	pthread_cond_t rx_room; /* signalled when the guest may have made room */
+	pthread_cond_t rx_room; /* signalled when the guest may have read */
 	struct uart16550 model;
 	struct vm *vm;
 	enum serial_kind kind;
@@ -38,6 +38,7 @@ struct uart_dev {
 	/* stdin reader (SERIAL_STDIO only) */
 	bool reader_started;
 	bool reader_waiting; /* blocked on rx_room */
+	bool guest_listening; /* guest has polled LSR or enabled ERBFI */
 	bool stopping;
 	pthread_t reader;
 	int wake_pipe[2]; /* written by exit() to end the reader's poll */
@@ -97,8 +98,12 @@ static int uart_access(void *opaque, uint64_t offset, uint8_t *data,
 			uart_write(&d->model, reg, data[i]);
 		else
 			data[i] = uart_read(&d->model, reg);
+		if ((!is_write && reg == UART_LSR) ||
+		    (d->model.ier & UART_IER_ERBFI))
+			d->guest_listening = true;
 	}
-	if (d->reader_waiting && uart_rx_room(&d->model))
+	if (d->reader_waiting && d->guest_listening &&
+	    uart_rx_room(&d->model))
 		pthread_cond_signal(&d->rx_room);
 	pthread_mutex_unlock(&d->lock);
 	return 0;
@@ -113,6 +118,12 @@ static void reader_feed(struct uart_dev *d, const uint8_t *buf, size_t n)
 	while (done < n && !d->stopping) {
 		unsigned int room = uart_rx_room(&d->model);
 
+		/*
+		 * Input waits until the guest looks for it: bytes fed earlier
+		 * would be lost when the guest's UART set-up empties the FIFO.
+		 */
+		if (!d->guest_listening)
+			room = 0;
 		if (!room) {
 			/* Typed input waits for the guest, never overruns. */
 			d->reader_waiting = true;

@@ -207,3 +207,5 @@ boot_info_gpa:
 	.globl kstacks
 kstacks:
 	.skip MAX_CPUS << KSTACK_SHIFT
+
+	.section .note.GNU-stack, "", @progbits

@@ -40,10 +40,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PAGE_SIZE 4096ull
+#define PAGE_SIZE 4096ul
 #define PAGE_SHIFT 12
-#define SZ_2M (2ull << 20)
-#define SZ_4G (4ull << 30)
+#define SZ_2M (2ul << 20)
+#define SZ_4G (4ul << 30)
 
 #define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
 #define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
@@ -237,6 +237,11 @@ extern uint64_t ws_base_gpa;
 extern uint64_t ws_pages;
 extern uint32_t *gen_table; /* expected generation per page, 0: unwritten */
 
+static inline uint64_t stamp_word2(uint64_t w0)
+{
+	return ~w0 ^ 0x6b766d747261636bull; /* "kvmtrack" */
+}
+
 /* Writes generation gen (non-zero) into page idx of the working set. */
 static inline void stamp_page(uint64_t idx, uint32_t gen)
 {
@@ -245,27 +250,27 @@ static inline void stamp_page(uint64_t idx, uint32_t gen)
 	uint64_t w0 = ((uint64_t)gen << 32) | (uint32_t)pfn;
 	volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)gpa;
 
-	/* Two words, the second at a pfn-dependent offset, so that a page
-	 * holding another page's (or an older) content is caught. */
+	/* Word 0 is (generation, pfn); a second word at a pfn-dependent
+	 * offset catches a page holding a mix of two pages' content. */
 	p[0] = w0;
-	p[1 + pfn % 511] = ~w0 ^ 0x6b766d747261636bull /* "kvmtrack" */;
+	p[1 + pfn % 511] = stamp_word2(w0);
 	gen_table[idx] = gen;
 }
 
 void stamp_verify(struct verify_result *res);
 /* Debug: spoils the stamps of up to n written pages. */
 void stamp_corrupt(uint64_t n);
-uint64_t *bitmap_alloc_for(uint32_t writer, uint64_t *words);
+/* The interval bitmap of writer w (one bit per page of its slice). */
+uint64_t *stamp_bitmap(uint32_t writer, uint64_t *words);
 
 /* --- workload.c ---------------------------------------------------------- */
-/* Runs this CPU's part of the workload until stopped. */
-void workload_run(uint32_t cpu);
+/* Runs this CPU's part of the workload until stopped; slot is the order in
+ * which the CPU came up (0: boot CPU), slots below the writer count write. */
+void workload_run(uint32_t cpu, uint32_t slot);
 /* Called on CPU 0 once config and layout are done: releases everyone. */
 void workload_start(uint32_t nr_cpus, uint32_t writers);
 /* CPU 0 after workload_run: waits for writers, verifies, reports, exits. */
 __noreturn void workload_finish(void);
-
-extern volatile uint32_t cpus_online;
 
 /* Ends the VM with status: debug-exit port if any, else halt. */
 __noreturn void guest_exit(uint32_t status);

@@ -65,39 +65,41 @@ static const struct json_value empty_object = { .type = JSON_OBJECT };
 
 /* --- command table ------------------------------------------------------ */
 
+/* Appends cmd unless its name is taken; called with c->lock held. */
+static int add_command(struct control *c, const struct control_command *cmd)
+{
+	struct control_command *cmds;
+
+	for (size_t i = 0; i < c->nr_commands; i++)
+		if (!strcmp(c->commands[i].name, cmd->name))
+			return -EEXIST;
+	cmds = realloc(c->commands, (c->nr_commands + 1) * sizeof(*cmds));
+	if (!cmds)
+		return -ENOMEM;
+	cmds[c->nr_commands++] = *cmd;
+	c->commands = cmds;
+	return 0;
+}
+
 int control_register(struct control *c, const char *name, const char *help,
 		     control_handler_fn *fn, void *opaque)
 {
-	struct control_command *cmds, cmd = { .fn = fn, .opaque = opaque };
-	int ret = 0;
+	struct control_command cmd = { .fn = fn, .opaque = opaque };
+	int ret = -ENOMEM;
 
 	if (!name || !*name || !fn)
 		return -EINVAL;
 	cmd.name = strdup(name);
 	cmd.help = strdup(help ? help : "");
-	if (!cmd.name || !cmd.help) {
-		ret = -ENOMEM;
-		goto out_free;
+	if (cmd.name && cmd.help) {
+		pthread_mutex_lock(&c->lock);
+		ret = add_command(c, &cmd);
+		pthread_mutex_unlock(&c->lock);
 	}
-	pthread_mutex_lock(&c->lock);
-	for (size_t i = 0; i < c->nr_commands && !ret; i++)
-		if (!strcmp(c->commands[i].name, name))
-			ret = -EEXIST;
-	cmds = ret ? NULL :
-		     realloc(c->commands,
-			     (c->nr_commands + 1) * sizeof(*c->commands));
-	if (cmds) {
-		cmds[c->nr_commands++] = cmd;
-		c->commands = cmds;
-	} else if (!ret) {
-		ret = -ENOMEM;
+	if (ret) {
+		free(cmd.name);
+		free(cmd.help);
 	}
-	pthread_mutex_unlock(&c->lock);
-	if (!ret)
-		return 0;
-out_free:
-	free(cmd.name);
-	free(cmd.help);
 	return ret;
 }
 

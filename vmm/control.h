@@ -56,7 +56,8 @@ int control_register(struct control *c, const char *name, const char *help,
  * Called from a handler: runs fn(arg) on the control thread once the
  * current reply has been written to the client (or the write failed), so
  * that e.g. "quit" answers before the VM goes away. One per request:
- * returns -EBUSY if one is already pending.
+ * returns -EBUSY if one is already pending. Only the server runs it: a
+ * line handed to control_handle_line() by a caller leaves it pending.
  */
 int control_defer(struct control *c, void (*fn)(void *arg), void *arg);
 

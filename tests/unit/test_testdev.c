@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <libfdt.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "devices/registry.h"
@@ -137,7 +138,7 @@ Test(testdev, doorbell_rejects_bad_messages)
 	/* Outside RAM, and straddling its end. */
 	cr_assert_eq(ring(RAM_BYTES + 0x1000), -EFAULT);
 	h.hdr.len_bytes = 128;
-	cr_assert_eq(send(RAM_BYTES - 64, &h, 64), -EFAULT);
+	cr_assert_eq(send(RAM_BYTES - 64, &h, sizeof(h)), -EFAULT);
 	h.hdr.len_bytes = 3;
 	cr_assert_eq(send(MSG_GPA, &h, sizeof(h)), -EMSGSIZE);
 	h.hdr.type = 42;
@@ -342,6 +343,58 @@ Test(testdev, stats_report_state)
 	cr_assert_eq(n, 1);
 	json_free(root);
 	jw_free(&w);
+}
+
+#define HAMMER_THREADS 4
+#define HAMMER_REPORTS 500
+
+/* One "vCPU" thread: its own message buffer, its own vCPU index. */
+static void *hammer(void *arg)
+{
+	uint32_t vcpu = (uint32_t)(uintptr_t)arg;
+	uint64_t gpa = MSG_GPA + vcpu * 0x1000;
+	struct testdev_report r = {
+		.hdr = { TESTDEV_MSG_REPORT, sizeof(r) },
+		.vcpu = vcpu,
+		.interval_pages_written = 3,
+		.interval_distinct_pages = 1,
+	};
+	uint8_t data[8];
+
+	for (uint32_t seq = 0; seq < HAMMER_REPORTS; seq++) {
+		r.seq = seq;
+		if (guest_mem_write(&mem, gpa, &r, sizeof(r)))
+			return (void *)1;
+		bus_data_put(data, 8, gpa);
+		testdev_mmio_access(td, TESTDEV_REG_DOORBELL, data, 8, true);
+	}
+	return NULL;
+}
+
+Test(testdev, concurrent_vcpus_lose_no_report)
+{
+	pthread_t threads[HAMMER_THREADS];
+	struct testdev_report latest;
+	struct testdev_totals t;
+	void *ret;
+
+	for (uintptr_t i = 0; i < HAMMER_THREADS; i++)
+		cr_assert_eq(pthread_create(&threads[i], NULL, hammer,
+					    (void *)i),
+			     0);
+	for (int i = 0; i < HAMMER_THREADS; i++) {
+		cr_assert_eq(pthread_join(threads[i], &ret), 0);
+		cr_assert_null(ret);
+	}
+	cr_assert_eq(testdev_totals(td, UINT32_MAX, &t), 0);
+	cr_assert_eq(t.reports, HAMMER_THREADS * HAMMER_REPORTS);
+	cr_assert_eq(t.interval_pages_written,
+		     3 * HAMMER_THREADS * HAMMER_REPORTS);
+	for (uint32_t v = 0; v < HAMMER_THREADS; v++) {
+		cr_assert_eq(testdev_latest_report(td, v, &latest), 0);
+		cr_assert_eq(latest.seq, HAMMER_REPORTS - 1);
+	}
+	cr_assert_eq(testdev_status(td), 0);
 }
 
 static void *new_fdt(void)

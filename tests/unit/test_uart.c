@@ -148,13 +148,15 @@ Test(uart, iir_priorities)
 	cr_assert_eq(uart_read(&p.u, UART_IIR),
 		     UART_IIR_FIFO_ON | UART_IIR_RLSI);
 	uart_read(&p.u, UART_LSR);
-	cr_assert_eq(uart_read(&p.u, UART_IIR), UART_IIR_FIFO_ON | UART_IIR_RDI);
+	cr_assert_eq(uart_read(&p.u, UART_IIR),
+		     UART_IIR_FIFO_ON | UART_IIR_RDI);
 	for (int i = 0; i < 16; i++)
 		uart_read(&p.u, UART_RBR);
 	cr_assert_eq(uart_read(&p.u, UART_IIR),
 		     UART_IIR_FIFO_ON | UART_IIR_THRI);
 	/* That read acknowledged THRE; modem status is next. */
-	cr_assert_eq(uart_read(&p.u, UART_IIR), UART_IIR_FIFO_ON | UART_IIR_MSI);
+	cr_assert_eq(uart_read(&p.u, UART_IIR),
+		     UART_IIR_FIFO_ON | UART_IIR_MSI);
 	cr_assert_eq(p.u.irq_level, 1);
 	cr_assert_eq(uart_read(&p.u, UART_MSR) & 0x0f,
 		     UART_MSR_DCTS | UART_MSR_DDSR);
@@ -182,9 +184,11 @@ Test(uart, character_timeout_below_trigger_level)
 	uart_write(&p.u, UART_FCR, UART_FCR_ENABLE | 0xc0); /* trigger 14 */
 	uart_write(&p.u, UART_IER, UART_IER_ERBFI);
 	uart_receive(&p.u, bytes, 3);
-	cr_assert_eq(uart_read(&p.u, UART_IIR), UART_IIR_FIFO_ON | UART_IIR_CTI);
+	cr_assert_eq(uart_read(&p.u, UART_IIR),
+		     UART_IIR_FIFO_ON | UART_IIR_CTI);
 	uart_receive(&p.u, bytes, 11);
-	cr_assert_eq(uart_read(&p.u, UART_IIR), UART_IIR_FIFO_ON | UART_IIR_RDI);
+	cr_assert_eq(uart_read(&p.u, UART_IIR),
+		     UART_IIR_FIFO_ON | UART_IIR_RDI);
 }
 
 Test(uart, thre_interrupt_edges)
