@@ -32,6 +32,7 @@ uint64_t tsc_calibrate_pit(void)
 	uint8_t spk = inb(PORT_SPEAKER);
 	uint64_t t0a, t0b, prev_mid = 0, ta, tb, start, end;
 	unsigned int polls = 0;
+	bool out2_was_low = false;
 
 	/* Gate on, speaker off; mode 0 drives OUT2 low until the count
 	 * reaches zero, which port 0x61 bit 5 shows. */
@@ -51,6 +52,7 @@ uint64_t tsc_calibrate_pit(void)
 		ta = rdtsc();
 		if (inb(PORT_SPEAKER) & SPK_OUT2)
 			break;
+		out2_was_low = true;
 		tb = rdtsc();
 		prev_mid = ta + (tb - ta) / 2;
 		if (++polls > 1000000)
@@ -59,6 +61,9 @@ uint64_t tsc_calibrate_pit(void)
 	tb = rdtsc();
 	outb(PORT_SPEAKER, spk);
 
+	/* No PIT (OUT2 never low, or never high): no measurement. */
+	if (!out2_was_low || polls > 1000000)
+		return 0;
 	start = t0a + (t0b - t0a) / 2;
 	end = ta + (tb - ta) / 2;
 	if (prev_mid > start)
