@@ -119,3 +119,10 @@ distclean: clean
 
 .PHONY: all check bench clean distclean
 -include $(wildcard */*.d tests/*/*.d tests/*.d)
+
+# The README's first command: boot the bundled guest with a workload.
+demo: all
+	./kvmtrack run -m 256M -c 2 --cmdline \
+		"workload=random wss=64M vcpus=2 duration=3 verify=1" \
+		guest/kvmtrack-guest.elf
+.PHONY: demo
