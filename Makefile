@@ -106,13 +106,21 @@ check: all $(TEST_BINS) $(TEST_IMAGES)
 	@echo "== end-to-end tests (real processes)"
 	$(Q)tests/e2e/e2e-tests --jobs=1
 
-bench: all
+# --- benchmarks (tests/bench/) ---------------------------------------------
+BENCH_BINS := tests/bench/bench-boot
+
+tests/bench/bench-boot: tests/bench/bench_boot.c
+	@echo "  CC      $@"
+	$(Q)$(CC) $(KT_CFLAGS) -o $@ $<
+
+bench: all $(BENCH_BINS)
 	$(Q)tests/bench/run.sh
 
 clean:
 	$(Q)rm -f kvmtrack $(LIB) vmm/*.o devices/*.o migrate/*.o guest/*.o \
 		tests/*.o tests/*/*.o $(TEST_BINS) $(TEST_IMAGES) \
-		guest/kvmtrack-guest.elf */*.d tests/*/*.d tests/*.d
+		guest/kvmtrack-guest.elf */*.d tests/*/*.d tests/*.d \
+		$(BENCH_BINS)
 
 distclean: clean
 	$(Q)rm -f config.mak config-host.h

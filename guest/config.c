@@ -142,6 +142,19 @@ static bool parse_u32(const char *s, size_t len, uint32_t *v)
 	return true;
 }
 
+/* spin: pause loop (default, needs nothing from the VMM); halt: hlt with
+ * interrupts off, which frees the host CPU but leaves the vCPU halted. */
+static bool parse_apidle(const char *s, size_t len, bool *halt)
+{
+	if (len == 4 && !strncmp(s, "spin", 4))
+		*halt = false;
+	else if (len == 4 && !strncmp(s, "halt", 4))
+		*halt = true;
+	else
+		return false;
+	return true;
+}
+
 static bool key_is(const char *key, size_t klen, const char *name)
 {
 	return strlen(name) == klen && !strncmp(key, name, klen);
@@ -173,6 +186,8 @@ static bool apply(const char *k, size_t klen, const char *v, size_t vlen,
 		     config.report_ms;
 	else if (key_is(k, klen, "progress"))
 		ok = parse_u64(v, vlen, &config.progress_ms);
+	else if (key_is(k, klen, "apidle"))
+		ok = parse_apidle(v, vlen, &config.ap_halt);
 	else if (key_is(k, klen, "debugexit"))
 		ok = parse_bool(v, vlen, &config.debugexit);
 	/* Hidden debug keys, for testing the guest itself. */

@@ -135,7 +135,8 @@ struct exc_frame {
  * top entry.S irets to. */
 uint64_t cpu_setup0(uint32_t cpu);
 void exception_handler(struct exc_frame *f);
-/* Traps to CPL0 via VEC_HALT and never comes back. */
+/* Traps to CPL0 via VEC_HALT and never comes back. On the build machines
+ * a CPL3 `int n` arrives as #UD instead; the #UD handler recognises it. */
 __noreturn void sys_halt(void);
 
 /* --- machine.c: what the guest runs on ----------------------------------- */
@@ -201,6 +202,7 @@ struct config {
 	uint64_t report_ms;
 	uint64_t progress_ms; /* serial progress line period, 0: off */
 	bool debugexit; /* force port 0x501 without a DT (QEMU) */
+	bool ap_halt; /* apidle=halt: idle secondary CPUs hlt instead of spin */
 	uint64_t corrupt_pages; /* debug: spoil this many stamps before verify */
 	bool crash; /* debug: take a #UD at CPL3 */
 };

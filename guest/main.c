@@ -35,6 +35,8 @@ static __noreturn void ap_main(uint32_t cpu)
 
 	workload_run(cpu, slot);
 	/* CPU 0 ends the VM; stay out of its way. */
+	if (config.ap_halt)
+		sys_halt();
 	for (;;)
 		cpu_relax();
 }

@@ -341,6 +341,8 @@ void workload_run(uint32_t cpu, uint32_t slot)
 		return;
 	}
 	/* Not a writer: slot 0 still serves; the others wait for the end. */
+	if (slot != 0 && config.ap_halt)
+		return;
 	while (!LOAD(ctl.stop)) {
 		if (slot == 0)
 			service(rdtsc());

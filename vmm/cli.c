@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "vmm/config.h"
+#include "vmm/dirty.h"
 #include "vmm/memory.h"
 
 const char cli_run_usage[] =
@@ -20,6 +21,8 @@ const char cli_run_usage[] =
 	"      --serial KIND       stdio | file:PATH | none (default stdio)\n"
 	"      --control PATH      QMP-style control socket (JSON lines)\n"
 	"      --trace-exits       log every VM exit with its instruction\n"
+	"      --dirty-log KIND    bitmap | manual | ring[:ENTRIES] (default: the\n"
+	"                          best the host has; `status` names it)\n"
 	"  -h, --help              this text\n";
 
 static int suffix_shift(const char *s, unsigned int *shift)
@@ -118,7 +121,26 @@ static int parse_mem(const char *text, struct vm_config *cfg, char *err,
 	return 0;
 }
 
-enum { OPT_CMDLINE = 256, OPT_SERIAL, OPT_CONTROL, OPT_TRACE_EXITS };
+static int parse_dirty_log(const char *text, struct vm_config *cfg,
+			   char *err, size_t err_len)
+{
+	struct dirty_config dirty;
+	int ret = dirty_parse_backend(text, &dirty, err, err_len);
+
+	if (ret < 0)
+		return ret;
+	cfg->dirty.backend = (int)dirty.backend;
+	cfg->dirty.ring_entries = dirty.ring_entries;
+	return 0;
+}
+
+enum {
+	OPT_CMDLINE = 256,
+	OPT_SERIAL,
+	OPT_CONTROL,
+	OPT_TRACE_EXITS,
+	OPT_DIRTY_LOG,
+};
 
 static const struct option run_options[] = {
 	{ "mem", required_argument, NULL, 'm' },
@@ -127,6 +149,7 @@ static const struct option run_options[] = {
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "trace-exits", no_argument, NULL, OPT_TRACE_EXITS },
+	{ "dirty-log", required_argument, NULL, OPT_DIRTY_LOG },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -180,6 +203,8 @@ static int parse_one(int opt, const char *arg, struct vm_config *cfg,
 	case OPT_TRACE_EXITS:
 		cfg->trace_exits = true;
 		return 0;
+	case OPT_DIRTY_LOG:
+		return parse_dirty_log(arg, cfg, err, err_len);
 	}
 	return -EINVAL;
 }

@@ -26,6 +26,10 @@ struct vm_config {
 	struct serial_config serial;
 	const char *control_path; /* NULL: no control socket */
 	bool trace_exits;
+	struct {
+		int backend; /* enum dirty_backend; 0 = auto */
+		uint32_t ring_entries;
+	} dirty;
 };
 
 #endif

@@ -94,4 +94,7 @@ int control_start(struct vm *vm, const char *path, struct control **out);
 /* Adds "status", "pause", "resume", "quit" and "stats" (need a real vm). */
 int control_register_vm_commands(struct control *c);
 
+/* Adds "dirty-log" and "query-dirty-log" (vmm/control_dirty.c). */
+int control_register_dirty_commands(struct control *c);
+
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "vmm/control.h"
+#include "vmm/dirty.h"
 #include "vmm/json.h"
 #include "vmm/vm.h"
 
@@ -20,6 +21,11 @@ static int cmd_status(struct vm *vm, void *opaque,
 	jw_object_begin(reply, NULL);
 	jw_string(reply, "status", vm_state_name(state));
 	jw_bool(reply, "running", state == VM_RUNNING);
+	jw_object_begin(reply, "dirty_log");
+	jw_string(reply, "backend",
+		  dirty_backend_name(dirty_tracker_backend(vm_dirty(vm))));
+	jw_bool(reply, "logging", dirty_tracker_logging(vm_dirty(vm)));
+	jw_object_end(reply);
 	jw_object_end(reply);
 	return 0;
 }
@@ -119,6 +125,8 @@ int control_start(struct vm *vm, const char *path, struct control **out)
 	if (ret)
 		return ret;
 	ret = control_register_vm_commands(c);
+	if (!ret)
+		ret = control_register_dirty_commands(c);
 	if (!ret)
 		ret = control_listen(c, path);
 	if (ret) {

@@ -321,3 +321,64 @@ const char *kvm_exit_name(uint32_t reason)
 		return names[reason];
 	return "unknown";
 }
+
+int kvm_enable_cap(int vm_fd, uint32_t cap, uint64_t arg0)
+{
+	struct kvm_enable_cap ec = { .cap = cap, .args = { arg0 } };
+	char object[32];
+
+	snprintf(object, sizeof(object), "vm, cap %u", cap);
+	return KVM_IOCTL(vm_fd, KVM_ENABLE_CAP, &ec, object);
+}
+
+int kvm_get_dirty_log(int vm_fd, uint32_t slot, uint64_t *bitmap)
+{
+	struct kvm_dirty_log log = { .slot = slot, .dirty_bitmap = bitmap };
+	char object[24];
+
+	snprintf(object, sizeof(object), "slot %u", slot);
+	return KVM_IOCTL(vm_fd, KVM_GET_DIRTY_LOG, &log, object);
+}
+
+int kvm_clear_dirty_log(int vm_fd, uint32_t slot, uint64_t first_page,
+			uint32_t num_pages, uint64_t *bitmap)
+{
+	struct kvm_clear_dirty_log clear = {
+		.slot = slot,
+		.num_pages = num_pages,
+		.first_page = first_page,
+		.dirty_bitmap = bitmap,
+	};
+	char object[64];
+
+	snprintf(object, sizeof(object), "slot %u, pages %llu+%u", slot,
+		 (unsigned long long)first_page, num_pages);
+	return KVM_IOCTL(vm_fd, KVM_CLEAR_DIRTY_LOG, &clear, object);
+}
+
+int kvm_reset_dirty_rings(int vm_fd)
+{
+	return KVM_IOCTL_VAL(vm_fd, KVM_RESET_DIRTY_RINGS, 0, "vm");
+}
+
+struct kvm_dirty_gfn *kvm_map_dirty_ring(struct kvm_vcpu *vcpu,
+					 uint32_t entries)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *ring = mmap(NULL, entries * sizeof(struct kvm_dirty_gfn),
+			  PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd,
+			  KVM_DIRTY_LOG_PAGE_OFFSET * page);
+
+	if (ring == MAP_FAILED) {
+		log_err("kvm: mmap dirty ring of vcpu %u (%u entries): %s",
+			vcpu->id, entries, strerror(errno));
+		return NULL;
+	}
+	return ring;
+}
+
+void kvm_unmap_dirty_ring(struct kvm_dirty_gfn *ring, uint32_t entries)
+{
+	if (ring)
+		munmap(ring, entries * sizeof(*ring));
+}

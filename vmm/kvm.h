@@ -60,6 +60,15 @@ int kvm_create_pit2(int vm_fd);
 int kvm_set_tss_addr(int vm_fd, uint64_t gpa);
 int kvm_set_identity_map_addr(int vm_fd, uint64_t gpa);
 int kvm_irq_line(int vm_fd, uint32_t gsi, int level);
+int kvm_enable_cap(int vm_fd, uint32_t cap, uint64_t arg0);
+
+/* Dirty logging. bitmap holds one bit per page of the slot. */
+int kvm_get_dirty_log(int vm_fd, uint32_t slot, uint64_t *bitmap);
+/* Clears (and write-protects again) num_pages from first_page: both must
+ * be multiples of 64, except a num_pages that reaches the slot's end. */
+int kvm_clear_dirty_log(int vm_fd, uint32_t slot, uint64_t first_page,
+			uint32_t num_pages, uint64_t *bitmap);
+int kvm_reset_dirty_rings(int vm_fd);
 
 /* vCPU level. */
 int kvm_vcpu_create(const struct kvm_sys *sys, int vm_fd, uint32_t id,
@@ -75,6 +84,10 @@ int kvm_set_mp_state(struct kvm_vcpu *vcpu, uint32_t mp_state);
 int kvm_set_cpuid(struct kvm_vcpu *vcpu, const struct kvm_cpuid2 *cpuid);
 int kvm_translate(struct kvm_vcpu *vcpu, uint64_t gva, uint64_t *gpa);
 int kvm_get_tsc_khz(struct kvm_vcpu *vcpu);
+/* Maps the vCPU's dirty ring (entries * 16 bytes); NULL on failure. */
+struct kvm_dirty_gfn *kvm_map_dirty_ring(struct kvm_vcpu *vcpu,
+					 uint32_t entries);
+void kvm_unmap_dirty_ring(struct kvm_dirty_gfn *ring, uint32_t entries);
 
 /* Name of a KVM_EXIT_* reason, "unknown" for others. */
 const char *kvm_exit_name(uint32_t reason);

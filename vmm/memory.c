@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -62,6 +63,9 @@ static int region_map(struct mem_region *r)
 			(unsigned long long)r->size_bytes, strerror(err));
 		return -err;
 	}
+	r->vmm_dirty = calloc((mem_region_pages(r) + 63) / 64, sizeof(uint64_t));
+	if (!r->vmm_dirty)
+		return -ENOMEM;
 	r->hva = mmap(NULL, r->size_bytes, PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_NORESERVE, r->memfd, 0);
 	if (r->hva == MAP_FAILED) {
@@ -105,6 +109,8 @@ void guest_mem_destroy(struct guest_mem *m)
 			munmap(r->hva, r->size_bytes);
 		if (r->memfd >= 0)
 			close(r->memfd);
+		free(r->vmm_dirty);
+		r->vmm_dirty = NULL;
 		r->hva = NULL;
 		r->memfd = -1;
 	}
@@ -138,6 +144,27 @@ void *guest_mem_hva(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 	return r->hva + (gpa - r->gpa);
 }
 
+int guest_mem_region_index(const struct guest_mem *m, uint64_t gpa)
+{
+	const struct mem_region *r = region_of(m, gpa, 1);
+
+	return r ? (int)(r - m->regions) : -1;
+}
+
+void guest_mem_mark_dirty(struct guest_mem *m, uint64_t gpa, uint64_t len)
+{
+	const struct mem_region *r = region_of(m, gpa, len);
+	uint64_t first, last;
+
+	if (!r || !r->vmm_dirty || len == 0)
+		return;
+	first = (gpa - r->gpa) / GUEST_PAGE_BYTES;
+	last = (gpa - r->gpa + len - 1) / GUEST_PAGE_BYTES;
+	for (uint64_t pg = first; pg <= last; pg++)
+		__atomic_fetch_or(&r->vmm_dirty[pg / 64], 1ull << (pg % 64),
+				  __ATOMIC_RELEASE);
+}
+
 int guest_mem_write(struct guest_mem *m, uint64_t gpa, const void *buf,
 		    uint64_t len)
 {
@@ -146,6 +173,7 @@ int guest_mem_write(struct guest_mem *m, uint64_t gpa, const void *buf,
 	if (!hva)
 		return -EFAULT;
 	memcpy(hva, buf, len);
+	guest_mem_mark_dirty(m, gpa, len);
 	return 0;
 }
 
@@ -156,6 +184,7 @@ int guest_mem_fill(struct guest_mem *m, uint64_t gpa, int byte, uint64_t len)
 	if (!hva)
 		return -EFAULT;
 	memset(hva, byte, len);
+	guest_mem_mark_dirty(m, gpa, len);
 	return 0;
 }
 

@@ -30,6 +30,10 @@ struct mem_region {
 	int memfd;
 	uint8_t *hva;
 	const char *name;
+	/* Pages the VMM itself wrote (loaders, devices): one bit per page,
+	 * set atomically by guest_mem_write/fill, taken by the dirty tracker,
+	 * because KVM's log sees only writes made by the guest. */
+	uint64_t *vmm_dirty;
 };
 
 /* A KVM memslot: a window of a region at a guest-physical address. */
@@ -77,5 +81,16 @@ int guest_mem_write(struct guest_mem *m, uint64_t gpa, const void *buf,
 int guest_mem_fill(struct guest_mem *m, uint64_t gpa, int byte, uint64_t len);
 int guest_mem_read(const struct guest_mem *m, uint64_t gpa, void *buf,
 		   uint64_t len);
+
+/* Records a VMM write to [gpa, gpa+len) made through guest_mem_hva(). */
+void guest_mem_mark_dirty(struct guest_mem *m, uint64_t gpa, uint64_t len);
+
+/* Index of the region holding gpa, or -1. */
+int guest_mem_region_index(const struct guest_mem *m, uint64_t gpa);
+
+static inline uint64_t mem_region_pages(const struct mem_region *r)
+{
+	return r->size_bytes / GUEST_PAGE_BYTES;
+}
 
 #endif

@@ -174,6 +174,11 @@ static void handle_exit(struct vcpu *vcpu)
 	case KVM_EXIT_SYSTEM_EVENT:
 		handle_system_event(vcpu);
 		break;
+	case KVM_EXIT_DIRTY_RING_FULL:
+		/* The ring is full: empty it, or the vCPU cannot go on. */
+		if (dirty_ring_full(vcpu->vm->dirty, vcpu->index) < 0)
+			exit_report_unexpected(vcpu, "dirty ring harvest failed");
+		break;
 	case KVM_EXIT_SHUTDOWN:
 		exit_report_unexpected(vcpu, "triple fault (shutdown)");
 		break;

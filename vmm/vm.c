@@ -42,6 +42,16 @@ const struct vm_config *vm_config(const struct vm *vm)
 	return &vm->cfg;
 }
 
+struct dirty_tracker *vm_dirty(struct vm *vm)
+{
+	return vm->dirty;
+}
+
+unsigned int vm_nr_vcpus(const struct vm *vm)
+{
+	return vm->nr_vcpus;
+}
+
 int vm_irq_line(struct vm *vm, uint32_t gsi, int level)
 {
 	return kvm_irq_line(vm->vm_fd, gsi, level);
@@ -90,6 +100,18 @@ static int vm_create_devices(struct vm *vm)
 	return 0;
 }
 
+/* Before the vCPUs: a dirty ring must be enabled before KVM_CREATE_VCPU. */
+static int vm_create_dirty_tracker(struct vm *vm)
+{
+	struct dirty_config cfg = {
+		.backend = (enum dirty_backend)vm->cfg.dirty.backend,
+		.ring_entries = vm->cfg.dirty.ring_entries,
+	};
+
+	return dirty_tracker_create(&vm->sys, vm->vm_fd, &vm->mem, &cfg,
+				    &vm->dirty);
+}
+
 static int vm_create_vcpus(struct vm *vm)
 {
 	for (unsigned int i = 0; i < vm->cfg.nr_cpus; i++) {
@@ -98,6 +120,9 @@ static int vm_create_vcpus(struct vm *vm)
 		if (ret < 0)
 			return ret;
 		vm->nr_vcpus++;
+		ret = dirty_tracker_add_vcpu(vm->dirty, i, &vm->vcpus[i].kvm);
+		if (ret < 0)
+			return ret;
 		ret = x86_setup_cpuid(&vm->sys, &vm->vcpus[i].kvm,
 				      vm->cfg.nr_cpus);
 		if (ret < 0)
@@ -137,6 +162,7 @@ int vm_create(const struct vm_config *cfg, struct vm **out)
 	}
 	ret = ret ?: vm_create_platform(vm);
 	ret = ret ?: vm_register_memory(vm);
+	ret = ret ?: vm_create_dirty_tracker(vm);
 	ret = ret ?: vm_create_devices(vm);
 	ret = ret ?: vm_create_vcpus(vm);
 	if (ret < 0) {
@@ -157,6 +183,8 @@ void vm_destroy(struct vm *vm)
 	 * first, in reverse order of creation. */
 	for (unsigned int i = vm->nr_devices; i-- > 0;)
 		vm->devices[i].ops->exit(vm->devices[i].state);
+	/* The rings are mappings of the vCPU fds: unmap them first. */
+	dirty_tracker_destroy(vm->dirty);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	guest_mem_destroy(&vm->mem);
@@ -261,6 +289,11 @@ void vm_stats_json(struct vm *vm, struct jw *w)
 	jw_string(w, "status", vm_state_name(vm_get_state(vm)));
 	jw_u64(w, "uptime_ms", (vm_now_ns() - vm->start_ns) / 1000000);
 	jw_u64(w, "mem_bytes", vm->cfg.mem_bytes);
+	jw_object_begin(w, "dirty_log");
+	jw_string(w, "backend",
+		  dirty_backend_name(dirty_tracker_backend(vm->dirty)));
+	jw_bool(w, "logging", dirty_tracker_logging(vm->dirty));
+	jw_object_end(w);
 	jw_array_begin(w, "vcpus");
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		const struct vcpu_stats *s = &vm->vcpus[i].stats;

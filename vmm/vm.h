@@ -16,6 +16,7 @@ struct vm;
 struct bus;
 struct guest_mem;
 struct jw;
+struct dirty_tracker;
 
 enum vm_state { VM_CREATED, VM_RUNNING, VM_PAUSED, VM_STOPPED };
 
@@ -51,6 +52,8 @@ int vm_run(struct vm *vm);
 void vm_destroy(struct vm *vm);
 
 struct bus *vm_bus(struct vm *vm);
+struct dirty_tracker *vm_dirty(struct vm *vm);
+unsigned int vm_nr_vcpus(const struct vm *vm);
 struct guest_mem *vm_mem(struct vm *vm);
 const struct vm_config *vm_config(const struct vm *vm);
 

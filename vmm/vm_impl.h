@@ -12,6 +12,7 @@
 
 #include "vmm/bus.h"
 #include "vmm/config.h"
+#include "vmm/dirty.h"
 #include "vmm/fdt.h"
 #include "vmm/kvm.h"
 #include "vmm/loader.h"
@@ -53,6 +54,7 @@ struct vm {
 	struct boot_plan plan;
 	uint32_t tsc_khz;
 	struct control *control;
+	struct dirty_tracker *dirty;
 	uint64_t start_ns;
 
 	/* Run state; lock guards everything below. */

@@ -1,23 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
- * JSON for the control socket (see json.h): a strict RFC 8259 recursive
- * descent parser into a small tree, and a streaming writer.
+ * The JSON parser (see json.h): strict RFC 8259 recursive descent into the
+ * tree of json_value.c.
  *
- * kvmtrack never calls setlocale(), so strtod() and printf("%g") use the
- * "C" locale and a '.' decimal point, as JSON requires.
+ * kvmtrack never calls setlocale(), so strtod() uses the "C" locale and a
+ * '.' decimal point, as JSON requires.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/json.h"
-
-#define JSON_MAX_DEPTH 32
-#define JSON_MAX_BYTES (1u << 20)
+#include "vmm/json_internal.h"
 
 struct parser {
 	const char *text;
@@ -29,68 +25,6 @@ struct parser {
 };
 
 static int parse_value(struct parser *p, struct json_value **out);
-
-/*
- * Length of the valid UTF-8 sequence at s[0..n), or 0 if invalid: overlong
- * forms, surrogates and code points above U+10FFFF are refused.
- */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	static const uint32_t min_cp[] = { 0, 0, 0x80, 0x800, 0x10000 };
-	size_t len;
-	uint32_t c;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc0 && s[0] < 0xe0)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] < 0xf0)
-		len = 3;
-	else if (s[0] >= 0xf0 && s[0] < 0xf8)
-		len = 4;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	c = s[0] & (0x7f >> len);
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if (c < min_cp[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
-
-static size_t utf8_encode(uint32_t cp, char *out)
-{
-	unsigned char *o = (unsigned char *)out;
-
-	if (cp < 0x80) {
-		o[0] = (unsigned char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (unsigned char)(0xc0 | (cp >> 6));
-		o[1] = (unsigned char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (unsigned char)(0xe0 | (cp >> 12));
-		o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		o[2] = (unsigned char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	o[0] = (unsigned char)(0xf0 | (cp >> 18));
-	o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
-	o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-	o[3] = (unsigned char)(0x80 | (cp & 0x3f));
-	return 4;
-}
 
 __attribute__((format(printf, 3, 4))) static int
 fail(struct parser *p, size_t offset, const char *fmt, ...)
@@ -135,15 +69,6 @@ static void skip_ws(struct parser *p)
 static bool peek(struct parser *p, char c)
 {
 	return p->pos < p->len && p->text[p->pos] == c;
-}
-
-static struct json_value *new_value(enum json_type type)
-{
-	struct json_value *v = calloc(1, sizeof(*v));
-
-	if (v)
-		v->type = type;
-	return v;
 }
 
 static int hex4(struct parser *p, size_t at, uint32_t *out)
@@ -197,7 +122,7 @@ static int parse_u_escape(struct parser *p, char **dst)
 	/* Our strings are NUL-terminated C strings: a NUL cannot be kept. */
 	if (cp == 0)
 		return fail(p, start, "\\u0000 is not supported in strings");
-	*dst += utf8_encode(cp, *dst);
+	*dst += json_utf8_encode(cp, *dst);
 	return 0;
 }
 
@@ -237,8 +162,8 @@ static int decode_string(struct parser *p, size_t end, char *dst)
 			return fail(p, p->pos,
 				    "unescaped control character 0x%02x in string",
 				    c);
-		n = utf8_decode((const unsigned char *)p->text + p->pos,
-				end - p->pos, &cp);
+		n = json_utf8_decode((const unsigned char *)p->text + p->pos,
+				     end - p->pos, &cp);
 		if (!n)
 			return fail(p, p->pos, "invalid UTF-8 in string");
 		memcpy(dst, p->text + p->pos, n);
@@ -355,7 +280,7 @@ static int parse_number(struct parser *p, struct json_value **out)
 	if (ret)
 		return ret;
 	s = strndup(p->text + start, p->pos - start);
-	v = new_value(JSON_NUMBER);
+	v = json_value_new(JSON_NUMBER);
 	if (!s || !v) {
 		free(s);
 		free(v);
@@ -388,7 +313,7 @@ static int parse_literal(struct parser *p, struct json_value **out)
 		    memcmp(p->text + p->pos, words[i], n))
 			return fail(p, p->pos, "invalid literal, expected '%s'",
 				    words[i]);
-		*out = new_value(types[i]);
+		*out = json_value_new(types[i]);
 		if (!*out)
 			return -ENOMEM;
 		(*out)->boolean = i == 1;
@@ -396,34 +321,6 @@ static int parse_literal(struct parser *p, struct json_value **out)
 		return 0;
 	}
 	return expected(p, "a value");
-}
-
-static int append(struct json_value *parent, char *key, struct json_value *v)
-{
-	size_t n = parent->nr_items;
-
-	/* Grow at powers of two: n is a power of two when the array is full. */
-	if (n == 0 || (n & (n - 1)) == 0) {
-		size_t cap = n ? 2 * n : 4;
-		struct json_value **items =
-			realloc(parent->items, cap * sizeof(*items));
-
-		if (!items)
-			return -ENOMEM;
-		parent->items = items;
-		if (parent->type == JSON_OBJECT) {
-			char **keys = realloc(parent->keys, cap * sizeof(*keys));
-
-			if (!keys)
-				return -ENOMEM;
-			parent->keys = keys;
-		}
-	}
-	parent->items[n] = v;
-	if (parent->type == JSON_OBJECT)
-		parent->keys[n] = key;
-	parent->nr_items = n + 1;
-	return 0;
 }
 
 static int cmp_keys(const void *a, const void *b)
@@ -475,11 +372,23 @@ static int parse_member(struct parser *p, struct json_value *obj)
 	p->pos++;
 	ret = parse_value(p, &v);
 	if (!ret)
-		ret = append(obj, key, v);
+		ret = json_value_append(obj, key, v);
 	if (ret) {
 		free(key);
 		json_free(v);
 	}
+	return ret;
+}
+
+static int parse_element(struct parser *p, struct json_value *arr)
+{
+	struct json_value *v = NULL;
+	int ret = parse_value(p, &v);
+
+	if (!ret)
+		ret = json_value_append(arr, NULL, v);
+	if (ret)
+		json_free(v);
 	return ret;
 }
 
@@ -489,7 +398,6 @@ static int parse_container(struct parser *p, struct json_value *c)
 	bool is_obj = c->type == JSON_OBJECT;
 	char close = is_obj ? '}' : ']';
 	size_t start = p->pos++;
-	struct json_value *v;
 	int ret;
 
 	if (++p->depth > JSON_MAX_DEPTH)
@@ -502,16 +410,7 @@ static int parse_container(struct parser *p, struct json_value *c)
 		return 0;
 	}
 	for (;;) {
-		if (is_obj) {
-			ret = parse_member(p, c);
-		} else {
-			v = NULL;
-			ret = parse_value(p, &v);
-			if (!ret)
-				ret = append(c, NULL, v);
-			if (ret)
-				json_free(v);
-		}
+		ret = is_obj ? parse_member(p, c) : parse_element(p, c);
 		if (ret)
 			return ret;
 		skip_ws(p);
@@ -539,12 +438,12 @@ static int parse_value(struct parser *p, struct json_value **out)
 		return expected(p, "a value");
 	c = p->text[p->pos];
 	if (c == '"') {
-		v = new_value(JSON_STRING);
+		v = json_value_new(JSON_STRING);
 		if (!v)
 			return -ENOMEM;
 		ret = parse_string(p, &v->string);
 	} else if (c == '{' || c == '[') {
-		v = new_value(c == '{' ? JSON_OBJECT : JSON_ARRAY);
+		v = json_value_new(c == '{' ? JSON_OBJECT : JSON_ARRAY);
 		if (!v)
 			return -ENOMEM;
 		ret = parse_container(p, v);
@@ -589,331 +488,4 @@ int json_parse(const char *text, size_t len, struct json_value **out,
 	}
 	*out = v;
 	return 0;
-}
-
-void json_free(struct json_value *v)
-{
-	if (!v)
-		return;
-	for (size_t i = 0; i < v->nr_items; i++) {
-		json_free(v->items[i]);
-		if (v->keys)
-			free(v->keys[i]);
-	}
-	free(v->items);
-	free(v->keys);
-	free(v->string);
-	free(v);
-}
-
-const struct json_value *json_get(const struct json_value *obj,
-				  const char *key)
-{
-	if (!obj || obj->type != JSON_OBJECT)
-		return NULL;
-	for (size_t i = 0; i < obj->nr_items; i++)
-		if (!strcmp(obj->keys[i], key))
-			return obj->items[i];
-	return NULL;
-}
-
-int json_get_string(const struct json_value *obj, const char *key,
-		    const char **out)
-{
-	const struct json_value *v = json_get(obj, key);
-
-	if (!v)
-		return -ENOENT;
-	if (v->type != JSON_STRING)
-		return -EINVAL;
-	*out = v->string;
-	return 0;
-}
-
-/* See set_integer() for integers above INT64_MAX. */
-int json_get_u64(const struct json_value *obj, const char *key,
-		 uint64_t *out)
-{
-	const struct json_value *v = json_get(obj, key);
-
-	if (!v)
-		return -ENOENT;
-	if (v->type != JSON_NUMBER)
-		return -EINVAL;
-	if (v->is_integer && v->integer >= 0)
-		*out = (uint64_t)v->integer;
-	else if (!v->is_integer && v->integer != 0)
-		*out = (uint64_t)v->integer;
-	/* 1e9 is an exact integer too, up to 2^53 where doubles stay exact. */
-	else if (!v->is_integer && v->number >= 0 &&
-		 v->number <= 9007199254740992.0 &&
-		 v->number == (double)(uint64_t)v->number)
-		*out = (uint64_t)v->number;
-	else
-		return -EINVAL;
-	return 0;
-}
-
-int json_get_bool(const struct json_value *obj, const char *key, bool *out)
-{
-	const struct json_value *v = json_get(obj, key);
-
-	if (!v)
-		return -ENOENT;
-	if (v->type != JSON_BOOL)
-		return -EINVAL;
-	*out = v->boolean;
-	return 0;
-}
-
-/* --- writer ------------------------------------------------------------ */
-
-void jw_init(struct jw *w)
-{
-	memset(w, 0, sizeof(*w));
-}
-
-void jw_free(struct jw *w)
-{
-	free(w->buf);
-	jw_init(w);
-}
-
-static void jw_put(struct jw *w, const char *s, size_t n)
-{
-	if (w->err)
-		return;
-	if (w->len + n + 1 > w->cap) {
-		size_t cap = w->cap ? w->cap : 256;
-		char *buf;
-
-		while (cap < w->len + n + 1)
-			cap *= 2;
-		buf = realloc(w->buf, cap);
-		if (!buf) {
-			w->err = -ENOMEM;
-			return;
-		}
-		w->buf = buf;
-		w->cap = cap;
-	}
-	memcpy(w->buf + w->len, s, n);
-	w->len += n;
-}
-
-static void jw_putc(struct jw *w, char c)
-{
-	jw_put(w, &c, 1);
-}
-
-/*
- * Writes a quoted string. Invalid UTF-8 (a guest-provided name, a path)
- * becomes U+FFFD so that the output always parses.
- */
-static void jw_quoted(struct jw *w, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	static const char short_from[] = "\b\f\n\r\t", short_to[] = "bfnrt";
-	const unsigned char *u = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0, run;
-	uint32_t cp;
-
-	jw_putc(w, '"');
-	while (i < n) {
-		for (run = 0; i + run < n && u[i + run] >= 0x20 &&
-			      u[i + run] < 0x80 && u[i + run] != '"' &&
-			      u[i + run] != '\\';
-		     run++)
-			;
-		jw_put(w, s + i, run);
-		i += run;
-		if (i >= n)
-			break;
-		if (u[i] == '"' || u[i] == '\\') {
-			char esc[2] = { '\\', (char)u[i] };
-
-			jw_put(w, esc, 2);
-			i++;
-		} else if (u[i] < 0x20) {
-			const char *hit = memchr(short_from, u[i], 5);
-			char esc[6] = { '\\', 'u', '0', '0', hex[u[i] >> 4],
-					hex[u[i] & 15] };
-
-			if (hit)
-				esc[1] = short_to[hit - short_from];
-			jw_put(w, esc, hit ? 2 : 6);
-			i++;
-		} else if ((run = utf8_decode(u + i, n - i, &cp))) {
-			jw_put(w, s + i, run);
-			i += run;
-		} else {
-			jw_put(w, "\\ufffd", 6);
-			i++;
-		}
-	}
-	jw_putc(w, '"');
-}
-
-/* Comma and key before a value; a second top-level value is an error. */
-static void jw_prefix(struct jw *w, const char *key)
-{
-	if (w->depth == 0 && w->need_comma[0] && !w->err)
-		w->err = -EINVAL;
-	if (w->depth > 0 && w->need_comma[w->depth])
-		jw_putc(w, ',');
-	if (key) {
-		jw_quoted(w, key);
-		jw_putc(w, ':');
-	}
-	w->need_comma[w->depth] = true;
-}
-
-static void jw_open(struct jw *w, const char *key, char c)
-{
-	jw_prefix(w, key);
-	jw_putc(w, c);
-	if (w->depth >= JSON_MAX_DEPTH) {
-		if (!w->err)
-			w->err = -E2BIG;
-		return;
-	}
-	w->depth++;
-	w->need_comma[w->depth] = false;
-}
-
-static void jw_close(struct jw *w, char c)
-{
-	if (w->depth == 0) {
-		if (!w->err)
-			w->err = -EINVAL;
-		return;
-	}
-	jw_putc(w, c);
-	w->depth--;
-}
-
-void jw_object_begin(struct jw *w, const char *key)
-{
-	jw_open(w, key, '{');
-}
-
-void jw_object_end(struct jw *w)
-{
-	jw_close(w, '}');
-}
-
-void jw_array_begin(struct jw *w, const char *key)
-{
-	jw_open(w, key, '[');
-}
-
-void jw_array_end(struct jw *w)
-{
-	jw_close(w, ']');
-}
-
-void jw_string(struct jw *w, const char *key, const char *val)
-{
-	if (!val) {
-		jw_null(w, key);
-		return;
-	}
-	jw_prefix(w, key);
-	jw_quoted(w, val);
-}
-
-void jw_u64(struct jw *w, const char *key, uint64_t val)
-{
-	char num[24];
-
-	jw_prefix(w, key);
-	jw_put(w, num, (size_t)snprintf(num, sizeof(num), "%" PRIu64, val));
-}
-
-void jw_i64(struct jw *w, const char *key, int64_t val)
-{
-	char num[24];
-
-	jw_prefix(w, key);
-	jw_put(w, num, (size_t)snprintf(num, sizeof(num), "%" PRId64, val));
-}
-
-/* The shortest of %.15g..%.17g that reads back as the same double. */
-void jw_double(struct jw *w, const char *key, double val)
-{
-	char num[32];
-	int n = 0;
-
-	if (!isfinite(val)) {
-		jw_null(w, key);
-		return;
-	}
-	for (int prec = 15; prec <= 17; prec++) {
-		n = snprintf(num, sizeof(num), "%.*g", prec, val);
-		if (strtod(num, NULL) == val)
-			break;
-	}
-	jw_prefix(w, key);
-	jw_put(w, num, (size_t)n);
-}
-
-void jw_bool(struct jw *w, const char *key, bool val)
-{
-	jw_raw(w, key, val ? "true" : "false");
-}
-
-void jw_null(struct jw *w, const char *key)
-{
-	jw_raw(w, key, "null");
-}
-
-void jw_raw(struct jw *w, const char *key, const char *json)
-{
-	jw_prefix(w, key);
-	jw_put(w, json, strlen(json));
-}
-
-void jw_value(struct jw *w, const char *key, const struct json_value *v)
-{
-	if (!v) {
-		jw_null(w, key);
-		return;
-	}
-	switch (v->type) {
-	case JSON_NULL:
-		jw_null(w, key);
-		break;
-	case JSON_BOOL:
-		jw_bool(w, key, v->boolean);
-		break;
-	case JSON_NUMBER:
-		if (v->is_integer && !(v->integer == 0 && signbit(v->number)))
-			jw_i64(w, key, v->integer);
-		else if (v->integer)
-			jw_u64(w, key, (uint64_t)v->integer);
-		else
-			jw_double(w, key, v->number);
-		break;
-	case JSON_STRING:
-		jw_string(w, key, v->string);
-		break;
-	case JSON_ARRAY:
-	case JSON_OBJECT:
-		jw_open(w, key, v->type == JSON_ARRAY ? '[' : '{');
-		for (size_t i = 0; i < v->nr_items; i++)
-			jw_value(w, v->keys ? v->keys[i] : NULL, v->items[i]);
-		jw_close(w, v->type == JSON_ARRAY ? ']' : '}');
-		break;
-	}
-}
-
-const char *jw_finish(struct jw *w)
-{
-	if (!w->err && w->depth != 0)
-		w->err = -EINVAL;
-	jw_put(w, "", 0);
-	if (w->err)
-		return NULL;
-	w->buf[w->len] = '\0';
-	return w->buf;
 }

@@ -1,0 +1,105 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# `make bench`: runs every benchmark, writes one JSON file per benchmark
+# and a combined Markdown table to bench-results/ (summary.md), and prints
+# the table. Benchmarks report numbers; they do not pass or fail, but a
+# benchmark that could not run makes this script exit 1.
+#
+# Environment: BENCH_OUT (bench-results), BOOT_RUNS (5), PAGERATE_RUNS (3),
+#   QEMU (qemu-system-x86_64).
+# The machines are shared and noisy: compare numbers taken in one run.
+
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+
+out=${BENCH_OUT:-bench-results}
+boot_runs=${BOOT_RUNS:-5}
+pagerate_runs=${PAGERATE_RUNS:-3}
+qemu=${QEMU:-qemu-system-x86_64}
+status=0
+
+mkdir -p "$out/logs" || exit 1
+
+# Benchmark private copies: others may rebuild ./kvmtrack or the guest
+# while this runs (a half-written binary fails with EACCES/ETXTBSY), and
+# both VMMs must boot the very same guest file.
+bin=$(mktemp -d "${TMPDIR:-/tmp}/kvmtrack-bench.XXXXXX") || exit 1
+trap 'rm -rf "$bin"' EXIT
+trap 'exit 130' INT TERM
+cp kvmtrack "$bin/kvmtrack" && cp guest/kvmtrack-guest.elf "$bin/" || exit 1
+kvmtrack=$bin/kvmtrack
+guest=$bin/kvmtrack-guest.elf
+rows="$out/rows.md"
+: >"$rows"
+
+json_str() {
+	printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g'
+}
+
+# --- the machine and the tree ----------------------------------------------
+date_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+cpus=$(nproc)
+cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+kernel=$(uname -r)
+guest_sha=$(sha256sum "$guest" | cut -c1-16)
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+qemu_version=$("$qemu" --version 2>/dev/null | awk 'NR == 1 { print $4 }')
+qemu_version=${qemu_version:-missing}
+
+cat >"$out/machine.json" <<EOF
+{
+  "date": "$date_utc",
+  "git_commit": "$(json_str "$commit")",
+  "nproc": $cpus,
+  "cpu_model": "$(json_str "$cpu_model")",
+  "kernel": "$(json_str "$kernel")",
+  "qemu_version": "$(json_str "$qemu_version")",
+  "guest_sha256_prefix": "$guest_sha"
+}
+EOF
+
+# --- 1. boot to the first serial line, kvmtrack beside QEMU --------------
+echo "bench: boot to first serial line, $boot_runs runs per VMM (QEMU $qemu_version)" >&2
+if ! tests/bench/bench-boot --runs "$boot_runs" --qemu "$qemu" \
+	--kvmtrack "$kvmtrack" --guest "$guest" --json "$out/boot.json" >>"$rows"; then
+	echo "bench: boot benchmark failed" >&2
+	status=1
+fi
+
+# --- 2. guest page-write rate at CPL3, no tracking -------------------------
+for wl in sweep random; do
+	echo "bench: page-write rate, workload=$wl, $pagerate_runs runs" >&2
+	if ! RUNS=$pagerate_runs KVMTRACK=$kvmtrack GUEST=$guest tests/bench/bench-pagerate.sh \
+		"$wl" "$out/pagerate-$wl.json" "$out/logs" >>"$rows"; then
+		echo "bench: page-write rate ($wl) failed" >&2
+		status=1
+	fi
+done
+
+# --- the table ---------------------------------------------------------------
+{
+	echo "# kvmtrack benchmarks"
+	echo
+	echo "- date: $date_utc"
+	echo "- commit: $commit"
+	echo "- machine: $cpus CPUs, $cpu_model, Linux $kernel"
+	echo "- QEMU: $qemu_version"
+	echo "- guest: guest/kvmtrack-guest.elf, $(wc -c <"$guest") bytes, sha256 $guest_sha"
+	echo
+	echo "| benchmark | subject | median | min | max | unit | note |"
+	echo "|---|---|---:|---:|---:|---|---|"
+	cat "$rows"
+	echo
+	echo "Boot: fork() of the VMM to the arrival of the guest's banner line"
+	echo "(\"kvmtrack-guest ...\", through its newline) on its stdout pipe; both VMMs boot a copy of guest/kvmtrack-guest.elf"
+	echo "with -m 256M; runs alternate between the VMMs. Page writes: one page"
+	echo "write stores one 16-byte stamp into a 4 KiB page, so GB/s is"
+	echo "pages/s x 4096 (page-equivalent), not bytes stored. \"whole run\" is the"
+	echo "guest's own rate over its workload (it includes the first touch of"
+	echo "every page, which the host allocates then); \"steady\" is the last 1 s"
+	echo "progress interval. JSON per benchmark and guest logs are beside this file."
+} >"$out/summary.md"
+rm -f "$rows"
+cat "$out/summary.md"
+exit $status

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* The inside of the dirty tracker, shared by dirty.c and dirty_harvest.c. */
+#ifndef KVMTRACK_DIRTY_IMPL_H
+#define KVMTRACK_DIRTY_IMPL_H
+
+#include <pthread.h>
+
+#include "vmm/dirty.h"
+
+struct kvm_dirty_gfn;
+
+struct dirty_ring {
+	struct kvm_dirty_gfn *gfns; /* mmap'ed from the vCPU fd */
+	uint32_t fetch; /* next entry to harvest (free-running) */
+};
+
+struct dirty_tracker {
+	int vm_fd;
+	struct guest_mem *mem;
+	enum dirty_backend backend;
+	uint32_t ring_entries;
+	pthread_mutex_t lock; /* guards everything below */
+	bool logging; /* some slot is logged */
+	uint32_t forced_slots; /* dirty_log_force() */
+	uint64_t *ones; /* all-ones mask for CLEAR of whole chunks */
+	struct dirty_set *sets; /* attached consumers */
+	uint64_t *scratch[MEM_MAX_SLOTS]; /* per-slot GET_DIRTY_LOG buffer */
+	struct dirty_ring rings[VM_MAX_CPUS];
+	unsigned int nr_rings;
+	/* Ring reaper: empties the rings so that vCPUs rarely fill them. */
+	pthread_t reaper;
+	bool reaper_running;
+	bool reaper_stop;
+	pthread_cond_t reaper_cond;
+};
+
+int dirty_harvest_locked(struct dirty_tracker *t, bool defer_clear);
+int dirty_harvest_rings_locked(struct dirty_tracker *t);
+int dirty_reaper_start(struct dirty_tracker *t);
+void dirty_reaper_stop(struct dirty_tracker *t);
+
+#endif
