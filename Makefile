@@ -88,6 +88,13 @@ tests/e2e/e2e-tests: $(E2E_SRCS:tests/%.c=tests/%.t.o) $(LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
+# Debian's kernel (downloaded by the tests' set-up): a binary of its own so
+# that the other suites run without network.
+LINUX_SRCS := $(wildcard tests/linux/*.c) tests/helpers.c
+tests/linux/linux-tests: $(LINUX_SRCS:tests/%.c=tests/%.t.o) $(LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $^ $(TEST_LIBS)
+
 # Tiny hand-written guest images for error-path tests (see tests/images/).
 TEST_IMAGE_SRCS := $(wildcard tests/images/*.S)
 TEST_IMAGES := $(TEST_IMAGE_SRCS:.S=.elf)
@@ -96,7 +103,29 @@ tests/images/%.elf: tests/images/%.S tests/images/image.ld
 	$(Q)$(CC) $(GUEST_CFLAGS) -D__ASSEMBLY__ -static -Wl,--build-id=none \
 		-Wl,-n -T tests/images/image.ld -o $@ $<
 
-TEST_BINS := tests/unit/unit-tests tests/kvm/kvm-tests tests/e2e/e2e-tests
+# A synthetic bzImage (tests/images/bzimage/): a setup header in front of a
+# small 64-bit program that checks what kvmtrack's boot protocol gave it.
+BZCHECK_OBJS := tests/images/bzimage/header.guest.o tests/images/bzimage/check.guest.o
+$(BZCHECK_OBJS): tests/images/bzimage/bzcheck.h
+tests/images/bzimage/%.guest.o: tests/images/bzimage/%.S
+	@echo "  AS      $@"
+	$(Q)$(CC) $(GUEST_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
+tests/images/bzimage/%.guest.o: tests/images/bzimage/%.c
+	@echo "  GCC     $@"
+	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
+tests/images/bzcheck.bzImage: $(BZCHECK_OBJS) tests/images/bzimage/bzimage.ld
+	@echo "  BZIMAGE $@"
+	$(Q)$(CC) $(GUEST_CFLAGS) -static -Wl,--build-id=none -Wl,-n \
+		-Wl,--no-warn-rwx-segments -T tests/images/bzimage/bzimage.ld \
+		-o $@.elf $(BZCHECK_OBJS) -lgcc
+	$(Q)objcopy -O binary $@.elf $@
+	$(Q)rm -f $@.elf
+	@# syssize counts 16-byte paragraphs: pad the file to a whole one.
+	$(Q)truncate -s %16 $@
+TEST_IMAGES += tests/images/bzcheck.bzImage
+
+TEST_BINS := tests/unit/unit-tests tests/kvm/kvm-tests tests/e2e/e2e-tests \
+	tests/linux/linux-tests
 
 check: all $(TEST_BINS) $(TEST_IMAGES)
 	@echo "== unit tests (no /dev/kvm needed)"
@@ -105,6 +134,8 @@ check: all $(TEST_BINS) $(TEST_IMAGES)
 	$(Q)tests/kvm/kvm-tests --jobs=1
 	@echo "== end-to-end tests (real processes)"
 	$(Q)tests/e2e/e2e-tests --jobs=1
+	@echo "== Linux kernel tests (Debian's kernel, fetched into tests/linux-cache/)"
+	$(Q)tests/linux/linux-tests --jobs=1
 
 # --- benchmarks (tests/bench/) ---------------------------------------------
 BENCH_BINS := tests/bench/bench-boot
@@ -120,6 +151,7 @@ clean:
 	$(Q)rm -f kvmtrack $(LIB) vmm/*.o devices/*.o migrate/*.o guest/*.o \
 		tests/*.o tests/*/*.o $(TEST_BINS) $(TEST_IMAGES) \
 		guest/kvmtrack-guest.elf */*.d tests/*/*.d tests/*.d \
+		tests/images/bzimage/*.o tests/images/bzimage/*.d \
 		$(BENCH_BINS)
 
 distclean: clean

@@ -9,6 +9,11 @@ const struct device_ops *const device_table[] = {
 	&uart16550_ops,
 	&debug_exit_ops,
 	&testdev_ops,
+	/* The PC platform a Linux kernel expects (docs/machine.md). */
+	&i8042_ops,
+	&cmos_rtc_ops,
+	&reset_cf9_ops,
+	&isa_absent_ops,
 };
 
 const unsigned int device_table_len =

@@ -26,6 +26,10 @@ struct device_ops {
 extern const struct device_ops uart16550_ops;
 extern const struct device_ops debug_exit_ops;
 extern const struct device_ops testdev_ops;
+extern const struct device_ops i8042_ops;
+extern const struct device_ops cmos_rtc_ops;
+extern const struct device_ops reset_cf9_ops;
+extern const struct device_ops isa_absent_ops;
 
 extern const struct device_ops *const device_table[];
 extern const unsigned int device_table_len;

@@ -120,6 +120,7 @@ static int handle_report(struct testdev *td, const struct testdev_report *r)
 	td->totals.reports++;
 	td->totals.interval_pages_written += r->interval_pages_written;
 	td->totals.interval_distinct_pages += r->interval_distinct_pages;
+	pthread_cond_broadcast(&td->reported);
 	return 0;
 }
 
@@ -169,6 +170,7 @@ static int dispatch(struct testdev *td, uint64_t gpa, union testdev_msg *m)
 	case TESTDEV_MSG_HELLO:
 		td->hello = m->hello;
 		td->have_hello = true;
+		pthread_cond_broadcast(&td->reported);
 		return 0;
 	case TESTDEV_MSG_REPORT:
 		return handle_report(td, &m->report);

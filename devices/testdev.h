@@ -93,6 +93,16 @@ int testdev_result(struct testdev *td, struct testdev_result *out);
  */
 int testdev_queue_cmd(struct testdev *td, uint32_t cmd, uint64_t arg);
 
+/*
+ * Wait until the total number of REPORTs received reaches min_reports, or
+ * until the guest's HELLO has arrived. 0, or -ETIMEDOUT after timeout_ms.
+ * For callers that must react within microseconds of a guest message
+ * (benchmarks timing a guest pass), without polling.
+ */
+int testdev_wait_reports(struct testdev *td, uint64_t min_reports,
+			 unsigned int timeout_ms);
+int testdev_wait_hello(struct testdev *td, unsigned int timeout_ms);
+
 /* STATUS as the guest reads it: 0 or -errno of the last message. */
 int32_t testdev_status(struct testdev *td);
 uint64_t testdev_error_count(struct testdev *td, enum testdev_err_kind kind);

@@ -89,6 +89,13 @@ enum testdev_cmd {
 	TESTDEV_CMD_NONE = 0,
 	TESTDEV_CMD_STOP = 1, /* finish the workload now (verify if asked) */
 	TESTDEV_CMD_VERIFY = 2, /* verify all stamps now, report a RESULT */
+	/*
+	 * Guest started with sync=1 (host-driven passes): every writer writes
+	 * one pass over `arg` percent (1-100; 0: the guest's write_percent)
+	 * of its slice, sends one REPORT whose interval is exactly that pass
+	 * (seq = pass number), and waits for the next CONTINUE or STOP.
+	 */
+	TESTDEV_CMD_CONTINUE = 3,
 };
 
 /* POLL: the guest sends it with cmd = 0; the host fills in a command. */

@@ -34,6 +34,7 @@ struct testdev_cmd_slot {
 
 struct testdev {
 	pthread_mutex_t lock; /* vCPU threads and readers share everything */
+	pthread_cond_t reported; /* broadcast on every REPORT and HELLO */
 	struct guest_mem *mem;
 	int32_t status;
 	uint64_t messages; /* doorbells handled, good or bad */

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "devices/registry.h"
 #include "devices/testdev_internal.h"
@@ -20,6 +21,7 @@
 int testdev_create(struct guest_mem *mem, struct testdev **out)
 {
 	struct testdev *td = calloc(1, sizeof(*td));
+	pthread_condattr_t attr;
 
 	if (!td)
 		return -ENOMEM;
@@ -29,6 +31,10 @@ int testdev_create(struct guest_mem *mem, struct testdev **out)
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&td->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&td->reported, &attr);
+	pthread_condattr_destroy(&attr);
 	td->mem = mem;
 	*out = td;
 	return 0;
@@ -38,6 +44,7 @@ void testdev_destroy(struct testdev *td)
 {
 	if (!td)
 		return;
+	pthread_cond_destroy(&td->reported);
 	pthread_mutex_destroy(&td->lock);
 	free(td->vcpus);
 	free(td);
@@ -122,7 +129,8 @@ int testdev_queue_cmd(struct testdev *td, uint32_t cmd, uint64_t arg)
 {
 	int err = 0;
 
-	if (cmd != TESTDEV_CMD_STOP && cmd != TESTDEV_CMD_VERIFY)
+	if (cmd != TESTDEV_CMD_STOP && cmd != TESTDEV_CMD_VERIFY &&
+	    cmd != TESTDEV_CMD_CONTINUE)
 		return -EINVAL;
 	pthread_mutex_lock(&td->lock);
 	if (td->cmd_count < TESTDEV_CMD_QUEUE) {
@@ -135,6 +143,51 @@ int testdev_queue_cmd(struct testdev *td, uint32_t cmd, uint64_t arg)
 	} else {
 		err = -ENOSPC;
 	}
+	pthread_mutex_unlock(&td->lock);
+	return err;
+}
+
+/* now + ms on CLOCK_MONOTONIC, the clock of td->reported. */
+static struct timespec deadline_after_ms(unsigned int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
+int testdev_wait_reports(struct testdev *td, uint64_t min_reports,
+			 unsigned int timeout_ms)
+{
+	struct timespec deadline = deadline_after_ms(timeout_ms);
+	int err = 0;
+
+	pthread_mutex_lock(&td->lock);
+	while (td->totals.reports < min_reports && !err)
+		err = pthread_cond_timedwait(&td->reported, &td->lock,
+					     &deadline);
+	if (td->totals.reports >= min_reports)
+		err = 0;
+	pthread_mutex_unlock(&td->lock);
+	return err ? -ETIMEDOUT : 0;
+}
+
+int testdev_wait_hello(struct testdev *td, unsigned int timeout_ms)
+{
+	struct timespec deadline = deadline_after_ms(timeout_ms);
+	int err = 0;
+
+	pthread_mutex_lock(&td->lock);
+	while (!td->have_hello && !err)
+		err = pthread_cond_timedwait(&td->reported, &td->lock,
+					     &deadline);
+	err = td->have_hello ? 0 : -ETIMEDOUT;
 	pthread_mutex_unlock(&td->lock);
 	return err;
 }

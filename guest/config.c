@@ -12,6 +12,7 @@ struct config config = {
 	.vcpus = 1,
 	.report_ms = 100,
 	.progress_ms = 1000,
+	.write_percent = 100,
 };
 
 static const char *const workload_names[] = {
@@ -188,6 +189,11 @@ static bool apply(const char *k, size_t klen, const char *v, size_t vlen,
 		ok = parse_u64(v, vlen, &config.progress_ms);
 	else if (key_is(k, klen, "apidle"))
 		ok = parse_apidle(v, vlen, &config.ap_halt);
+	else if (key_is(k, klen, "sync"))
+		ok = parse_bool(v, vlen, &config.sync);
+	else if (key_is(k, klen, "write_percent"))
+		ok = parse_u32(v, vlen, &config.write_percent) &&
+		     config.write_percent >= 1 && config.write_percent <= 100;
 	else if (key_is(k, klen, "debugexit"))
 		ok = parse_bool(v, vlen, &config.debugexit);
 	/* Hidden debug keys, for testing the guest itself. */

@@ -205,6 +205,8 @@ struct config {
 	bool ap_halt; /* apidle=halt: idle secondary CPUs hlt instead of spin */
 	uint64_t corrupt_pages; /* debug: spoil this many stamps before verify */
 	bool crash; /* debug: take a #UD at CPL3 */
+	bool sync; /* sync=1: host-driven passes (sync.c) */
+	uint32_t write_percent; /* sync: pages per pass, % (1-100) */
 };
 
 extern struct config config;
@@ -224,6 +226,8 @@ void testdev_result(uint32_t cpu, uint32_t status, uint64_t checked,
 		    uint64_t bad, uint64_t first_bad_gpa);
 /* Returns the host's command (TESTDEV_CMD_*), NONE without a testdev. */
 uint32_t testdev_poll(uint32_t cpu);
+/* Same, with the command's argument in *arg (0 when none). */
+uint32_t testdev_poll_arg(uint32_t cpu, uint64_t *arg);
 
 /* --- stamp.c: page stamps and the expected-generation table -------------- */
 struct verify_result {
@@ -273,6 +277,11 @@ void workload_run(uint32_t cpu, uint32_t slot);
 void workload_start(uint32_t nr_cpus, uint32_t writers);
 /* CPU 0 after workload_run: waits for writers, verifies, reports, exits. */
 __noreturn void workload_finish(void);
+
+/* --- sync.c: host-driven passes (sync=1) ---------------------------------- */
+void sync_start(uint32_t nr_writers);
+void sync_run(uint32_t cpu, uint32_t slot);
+__noreturn void sync_finish(void);
 
 /* Ends the VM with status: debug-exit port if any, else halt. */
 __noreturn void guest_exit(uint32_t status);

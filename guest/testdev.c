@@ -97,13 +97,22 @@ void testdev_result(uint32_t cpu, uint32_t status, uint64_t checked,
 	send(cpu, TESTDEV_MSG_RESULT, sizeof(*m));
 }
 
-uint32_t testdev_poll(uint32_t cpu)
+uint32_t testdev_poll_arg(uint32_t cpu, uint64_t *arg)
 {
 	struct testdev_poll *m = &msg_buf[cpu].poll;
 
+	*arg = 0;
 	if (!testdev_gpa)
 		return TESTDEV_CMD_NONE;
 	*m = (struct testdev_poll){ .cmd = TESTDEV_CMD_NONE };
 	send(cpu, TESTDEV_MSG_POLL, sizeof(*m));
+	*arg = *(volatile uint64_t *)&m->arg;
 	return *(volatile uint32_t *)&m->cmd;
+}
+
+uint32_t testdev_poll(uint32_t cpu)
+{
+	uint64_t arg;
+
+	return testdev_poll_arg(cpu, &arg);
 }

@@ -312,6 +312,11 @@ void workload_start(uint32_t nr_cpus, uint32_t nr_writers)
 {
 	uint32_t s;
 
+	if (config.sync) {
+		sync_start(nr_writers);
+		STORE(ctl.go, 1);
+		return;
+	}
 	ctl.nr_writers = nr_writers;
 	ctl.report_ticks = ms_to_tsc(config.report_ms);
 	ctl.start_tsc = rdtsc();
@@ -335,6 +340,10 @@ void workload_run(uint32_t cpu, uint32_t slot)
 {
 	while (!LOAD(ctl.go))
 		cpu_relax();
+	if (config.sync) {
+		sync_run(cpu, slot);
+		return;
+	}
 	if (slot < ctl.nr_writers) {
 		writers[slot].cpu = cpu;
 		writer_loop(&writers[slot], slot);
@@ -356,6 +365,8 @@ __noreturn void workload_finish(void)
 	uint64_t total, ms, per_s;
 	uint32_t status;
 
+	if (config.sync)
+		sync_finish();
 	while (LOAD(ctl.writers_done) != ctl.nr_writers)
 		cpu_relax();
 	total = total_written();

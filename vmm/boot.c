@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "vmm/boot_layout.h"
+#include "vmm/boot_linux.h"
 #include "vmm/log.h"
+#include "vmm/mptable.h"
 #include "vmm/pvh.h"
 #include "vmm/vm_impl.h"
 #include "vmm/x86_cpu.h"
@@ -55,6 +57,11 @@ static int set_entry_state(struct vm *vm)
 	if (vm->plan.kind == BOOT_ENTRY_PVH32) {
 		ret = x86_enter_protected32(&bsp->kvm, (uint32_t)vm->plan.entry,
 					    BOOT_START_INFO_GPA, 0);
+	} else if (vm->plan.kind == BOOT_ENTRY_BZIMAGE64) {
+		ret = x86_write_long_mode_tables(&vm->mem);
+		ret = ret ?: x86_write_linux_gdt(&vm->mem);
+		ret = ret ?: x86_enter_linux64(&bsp->kvm, vm->plan.entry,
+					       BZ_ZERO_PAGE_GPA);
 	} else {
 		ret = x86_write_long_mode_tables(&vm->mem);
 		ret = ret ?: x86_enter_long64(&bsp->kvm, vm->plan.entry,
@@ -65,13 +72,60 @@ static int set_entry_state(struct vm *vm)
 	return ret;
 }
 
+static int load_initrd(struct vm *vm, struct initrd_place *initrd,
+		       char *err, size_t err_len)
+{
+	/* A bzImage says how high its initrd may go; PVH kernels take any
+	 * address in low RAM. */
+	uint64_t limit = vm->plan.kind == BOOT_ENTRY_BZIMAGE64
+				 ? (uint64_t)vm->plan.bz.initrd_addr_max + 1
+				 : 0;
+
+	if (!vm->cfg.initrd_path)
+		return 0;
+	return initrd_load(&vm->mem, vm->cfg.initrd_path, &vm->plan, limit,
+			   initrd, err, err_len);
+}
+
+/*
+ * The zero page for a bzImage, else PVH start_info with the initrd as
+ * module 0 and the device tree as module 1. Linux takes module 0 as its
+ * initrd whatever it is, so without an initrd module 0 is empty (size 0),
+ * which Linux reads as "no initrd".
+ */
+static int write_boot_info(struct vm *vm, const struct initrd_place *initrd,
+			   uint64_t dtb_bytes, char *err, size_t err_len)
+{
+	struct pvh_module mods[2];
+	unsigned int nr_mods = 0;
+	int ret;
+
+	if (vm->plan.kind == BOOT_ENTRY_BZIMAGE64)
+		return bzimage_write_boot_params(&vm->mem, &vm->plan,
+						 vm->cfg.cmdline, initrd,
+						 dtb_bytes, err, err_len);
+	mods[nr_mods++] = (struct pvh_module){
+		.gpa = initrd->gpa, .size_bytes = initrd->size_bytes,
+	};
+	mods[nr_mods++] = (struct pvh_module){
+		.gpa = BOOT_FDT_GPA, .size_bytes = dtb_bytes, .cmdline = "dtb",
+	};
+	ret = pvh_write_start_info(&vm->mem, vm->cfg.cmdline, mods, nr_mods);
+	if (ret < 0)
+		snprintf(err, err_len, "cannot write the boot information: %s",
+			 strerror(-ret));
+	return ret;
+}
+
 int vm_boot(struct vm *vm, char *err, size_t err_len)
 {
-	struct pvh_module dtb = { .gpa = BOOT_FDT_GPA, .cmdline = "dtb" };
+	struct initrd_place initrd = { 0 };
+	uint64_t dtb_bytes;
 	int ret;
 
 	ret = loader_load(&vm->mem, vm->cfg.image_path, &vm->plan, err,
 			  err_len);
+	ret = ret ?: load_initrd(vm, &initrd, err, err_len);
 	if (ret < 0)
 		return ret;
 	ret = kvm_get_tsc_khz(&vm->vcpus[0].kvm);
@@ -81,15 +135,18 @@ int vm_boot(struct vm *vm, char *err, size_t err_len)
 		return ret;
 	}
 	vm->tsc_khz = (uint32_t)ret;
-	ret = write_fdt(vm, &dtb.size_bytes);
+	ret = write_fdt(vm, &dtb_bytes);
 	if (ret < 0) {
 		snprintf(err, err_len, "cannot build the device tree: %s",
 			 strerror(-ret));
 		return ret;
 	}
-	ret = pvh_write_start_info(&vm->mem, vm->cfg.cmdline, &dtb, 1);
+	ret = write_boot_info(vm, &initrd, dtb_bytes, err, err_len);
+	if (ret < 0)
+		return ret;
+	ret = mptable_write(&vm->mem, vm->nr_vcpus);
 	if (ret < 0) {
-		snprintf(err, err_len, "cannot write the boot information: %s",
+		snprintf(err, err_len, "cannot write the MP table: %s",
 			 strerror(-ret));
 		return ret;
 	}

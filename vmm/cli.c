@@ -18,6 +18,7 @@ const char cli_run_usage[] =
 	"  -m, --mem SIZE          guest RAM (default 256M; K/M/G suffixes)\n"
 	"  -c, --cpus N            vCPUs (default 1, at most 16)\n"
 	"      --cmdline STR       guest command line\n"
+	"      --initrd FILE       initial ramdisk for a Linux kernel\n"
 	"      --serial KIND       stdio | file:PATH | none (default stdio)\n"
 	"      --control PATH      QMP-style control socket (JSON lines)\n"
 	"      --trace-exits       log every VM exit with its instruction\n"
@@ -140,12 +141,14 @@ enum {
 	OPT_CONTROL,
 	OPT_TRACE_EXITS,
 	OPT_DIRTY_LOG,
+	OPT_INITRD,
 };
 
 static const struct option run_options[] = {
 	{ "mem", required_argument, NULL, 'm' },
 	{ "cpus", required_argument, NULL, 'c' },
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "trace-exits", no_argument, NULL, OPT_TRACE_EXITS },
@@ -199,6 +202,9 @@ static int parse_one(int opt, const char *arg, struct vm_config *cfg,
 		return 0;
 	case OPT_CONTROL:
 		cfg->control_path = arg;
+		return 0;
+	case OPT_INITRD:
+		cfg->initrd_path = arg;
 		return 0;
 	case OPT_TRACE_EXITS:
 		cfg->trace_exits = true;

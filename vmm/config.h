@@ -20,6 +20,7 @@ struct serial_config {
 
 struct vm_config {
 	const char *image_path;
+	const char *initrd_path; /* NULL: no initrd */
 	uint64_t mem_bytes;
 	unsigned int nr_cpus;
 	const char *cmdline; /* never NULL after parsing ("" by default) */

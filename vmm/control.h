@@ -97,4 +97,7 @@ int control_register_vm_commands(struct control *c);
 /* Adds "dirty-log" and "query-dirty-log" (vmm/control_dirty.c). */
 int control_register_dirty_commands(struct control *c);
 
+/* Adds "calc-dirty-rate" (vmm/control_dirtyrate.c). */
+int control_register_dirtyrate_commands(struct control *c);
+
 #endif

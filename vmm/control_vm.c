@@ -128,6 +128,8 @@ int control_start(struct vm *vm, const char *path, struct control **out)
 	if (!ret)
 		ret = control_register_dirty_commands(c);
 	if (!ret)
+		ret = control_register_dirtyrate_commands(c);
+	if (!ret)
 		ret = control_listen(c, path);
 	if (ret) {
 		control_stop(c);

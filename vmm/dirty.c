@@ -47,10 +47,10 @@ int dirty_parse_backend(const char *text, struct dirty_config *cfg,
 		cfg->backend = DIRTY_BACKEND_RING;
 		n = strtoul(text + 5, &end, 10);
 		/* KVM wants a power-of-two ring of at least one page. */
-		if (*end || n < 256 || n > DIRTY_RING_MAX_ENTRIES ||
+		if (*end || n < 1024 || n > DIRTY_RING_MAX_ENTRIES ||
 		    (n & (n - 1))) {
 			snprintf(err, err_len,
-				 "--dirty-log '%s': ring entries must be a power of two from 256 to %u",
+				 "--dirty-log '%s': ring entries must be a power of two from 1024 to %u",
 				 text, DIRTY_RING_MAX_ENTRIES);
 			return -EINVAL;
 		}

@@ -127,12 +127,17 @@ static uint64_t harvest_ring(struct dirty_tracker *t, unsigned int vcpu)
 int dirty_harvest_rings_locked(struct dirty_tracker *t)
 {
 	uint64_t n = 0;
+	int ret;
 
 	for (unsigned int i = 0; i < t->nr_rings; i++)
 		if (t->rings[i].gfns)
 			n += harvest_ring(t, i);
-	/* Re-protects the harvested pages so the next write is logged. */
-	return n ? kvm_reset_dirty_rings(t->vm_fd) : 0;
+	if (!n)
+		return 0;
+	/* Re-protects the harvested pages so the next write is logged. The
+	 * ioctl returns how many entries it reset. */
+	ret = kvm_reset_dirty_rings(t->vm_fd);
+	return ret < 0 ? ret : 0;
 }
 
 /* The VMM's own writes: taken word by word so none is lost to a race. */

@@ -11,12 +11,13 @@
 #include <unistd.h>
 
 #include "vmm/boot_layout.h"
+#include "vmm/boot_linux.h"
 #include "vmm/elf.h"
 #include "vmm/memory.h"
 
-/* Reads the whole file, refusing files larger than max_bytes. */
-static int read_image(const char *path, uint64_t max_bytes, void **buf_out,
-		      size_t *len_out, char *err, size_t err_len)
+int loader_read_file(const char *path, const char *what, uint64_t max_bytes,
+		     void **buf_out, size_t *len_out, char *err,
+		     size_t err_len)
 {
 	struct stat st;
 	ssize_t got = 0;
@@ -37,8 +38,8 @@ static int read_image(const char *path, uint64_t max_bytes, void **buf_out,
 	if ((uint64_t)st.st_size > max_bytes) {
 		ret = -EFBIG;
 		snprintf(err, err_len,
-			 "%s: image (%lld bytes) is larger than guest RAM (%llu bytes)",
-			 path, (long long)st.st_size,
+			 "%s: %s (%lld bytes) is larger than guest RAM (%llu bytes)",
+			 path, what, (long long)st.st_size,
 			 (unsigned long long)max_bytes);
 		goto close_fd;
 	}
@@ -136,10 +137,20 @@ int loader_load(struct guest_mem *mem, const char *path,
 	size_t len = 0;
 	int ret;
 
-	ret = read_image(path, mem->ram_bytes, &buf, &len, err, err_len);
+	ret = loader_read_file(path, "image", mem->ram_bytes, &buf, &len, err,
+			       err_len);
 	if (ret < 0)
 		return ret;
-	ret = load_elf(mem, path, buf, len, plan, err, err_len);
+	if (len >= 4 && memcmp(buf, "\x7f" "ELF", 4) == 0)
+		ret = load_elf(mem, path, buf, len, plan, err, err_len);
+	else if (bzimage_looks_like(buf, len))
+		ret = bzimage_load(mem, path, buf, len, plan, err, err_len);
+	else {
+		snprintf(err, err_len,
+			 "%s: not an ELF image (bad magic) nor a bzImage (no boot flag 0xaa55, no \"HdrS\")",
+			 path);
+		ret = -ENOEXEC;
+	}
 	free(buf);
 	return ret;
 }

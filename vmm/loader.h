@@ -10,11 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/bzimage.h"
+
 struct guest_mem;
 
 enum boot_entry_kind {
 	BOOT_ENTRY_PVH32, /* 32-bit protected mode, EBX = start_info */
 	BOOT_ENTRY_LONG64, /* long mode on kvmtrack's identity map */
+	BOOT_ENTRY_BZIMAGE64, /* Linux 64-bit boot protocol, RSI = zero page */
 };
 
 struct boot_plan {
@@ -24,6 +27,7 @@ struct boot_plan {
 	uint32_t ap_entry;
 	uint64_t image_start_gpa;
 	uint64_t image_end_gpa;
+	struct bzimage_info bz; /* BOOT_ENTRY_BZIMAGE64 only */
 };
 
 /*
@@ -32,5 +36,14 @@ struct boot_plan {
  */
 int loader_load(struct guest_mem *mem, const char *path,
 		struct boot_plan *plan, char *err, size_t err_len);
+
+/*
+ * Reads the whole regular file at path into a malloc'ed buffer, refusing
+ * files larger than max_bytes ("what" names the file's role in messages:
+ * "image", "initrd"). Returns 0 or -errno with err set.
+ */
+int loader_read_file(const char *path, const char *what, uint64_t max_bytes,
+		     void **buf_out, size_t *len_out, char *err,
+		     size_t err_len);
 
 #endif

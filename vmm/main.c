@@ -13,6 +13,8 @@ static const struct {
 } commands[] = {
 	{ "run", cmd_run, "boot a guest image" },
 	{ "ctl", cmd_ctl, "send one command to a control socket" },
+	{ "bench", cmd_bench, "built-in benchmarks (bench dirtylog)" },
+	{ "dirtyrate", cmd_dirtyrate, "measure a running guest's dirty rate" },
 };
 
 static void usage(FILE *out)

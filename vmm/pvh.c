@@ -29,10 +29,10 @@ static void put_le64(uint8_t *p, uint64_t v)
 }
 
 /* hvm_memmap_table_entry: addr, size, type, reserved (24 bytes). */
-static void put_e820(uint8_t *out, unsigned int *n, uint64_t gpa,
+static void put_e820(uint8_t *out, unsigned int i, uint64_t gpa,
 		     uint64_t size_bytes, uint32_t type)
 {
-	uint8_t *e = out + 24 * (*n)++;
+	uint8_t *e = out + 24 * i;
 
 	put_le64(e, gpa);
 	put_le64(e + 8, size_bytes);
@@ -41,22 +41,11 @@ static void put_e820(uint8_t *out, unsigned int *n, uint64_t gpa,
 
 static unsigned int build_memmap(const struct guest_mem *mem, uint8_t *out)
 {
-	unsigned int n = 0;
+	struct e820_entry map[MEMMAP_MAX_ENTRIES];
+	unsigned int n = e820_from_layout(mem, map, MEMMAP_MAX_ENTRIES);
 
-	for (unsigned int i = 0; i < mem->nr_regions; i++) {
-		const struct mem_region *r = &mem->regions[i];
-		uint64_t start = r->gpa, end = r->gpa + r->size_bytes;
-
-		/* The PC's legacy VGA/BIOS window stays reserved below 1 MiB,
-		 * as every x86 guest OS expects. */
-		if (start == 0 && end > 0x100000) {
-			put_e820(out, &n, 0, 0xa0000, E820_RAM);
-			put_e820(out, &n, 0xa0000, 0x100000 - 0xa0000,
-				 E820_RESERVED);
-			start = 0x100000;
-		}
-		put_e820(out, &n, start, end - start, E820_RAM);
-	}
+	for (unsigned int i = 0; i < n; i++)
+		put_e820(out, i, map[i].gpa, map[i].size_bytes, map[i].type);
 	return n;
 }
 

@@ -5,12 +5,12 @@
 
 #include <stdint.h>
 
+#include "vmm/e820.h"
+
 struct guest_mem;
 
 #define PVH_START_MAGIC 0x336ec578u
 #define PVH_MAX_MODULES 4
-#define E820_RAM 1
-#define E820_RESERVED 2
 
 struct pvh_module {
 	uint64_t gpa;

@@ -135,22 +135,20 @@ int x86_write_long_mode_tables(struct guest_mem *mem)
 	return ret;
 }
 
-int x86_enter_long64(struct kvm_vcpu *vcpu, uint64_t entry, uint64_t rdi)
+/* Long mode on the identity map, with CS/DS at the given GDT selectors. */
+static int enter_long64(struct kvm_vcpu *vcpu, struct kvm_regs *regs,
+			uint16_t cs, uint16_t ds, unsigned int gdt_entries)
 {
 	struct kvm_sregs sregs;
-	struct kvm_regs regs = {
-		.rip = entry, .rflags = 0x2, .rdi = rdi,
-		.rsp = BOOT_STACK_TOP_GPA,
-	};
 	int ret = kvm_get_sregs(vcpu, &sregs);
 
 	if (ret < 0)
 		return ret;
-	sregs.cs = flat_segment(0x8, 0xb, 1);
-	set_data_segments(&sregs, flat_segment(0x10, 0x3, 1));
+	sregs.cs = flat_segment(cs, 0xb, 1);
+	set_data_segments(&sregs, flat_segment(ds, 0x3, 1));
 	system_segments(&sregs);
 	sregs.gdt.base = BOOT_GDT_GPA;
-	sregs.gdt.limit = 3 * 8 - 1;
+	sregs.gdt.limit = (uint16_t)(gdt_entries * 8 - 1);
 	sregs.cr3 = BOOT_PML4_GPA;
 	sregs.cr4 = X86_CR4_PAE;
 	sregs.cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE |
@@ -159,5 +157,35 @@ int x86_enter_long64(struct kvm_vcpu *vcpu, uint64_t entry, uint64_t rdi)
 	ret = kvm_set_sregs(vcpu, &sregs);
 	if (ret < 0)
 		return ret;
-	return kvm_set_regs(vcpu, &regs);
+	return kvm_set_regs(vcpu, regs);
+}
+
+int x86_enter_long64(struct kvm_vcpu *vcpu, uint64_t entry, uint64_t rdi)
+{
+	struct kvm_regs regs = {
+		.rip = entry, .rflags = 0x2, .rdi = rdi,
+		.rsp = BOOT_STACK_TOP_GPA,
+	};
+
+	return enter_long64(vcpu, &regs, 0x8, 0x10, 3);
+}
+
+int x86_write_linux_gdt(struct guest_mem *mem)
+{
+	/* null, unused (0x08), __BOOT_CS (0x10), __BOOT_DS (0x18) */
+	const uint64_t gdt[4] = { 0, 0, 0x00af9b000000ffffull,
+				  0x00cf93000000ffffull };
+
+	return guest_mem_write(mem, BOOT_GDT_GPA, gdt, sizeof(gdt));
+}
+
+int x86_enter_linux64(struct kvm_vcpu *vcpu, uint64_t entry,
+		      uint64_t boot_params_gpa)
+{
+	struct kvm_regs regs = {
+		.rip = entry, .rflags = 0x2, .rsi = boot_params_gpa,
+		.rsp = BOOT_STACK_TOP_GPA,
+	};
+
+	return enter_long64(vcpu, &regs, 0x10, 0x18, 4);
 }

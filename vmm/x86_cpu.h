@@ -27,4 +27,17 @@ int x86_write_long_mode_tables(struct guest_mem *mem);
 /* Long mode, CPL0, on the tables written above; RDI = rdi. */
 int x86_enter_long64(struct kvm_vcpu *vcpu, uint64_t entry, uint64_t rdi);
 
+/*
+ * Linux's 64-bit boot protocol wants __BOOT_CS = 0x10 and __BOOT_DS = 0x18,
+ * which kvmtrack's own GDT (CS 0x08, DS 0x10) cannot also provide: this
+ * writes a 4-entry GDT at the same place instead. Call it after
+ * x86_write_long_mode_tables().
+ */
+int x86_write_linux_gdt(struct guest_mem *mem);
+
+/* Long mode on the tables above, CS 0x10, DS/ES/SS 0x18, interrupts off,
+ * RSI = the zero page (struct boot_params). */
+int x86_enter_linux64(struct kvm_vcpu *vcpu, uint64_t entry,
+		      uint64_t boot_params_gpa);
+
 #endif

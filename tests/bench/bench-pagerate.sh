@@ -12,8 +12,10 @@
 # bytes stored.
 #
 # The whole-run rate includes the first touch of every page of the working
-# set (the host allocates it then), so the steady rate of the last progress
-# interval is reported beside it.
+# set (the host allocates it then), so a steady rate is reported beside it:
+# from the first progress line whose last report interval touched every
+# page (distinct0 == working-set pages) to the last progress line. A run
+# still faulting pages in at its second-to-last line gives no steady sample.
 #
 # Usage: bench-pagerate.sh WORKLOAD JSON_OUT LOG_DIR
 # Environment: KVMTRACK (./kvmtrack), GUEST (guest/kvmtrack-guest.elf),
@@ -43,11 +45,20 @@ while [ "$i" -le "$runs" ]; do
 		--cmdline "$cmdline" "$guest" >"$log" 2>&1
 	rc=$?
 	# One sample: "pages ms pages_per_s steady_pages_per_s", or nothing.
-	s=$(awk -v rc="$rc" '
+	if s=$(awk -v rc="$rc" '
+		/kvmtrack-guest: working set .*pages\)/ {
+			match($0, /\([0-9]+ pages\)/)
+			ws = substr($0, RSTART + 1, RLENGTH - 8) + 0
+		}
 		/kvmtrack-guest: progress t=/ {
 			t = $3; sub(/^t=/, "", t); sub(/s$/, "", t)
 			p = $4; sub(/^pages=/, "", p)
-			pt = lt; pp = lp; lt = t + 0; lp = p + 0; np++
+			d = $5; sub(/^distinct0=/, "", d)
+			lt = t + 0; lp = p + 0
+			# All pages touched by now: no first-touch faults after.
+			if (!warm && ws && d + 0 >= ws) {
+				warm = 1; ft = lt; fp = lp
+			}
 		}
 		/kvmtrack-guest: wrote [0-9]+ pages in [0-9]+ ms:/ {
 			wrote = $3; ms = $6; rate = $8
@@ -60,15 +71,16 @@ while [ "$i" -le "$runs" ]; do
 		END {
 			if (rc != 0 || !done || st != 0 || pw != wrote || ms == 0)
 				exit 1
-			steady = (np >= 2 && lt > pt) ? (lp - pp) / (lt - pt) : 0
-			printf "%d %d %d %.0f\n", wrote, ms, rate, steady
-		}' "$log")
-	if [ $? -ne 0 ] || [ -z "$s" ]; then
-		echo "bench-pagerate: $wl run $i failed (exit $rc), see $log" >&2
-		failed=$((failed + 1))
-	else
+			if (warm && lt > ft)
+				printf "%d %d %d %.0f\n", wrote, ms, rate, (lp - fp) / (lt - ft)
+			else
+				printf "%d %d %d -\n", wrote, ms, rate
+		}' "$log") && [ -n "$s" ]; then
 		samples="$samples$s
 "
+	else
+		echo "bench-pagerate: $wl run $i failed (exit $rc), see $log" >&2
+		failed=$((failed + 1))
 	fi
 	i=$((i + 1))
 done
@@ -90,12 +102,16 @@ printf '%s' "$samples" | awk -v wl="$wl" -v json="$json" -v runs="$runs" \
 			s = s (i > 1 ? ", " : "") sprintf("%.0f", a[i])
 		return "[" s "]"
 	}
-	NF == 4 { n++; pages[n] = $1; ms[n] = $2; rate[n] = $3; steady[n] = $4 }
+	NF == 4 {
+		n++; pages[n] = $1; ms[n] = $2; rate[n] = $3
+		if ($4 != "-")
+			steady[++ns] = $4
+	}
 	END {
-		raw_rate = list(rate, n); raw_steady = list(steady, n)
+		raw_rate = list(rate, n); raw_steady = list(steady, ns)
 		raw_pages = list(pages, n); raw_ms = list(ms, n)
-		sort(rate, n); sort(steady, n)
-		m = n ? median(rate, n) : 0; ms_ = n ? median(steady, n) : 0
+		sort(rate, n); sort(steady, ns)
+		m = n ? median(rate, n) : 0; ms_ = ns ? median(steady, ns) : 0
 		gb = 4096 / 1e9
 		printf "{\n  \"benchmark\": \"page_write_rate\",\n" > json
 		printf "  \"workload\": \"%s\",\n  \"tracking\": \"none\",\n", wl > json
@@ -107,9 +123,9 @@ printf '%s' "$samples" | awk -v wl="$wl" -v json="$json" -v runs="$runs" \
 		printf "  \"gb_per_s\": {\"median\": %.3f, \"min\": %.3f, \"max\": %.3f},\n", \
 			m * gb, rate[1] * gb, rate[n] * gb > json
 		printf "  \"steady_pages_per_s\": {\"median\": %.0f, \"min\": %.0f, \"max\": %.0f, \"samples\": %s},\n", \
-			ms_, steady[1], steady[n], raw_steady > json
+			ms_, steady[1], steady[ns], raw_steady > json
 		printf "  \"steady_gb_per_s\": {\"median\": %.3f, \"min\": %.3f, \"max\": %.3f},\n", \
-			ms_ * gb, steady[1] * gb, steady[n] * gb > json
+			ms_ * gb, steady[1] * gb, steady[ns] * gb > json
 		printf "  \"pages_written\": %s,\n  \"guest_ms\": %s\n}\n", raw_pages, raw_ms > json
 		note = sprintf("%d runs%s", n, failed ? sprintf(", %d failed", failed) : "")
 		title = "CPL3 page writes, " wl ", no tracking"
@@ -117,9 +133,10 @@ printf '%s' "$samples" | awk -v wl="$wl" -v json="$json" -v runs="$runs" \
 			title, m / 1e6, rate[1] / 1e6, rate[n] / 1e6, note
 		printf "| %s | kvmtrack | %.2f | %.2f | %.2f | GB/s (page-equiv.) | whole run |\n", \
 			title, m * gb, rate[1] * gb, rate[n] * gb
-		printf "| %s | kvmtrack | %.2f | %.2f | %.2f | M pages/s | steady: last progress interval |\n", \
-			title, ms_ / 1e6, steady[1] / 1e6, steady[n] / 1e6
+		snote = sprintf("steady: after all pages touched; %d of %d runs", ns, n)
+		printf "| %s | kvmtrack | %.2f | %.2f | %.2f | M pages/s | %s |\n", \
+			title, ms_ / 1e6, steady[1] / 1e6, steady[ns] / 1e6, snote
 		printf "| %s | kvmtrack | %.2f | %.2f | %.2f | GB/s (page-equiv.) | steady |\n", \
-			title, ms_ * gb, steady[1] * gb, steady[n] * gb
+			title, ms_ * gb, steady[1] * gb, steady[ns] * gb
 	}'
 [ "$failed" -eq 0 ]

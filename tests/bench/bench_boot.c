@@ -117,13 +117,13 @@ static int spawn(char **argv, pid_t *pid, int *out_fd, int64_t *t0_ns)
 static int wait_banner(int fd, int64_t deadline_ns, int64_t *prefix_at_ns,
 		       int64_t *line_at_ns, bool verbose)
 {
-	static char buf[OUT_BUF_BYTES + 1];
+	static char buf[OUT_BUF_BYTES];
 	size_t len = 0;
-	const char *banner = NULL;
+	const char *banner = NULL, *eol;
 
 	*prefix_at_ns = 0;
 	while (len < OUT_BUF_BYTES) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		int64_t left_ms = (deadline_ns - now_ns()) / 1000000;
 		ssize_t n;
 		int64_t t;
@@ -147,18 +147,19 @@ static int wait_banner(int fd, int64_t deadline_ns, int64_t *prefix_at_ns,
 		if (n == 0)
 			return -EPIPE; /* the VMM exited before the banner */
 		len += n;
-		buf[len] = '\0';
+		/* memmem/memchr: terminal escapes may hold any byte, even NUL.
+		 */
 		if (!banner) {
-			banner = strstr(buf, BANNER);
+			banner = memmem(buf, len, BANNER, strlen(BANNER));
 			if (banner)
 				*prefix_at_ns = t;
 		}
-		if (banner && strchr(banner, '\n')) {
+		eol = banner ? memchr(banner, '\n', buf + len - banner) : NULL;
+		if (eol) {
 			*line_at_ns = t;
 			if (verbose)
 				fprintf(stderr, "bench-boot:   %.*s",
-					(int)(strchr(banner, '\n') - banner + 1),
-					banner);
+					(int)(eol - banner + 1), banner);
 			return 0;
 		}
 	}
@@ -195,8 +196,8 @@ static void run_once(struct vmm_result *vmm, const struct options *opt)
 		vmm->nr_failed++;
 		return;
 	}
-	ret = wait_banner(fd, t0_ns + opt->timeout_s * 1000000000ll,
-			  &prefix_ns, &line_ns, opt->verbose);
+	ret = wait_banner(fd, t0_ns + opt->timeout_s * 1000000000ll, &prefix_ns,
+			  &line_ns, opt->verbose);
 	stop_child(pid);
 	close(fd);
 	if (ret) {
@@ -223,7 +224,7 @@ static int cmp_i64(const void *a, const void *b)
 static struct stats compute_stats(const int64_t *samples_ns, unsigned int n)
 {
 	int64_t sorted[MAX_RUNS];
-	struct stats s = { 0 };
+	struct stats s = {0};
 
 	if (!n)
 		return s;
@@ -231,8 +232,8 @@ static struct stats compute_stats(const int64_t *samples_ns, unsigned int n)
 	qsort(sorted, n, sizeof(*sorted), cmp_i64);
 	s.min_ms = sorted[0] / 1e6;
 	s.max_ms = sorted[n - 1] / 1e6;
-	s.median_ms = (n & 1) ? sorted[n / 2] / 1e6 :
-				(sorted[n / 2 - 1] + sorted[n / 2]) / 2e6;
+	s.median_ms = (n & 1) ? sorted[n / 2] / 1e6
+			      : (sorted[n / 2 - 1] + sorted[n / 2]) / 2e6;
 	return s;
 }
 
@@ -257,10 +258,14 @@ static void json_vmm(FILE *f, const struct vmm_result *vmm, bool last)
 		fprintf(f, "%s%s", arg == vmm->argv ? "" : " ", *arg);
 	fprintf(f, "\",\n      \"ok_runs\": %u,\n      \"failed_runs\": %u,\n",
 		vmm->nr_ok, vmm->nr_failed);
-	fprintf(f, "      \"line_ms\": {\"median\": %.3f, \"min\": %.3f, \"max\": %.3f, \"samples\": ",
+	fprintf(f,
+		"      \"line_ms\": {\"median\": %.3f, \"min\": %.3f, \"max\": "
+		"%.3f, \"samples\": ",
 		line.median_ms, line.min_ms, line.max_ms);
 	json_samples(f, vmm->line_ns, vmm->nr_ok);
-	fprintf(f, "},\n      \"banner_start_ms\": {\"median\": %.3f, \"min\": %.3f, \"max\": %.3f, \"samples\": ",
+	fprintf(f,
+		"},\n      \"banner_start_ms\": {\"median\": %.3f, \"min\": "
+		"%.3f, \"max\": %.3f, \"samples\": ",
 		prefix.median_ms, prefix.min_ms, prefix.max_ms);
 	json_samples(f, vmm->prefix_ns, vmm->nr_ok);
 	fprintf(f, "}\n    }%s\n", last ? "" : ",");
@@ -269,13 +274,13 @@ static void json_vmm(FILE *f, const struct vmm_result *vmm, bool last)
 /* Median of QEMU over median of kvmtrack; 0 if either has no sample. */
 static double ratio(const struct vmm_result *vmms)
 {
-	struct stats k = compute_stats(vmms[VMM_KVMTRACK].line_ns,
-				       vmms[VMM_KVMTRACK].nr_ok);
-	struct stats q = compute_stats(vmms[VMM_QEMU].line_ns,
-				       vmms[VMM_QEMU].nr_ok);
+	struct stats k =
+	    compute_stats(vmms[VMM_KVMTRACK].line_ns, vmms[VMM_KVMTRACK].nr_ok);
+	struct stats q =
+	    compute_stats(vmms[VMM_QEMU].line_ns, vmms[VMM_QEMU].nr_ok);
 
-	return k.median_ms > 0 && q.median_ms > 0 ? q.median_ms / k.median_ms :
-						     0;
+	return k.median_ms > 0 && q.median_ms > 0 ? q.median_ms / k.median_ms
+						  : 0;
 }
 
 static int write_json(const char *path, const struct vmm_result *vmms,
@@ -289,10 +294,13 @@ static int write_json(const char *path, const struct vmm_result *vmms,
 		return -1;
 	}
 	fprintf(f, "{\n  \"benchmark\": \"boot_to_banner\",\n");
-	fprintf(f, "  \"description\": \"fork() of the VMM to the guest's first serial line on its stdout pipe\",\n");
+	fprintf(f, "  \"description\": \"fork() of the VMM to the guest's "
+		   "first serial line on its stdout pipe\",\n");
 	fprintf(f, "  \"guest\": \"%s\",\n  \"guest_cmdline\": \"%s\",\n",
 		opt->guest, opt->cmdline);
-	fprintf(f, "  \"banner\": \"%s\",\n  \"runs\": %u,\n  \"order\": \"alternating KQ QK KQ ...\",\n",
+	fprintf(f,
+		"  \"banner\": \"%s\",\n  \"runs\": %u,\n  \"order\": "
+		"\"alternating KQ QK KQ ...\",\n",
 		BANNER, opt->runs);
 	fprintf(f, "  \"vmms\": {\n");
 	for (i = 0; i < NR_VMMS; i++)
@@ -311,40 +319,43 @@ static void print_rows(const struct vmm_result *vmms)
 		const struct vmm_result *v = &vmms[i];
 		struct stats s = compute_stats(v->line_ns, v->nr_ok);
 
-		printf("| boot to first serial line | %s | %.1f | %.1f | %.1f | ms | %u runs%s |\n",
+		printf("| boot to first serial line | %s | %.1f | %.1f | %.1f "
+		       "| ms | %u runs%s |\n",
 		       v->name, s.median_ms, s.min_ms, s.max_ms, v->nr_ok,
 		       v->nr_failed ? ", some failed" : "");
 	}
-	printf("| boot to first serial line | QEMU / kvmtrack | %.1fx | | | ratio of medians | alternating runs |\n",
+	printf("| boot to first serial line | QEMU / kvmtrack | %.1fx | | | "
+	       "ratio of medians | alternating runs |\n",
 	       ratio(vmms));
 }
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: bench-boot [options]\n"
-		"  -n, --runs N        runs per VMM (default 5, at most %d)\n"
-		"  -t, --timeout S     seconds to wait for a banner (default 30)\n"
-		"      --kvmtrack PATH (default ./kvmtrack)\n"
-		"      --qemu PATH     (default qemu-system-x86_64)\n"
-		"      --guest PATH    (default guest/kvmtrack-guest.elf)\n"
-		"      --json PATH     write the results as JSON\n"
-		"  -v, --verbose       log each run on stderr\n",
-		MAX_RUNS);
+	fprintf(
+	    f,
+	    "Usage: bench-boot [options]\n"
+	    "  -n, --runs N        runs per VMM (default 5, at most %d)\n"
+	    "  -t, --timeout S     seconds to wait for a banner (default 30)\n"
+	    "      --kvmtrack PATH (default ./kvmtrack)\n"
+	    "      --qemu PATH     (default qemu-system-x86_64)\n"
+	    "      --guest PATH    (default guest/kvmtrack-guest.elf)\n"
+	    "      --json PATH     write the results as JSON\n"
+	    "  -v, --verbose       log each run on stderr\n",
+	    MAX_RUNS);
 }
 
 static int parse_options(int argc, char **argv, struct options *opt)
 {
 	static const struct option longopts[] = {
-		{ "runs", required_argument, NULL, 'n' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "kvmtrack", required_argument, NULL, 'k' },
-		{ "qemu", required_argument, NULL, 'q' },
-		{ "guest", required_argument, NULL, 'g' },
-		{ "json", required_argument, NULL, 'j' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"runs", required_argument, NULL, 'n'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"kvmtrack", required_argument, NULL, 'k'},
+	    {"qemu", required_argument, NULL, 'q'},
+	    {"guest", required_argument, NULL, 'g'},
+	    {"json", required_argument, NULL, 'j'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -389,31 +400,44 @@ static int parse_options(int argc, char **argv, struct options *opt)
 int main(int argc, char **argv)
 {
 	struct options opt = {
-		.runs = 5,
-		.timeout_s = 30,
-		.kvmtrack = "./kvmtrack",
-		.qemu = "qemu-system-x86_64",
-		.guest = "guest/kvmtrack-guest.elf",
-		/* The idle workload runs until stopped: SIGTERM ends it. */
-		.cmdline = "workload=idle duration=0",
+	    .runs = 5,
+	    .timeout_s = 30,
+	    .kvmtrack = "./kvmtrack",
+	    .qemu = "qemu-system-x86_64",
+	    .guest = "guest/kvmtrack-guest.elf",
+	    /* The idle workload runs until stopped: SIGTERM ends it. */
+	    .cmdline = "workload=idle duration=0",
 	};
 	struct vmm_result vmms[NR_VMMS] = {
-		[VMM_KVMTRACK] = { .name = "kvmtrack" },
-		[VMM_QEMU] = { .name = "qemu" },
+	    [VMM_KVMTRACK] = {.name = "kvmtrack"},
+	    [VMM_QEMU] = {.name = "qemu"},
 	};
 	unsigned int i;
 
 	if (parse_options(argc, argv, &opt))
 		return 2;
-	vmms[VMM_KVMTRACK].argv = (char *[]){
-		(char *)opt.kvmtrack, "run", "-m", "256M", "--cmdline",
-		(char *)opt.cmdline, (char *)opt.guest, NULL
-	};
-	vmms[VMM_QEMU].argv = (char *[]){
-		(char *)opt.qemu, "-enable-kvm", "-m", "256", "-nographic",
-		"-nodefaults", "-no-reboot", "-serial", "stdio", "-kernel",
-		(char *)opt.guest, "-append", (char *)opt.cmdline, NULL
-	};
+	vmms[VMM_KVMTRACK].argv = (char *[]){(char *)opt.kvmtrack,
+					     "run",
+					     "-m",
+					     "256M",
+					     "--cmdline",
+					     (char *)opt.cmdline,
+					     (char *)opt.guest,
+					     NULL};
+	vmms[VMM_QEMU].argv = (char *[]){(char *)opt.qemu,
+					 "-enable-kvm",
+					 "-m",
+					 "256",
+					 "-nographic",
+					 "-nodefaults",
+					 "-no-reboot",
+					 "-serial",
+					 "stdio",
+					 "-kernel",
+					 (char *)opt.guest,
+					 "-append",
+					 (char *)opt.cmdline,
+					 NULL};
 	for (i = 0; i < opt.runs; i++) {
 		/* K Q, Q K, K Q ...: neither always goes first. */
 		enum vmm_id first = (i & 1) ? VMM_QEMU : VMM_KVMTRACK;

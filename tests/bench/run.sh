@@ -7,7 +7,7 @@
 # benchmark that could not run makes this script exit 1.
 #
 # Environment: BENCH_OUT (bench-results), BOOT_RUNS (5), PAGERATE_RUNS (3),
-#   QEMU (qemu-system-x86_64).
+#   QEMU (qemu-system-x86_64), DIRTYLOG_MEM (1G), DIRTYLOG_ITERATIONS (5).
 # The machines are shared and noisy: compare numbers taken in one run.
 
 set -u
@@ -16,6 +16,8 @@ cd "$(dirname "$0")/../.." || exit 1
 out=${BENCH_OUT:-bench-results}
 boot_runs=${BOOT_RUNS:-5}
 pagerate_runs=${PAGERATE_RUNS:-3}
+dirtylog_mem=${DIRTYLOG_MEM:-1G}
+dirtylog_iterations=${DIRTYLOG_ITERATIONS:-5}
 qemu=${QEMU:-qemu-system-x86_64}
 status=0
 
@@ -77,6 +79,16 @@ for wl in sweep random; do
 	fi
 done
 
+# --- 3. dirty-log phases and harvest cost, beside the bare ioctls ----------
+for mode in bitmap manual ring; do
+	echo "bench: dirty log, $dirtylog_mem, mode $mode, $dirtylog_iterations iterations, tracked and bare" >&2
+	if ! MEM=$dirtylog_mem ITERATIONS=$dirtylog_iterations KVMTRACK=$kvmtrack GUEST=$guest \
+		tests/bench/bench-dirtylog.sh "$mode" "$out" "$out/logs" >>"$rows"; then
+		echo "bench: dirty log ($mode) failed" >&2
+		status=1
+	fi
+done
+
 # --- the table ---------------------------------------------------------------
 {
 	echo "# kvmtrack benchmarks"
@@ -97,8 +109,20 @@ done
 	echo "write stores one 16-byte stamp into a 4 KiB page, so GB/s is"
 	echo "pages/s x 4096 (page-equivalent), not bytes stored. \"whole run\" is the"
 	echo "guest's own rate over its workload (it includes the first touch of"
-	echo "every page, which the host allocates then); \"steady\" is the last 1 s"
-	echo "progress interval. JSON per benchmark and guest logs are beside this file."
+	echo "every page, which the host allocates then); \"steady\" runs from the"
+	echo "first progress line after every page was touched to the end (a run"
+	echo "still faulting pages in then has no steady sample). JSON per benchmark"
+	echo "and guest logs are beside this file."
+	echo
+	echo "Dirty log: \`kvmtrack bench dirtylog\` boots the bundled guest (sync=1) with a"
+	echo "working set of $dirtylog_mem and one writing vCPU. Populate writes every page once"
+	echo "with logging off; then each iteration the guest writes every page once (one pass)"
+	echo "and kvmtrack harvests. \"harvest\" = get-log + clear-log + the ring reaper's CPU time"
+	echo "during the pass (bitmap: GET, which clears; manual: GET, then CLEAR of every page;"
+	echo "ring: harvest + KVM_RESET_DIRTY_RINGS, mostly by the reaper every 10 ms). \"bare"
+	echo "ioctls\" is a second run, right after, issuing only the KVM ioctls on the same slots"
+	echo "and pattern (--bare). dirtylog-MODE.json and dirtylog-MODE-bare.json hold every phase"
+	echo "and iteration."
 } >"$out/summary.md"
 rm -f "$rows"
 cat "$out/summary.md"

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The dirty-log oracle, after the KVM selftests' dirty_log_test: a real
+ * guest (the bundled one, writing stamps into random pages) runs in this
+ * process; at each harvest the vCPUs are paused, the log is synced, and
+ * every page whose content differs from the snapshot taken at the last
+ * harvest must be in the log. Run for every backend, with 1 and 2 vCPUs,
+ * and with logging switched off and on again in the middle.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "devices/testdev_abi.h"
+#include "vmm/bus.h"
+#include "vmm/cli.h"
+#include "vmm/dirty.h"
+#include "vmm/memory.h"
+#include "vmm/vm.h"
+
+#define ROUNDS 6
+
+struct oracle {
+	struct vm *vm;
+	pthread_t runner;
+	uint8_t *snapshot[MEM_MAX_REGIONS];
+	struct dirty_set set;
+	uint64_t changed_total; /* pages seen changed: the test is not vacuous */
+	uint64_t missed;
+	char name[32];
+};
+
+static void *run_vm(void *arg)
+{
+	vm_run(arg);
+	return NULL;
+}
+
+static void start_vm(struct oracle *o, const char *backend, const char *cpus,
+		     const char *cmdline)
+{
+	char *argv[] = { "run", "-m", "96M", "-c", (char *)cpus,
+			 "--serial", "none", "--dirty-log", (char *)backend,
+			 "--cmdline", (char *)cmdline, "guest/kvmtrack-guest.elf",
+			 NULL };
+	static struct vm_config cfg;
+	char err[256];
+
+	cr_assert_eq(cli_parse_run(12, argv, &cfg, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert_eq(vm_create(&cfg, &o->vm), 0);
+	cr_assert_eq(vm_boot(o->vm, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(pthread_create(&o->runner, NULL, run_vm, o->vm), 0);
+	/* Let the guest get to its workload. */
+	usleep(300000);
+}
+
+static void stop_vm(struct oracle *o)
+{
+	vm_request_stop(o->vm, VM_STOP_QUIT, 0, "test done");
+	pthread_join(o->runner, NULL);
+	vm_destroy(o->vm);
+}
+
+static void take_snapshot(struct oracle *o)
+{
+	const struct guest_mem *mem = vm_mem(o->vm);
+
+	for (unsigned int r = 0; r < mem->nr_regions; r++) {
+		if (!o->snapshot[r])
+			o->snapshot[r] = malloc(mem->regions[r].size_bytes);
+		memcpy(o->snapshot[r], mem->regions[r].hva,
+		       mem->regions[r].size_bytes);
+	}
+}
+
+/* With the vCPUs paused: every changed page must be in the log. */
+static void check_round(struct oracle *o)
+{
+	const struct guest_mem *mem = vm_mem(o->vm);
+
+	cr_assert_eq(dirty_sync(vm_dirty(o->vm), false), 0);
+	for (unsigned int r = 0; r < mem->nr_regions; r++) {
+		const struct mem_region *region = &mem->regions[r];
+
+		for (uint64_t pg = 0; pg < mem_region_pages(region); pg++) {
+			uint64_t off = pg * GUEST_PAGE_BYTES;
+
+			if (!memcmp(region->hva + off, o->snapshot[r] + off,
+				    GUEST_PAGE_BYTES))
+				continue;
+			o->changed_total++;
+			if (!dirty_set_test(&o->set, r, pg)) {
+				if (o->missed++ < 5)
+					cr_log_error("%s: page 0x%llx changed but is not in the log", o->name,
+						     (unsigned long long)(region->gpa + off));
+			}
+		}
+	}
+}
+
+static void harvest_rounds(struct oracle *o, int rounds)
+{
+	for (int i = 0; i < rounds; i++) {
+		usleep(40000);
+		cr_assert_eq(vm_pause(o->vm), 0);
+		check_round(o);
+		dirty_set_clear(&o->set);
+		take_snapshot(o);
+		cr_assert_eq(vm_resume(o->vm), 0);
+	}
+}
+
+/* Attaching while paused: the snapshot and the log start together. */
+static void attach(struct oracle *o)
+{
+	cr_assert_eq(vm_pause(o->vm), 0);
+	cr_assert_eq(dirty_attach(vm_dirty(o->vm), &o->set), 0);
+	take_snapshot(o);
+	cr_assert_eq(vm_resume(o->vm), 0);
+}
+
+static void detach(struct oracle *o)
+{
+	cr_assert_eq(dirty_detach(vm_dirty(o->vm), &o->set), 0);
+	cr_assert(!dirty_tracker_logging(vm_dirty(o->vm)),
+		  "logging stays on with no consumer");
+}
+
+struct oracle_case {
+	char backend[16];
+	char cpus[4];
+};
+
+static void run_oracle(const struct oracle_case *c)
+{
+	char cmdline[128];
+	struct oracle o;
+
+	memset(&o, 0, sizeof(o));
+	snprintf(o.name, sizeof(o.name), "%s x%s", c->backend, c->cpus);
+	snprintf(cmdline, sizeof(cmdline),
+		 "workload=random wss=32M rate=200000 vcpus=%s", c->cpus);
+	start_vm(&o, c->backend, c->cpus, cmdline);
+	cr_assert_eq(dirty_set_init(&o.set, vm_mem(o.vm)), 0);
+	attach(&o);
+	harvest_rounds(&o, ROUNDS);
+	/* Off in the middle of the run, then on again. */
+	detach(&o);
+	usleep(50000);
+	attach(&o);
+	harvest_rounds(&o, ROUNDS);
+	detach(&o);
+	stop_vm(&o);
+	cr_expect_eq(o.missed, 0, "%llu changed pages were missing from the log",
+		     (unsigned long long)o.missed);
+	/* 200k pages/s for 12 x 40 ms over 8192 pages: thousands of pages. */
+	cr_expect_gt(o.changed_total, 2000, "the guest wrote too little: %llu",
+		     (unsigned long long)o.changed_total);
+	dirty_set_free(&o.set);
+	for (int r = 0; r < MEM_MAX_REGIONS; r++)
+		free(o.snapshot[r]);
+}
+
+ParameterizedTestParameters(dirty, oracle)
+{
+	static struct oracle_case cases[] = {
+		{ "bitmap", "1" }, { "bitmap", "2" }, { "manual", "1" },
+		{ "manual", "2" }, { "ring", "1" },   { "ring", "2" },
+		{ "ring:1024", "2" },
+	};
+
+	return cr_make_param_array(struct oracle_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct oracle_case *c, dirty, oracle, .timeout = 60)
+{
+	run_oracle(c);
+}

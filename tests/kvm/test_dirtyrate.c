@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `kvmtrack dirtyrate` against a real `kvmtrack run --control`: the
+ * measured rate against the guest's own ground truth (bitmap and ring
+ * modes, per vCPU), sample mode within the error it states, the working-set
+ * curve and its files, logging switched back off (or left on), and the
+ * errors. The guest sweeps at a fixed rate over a working set it never
+ * wraps around during a test, so every page it writes is a distinct page
+ * and its reports (testdev, via "stats") count exactly what the dirty log
+ * should see.
+ */
+#include <criterion/criterion.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/helpers.h"
+#include "vmm/control_client.h"
+#include "vmm/json.h"
+
+#define SWEEP_RATE 20000 /* pages/s; 512 MiB lasts 6.5 s at this rate */
+
+struct guest {
+	struct bg_proc proc;
+	const char *sock;
+	uint64_t tsc_khz;
+};
+
+static void start_guest(struct guest *g, const char *sock, const char *mem,
+			const char *cpus, const char *dirty_log,
+			const char *cmdline, const char *started)
+{
+	const char *argv[16] = { KVMTRACK_BIN, "run", "-m", mem, "-c", cpus,
+				 "--control", sock, "--cmdline", cmdline };
+	int argc = 10;
+	char *out, *p;
+
+	if (dirty_log) {
+		argv[argc++] = "--dirty-log";
+		argv[argc++] = dirty_log;
+	}
+	argv[argc++] = GUEST_ELF;
+	argv[argc] = NULL;
+	g->sock = sock;
+	unlink(sock);
+	cr_assert_eq(bg_start(argv, &g->proc), 0);
+	cr_assert(wait_for_socket(sock, 10000), "no control socket %s", sock);
+	cr_assert(bg_wait_output(&g->proc, started, 20000), "guest never said '%s'",
+		  started);
+	out = read_file(g->proc.out_path, NULL);
+	p = out ? strstr(out, "kvmtrack-guest: tsc ") : NULL;
+	g->tsc_khz = p ? strtoull(p + strlen("kvmtrack-guest: tsc "), NULL, 10)
+		       : 0;
+	free(out);
+	cr_assert_gt(g->tsc_khz, 1000, "the guest prints its TSC frequency");
+}
+
+static void stop_guest(struct guest *g)
+{
+	struct json_value *v = NULL;
+	struct proc_result r;
+	char err[256];
+
+	cr_expect_eq(control_call(g->sock, "quit", NULL, &v, err, sizeof(err)),
+		     0, "%s", err);
+	json_free(v);
+	bg_wait(&g->proc, 20, &r);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	proc_result_free(&r);
+}
+
+/* Runs `kvmtrack dirtyrate --control SOCK ARGS...`. */
+static struct proc_result dirtyrate(const char *sock, const char *const *args)
+{
+	const char *argv[24] = { KVMTRACK_BIN, "dirtyrate", "--control", sock };
+	struct proc_result r;
+	int argc = 4;
+
+	for (; *args; args++)
+		argv[argc++] = *args;
+	argv[argc] = NULL;
+	cr_assert_eq(run_cmd(argv, 60, &r), 0);
+	cr_assert(!r.timed_out, "dirtyrate hung: %s", r.err);
+	return r;
+}
+
+/* dirtyrate ... --json, which must succeed: its parsed output. */
+static struct json_value *dirtyrate_json(const char *sock,
+					 const char *const *args)
+{
+	struct proc_result r = dirtyrate(sock, args);
+	struct json_value *v;
+	char err[256];
+
+	cr_assert_eq(r.status, 0, "dirtyrate failed: %s", r.err);
+	cr_assert_eq(json_parse(r.out, strlen(r.out), &v, err, sizeof(err)), 0,
+		     "%s: %s", err, r.out);
+	proc_result_free(&r);
+	return v;
+}
+
+static double num(const struct json_value *obj, const char *key)
+{
+	const struct json_value *v = json_get(obj, key);
+
+	cr_assert(v && v->type == JSON_NUMBER, "no number '%s'", key);
+	return v->number;
+}
+
+static struct json_value *ctl(const struct guest *g, const char *cmd,
+			      const char *args)
+{
+	struct json_value *v = NULL;
+	char err[256];
+
+	cr_assert_eq(control_call(g->sock, cmd, args, &v, err, sizeof(err)), 0,
+		     "%s: %s", cmd, err);
+	return v;
+}
+
+/* Per writing vCPU: distinct pages reported so far and when. */
+struct truth {
+	unsigned int nr;
+	double pages[16], tsc_end[16];
+};
+
+static void read_truth(const struct guest *g, struct truth *t)
+{
+	struct json_value *stats = ctl(g, "stats", NULL);
+	const struct json_value *vcpus =
+		json_get(json_get(json_get(stats, "devices"), "testdev"),
+			 "vcpus");
+
+	cr_assert(vcpus && vcpus->nr_items > 0 && vcpus->nr_items <= 16);
+	t->nr = (unsigned int)vcpus->nr_items;
+	for (unsigned int i = 0; i < t->nr; i++) {
+		t->pages[i] = num(vcpus->items[i], "sum_interval_distinct_pages");
+		t->tsc_end[i] = num(vcpus->items[i], "tsc_end");
+	}
+	json_free(stats);
+}
+
+/* The guest's own rate between two readings, summed over its writers. */
+static double truth_rate(const struct guest *g, const struct truth *a,
+			 const struct truth *b, double *per_vcpu)
+{
+	double sum = 0;
+
+	cr_assert_eq(a->nr, b->nr);
+	for (unsigned int i = 0; i < a->nr; i++) {
+		double secs = (b->tsc_end[i] - a->tsc_end[i]) /
+			      ((double)g->tsc_khz * 1000);
+
+		cr_assert_gt(secs, 0.5, "the guest kept reporting");
+		per_vcpu[i] = (b->pages[i] - a->pages[i]) / secs;
+		sum += per_vcpu[i];
+	}
+	return sum;
+}
+
+/* Working set as the guest's HELLO states it, as a --range argument. */
+static void wss_range(const struct guest *g, char *buf, size_t len)
+{
+	struct json_value *stats = ctl(g, "stats", NULL);
+	const struct json_value *hello = json_get(
+		json_get(json_get(stats, "devices"), "testdev"), "hello");
+
+	snprintf(buf, len, "0x%" PRIx64 ",%" PRIu64,
+		 (uint64_t)num(hello, "wss_base_gpa"),
+		 (uint64_t)num(hello, "wss_bytes"));
+	json_free(stats);
+}
+
+static double rel_err(double measured, double truth)
+{
+	return fabs(measured - truth) / truth;
+}
+
+/* Measures with `mode`, returns the reply; prints the accuracy. */
+static struct json_value *measure_against_truth(const struct guest *g,
+						const char *mode,
+						double *truth,
+						double *per_vcpu)
+{
+	struct truth a, b;
+	struct json_value *v;
+	char range[64];
+
+	wss_range(g, range, sizeof(range));
+	read_truth(g, &a);
+	v = dirtyrate_json(g->sock, (const char *const[]){
+		"--mode", mode, "--period", "1s", "--range", range, "--json",
+		NULL });
+	read_truth(g, &b);
+	*truth = truth_rate(g, &a, &b, per_vcpu);
+	cr_log_info("%s: %.0f pages/s (working set %.0f) vs guest %.0f: %.2f%% (%.2f%%)",
+		    mode, num(v, "pages_per_s"),
+		    num(json_get(v, "range"), "pages_per_s"), *truth,
+		    100 * rel_err(num(v, "pages_per_s"), *truth),
+		    100 * rel_err(num(json_get(v, "range"), "pages_per_s"),
+				  *truth));
+	return v;
+}
+
+Test(dirtyrate, bitmap_mode_matches_the_guests_count_and_draws_the_wss)
+{
+	struct guest g;
+	struct json_value *v;
+	double truth, per_vcpu[16], prev = 0;
+	const struct json_value *wss;
+	char *svg;
+
+	start_guest(&g, "/tmp/kt-dr-bitmap.sock", "1G", "1", NULL,
+		    "workload=sweep wss=512M rate=20000 report=50",
+		    "workload sweep start");
+	usleep(500000); /* past the first touches of the boot */
+	v = measure_against_truth(&g, "bitmap", &truth, per_vcpu);
+	cr_expect_float_eq(truth, SWEEP_RATE, SWEEP_RATE * 0.05,
+			   "the guest keeps its pace: %.0f", truth);
+	cr_expect_lt(rel_err(num(v, "pages_per_s"), truth), 0.02);
+	cr_expect_lt(rel_err(num(json_get(v, "range"), "pages_per_s"), truth),
+		     0.02);
+	cr_expect_eq(json_get(v, "vcpus"), NULL, "per vCPU only with the ring");
+	json_free(v);
+
+	unlink("/tmp/kt-dr-wss.svg");
+	v = dirtyrate_json(g.sock, (const char *const[]){
+		"--wss", "--wss-max", "500ms", "--svg", "/tmp/kt-dr-wss.svg",
+		"--json", NULL });
+	wss = json_get(v, "wss");
+	cr_assert(wss && wss->nr_items == 6, "10 ms to 500 ms");
+	for (size_t i = 0; i < wss->nr_items; i++) {
+		double pages = num(wss->items[i], "dirty_pages");
+
+		cr_expect_geq(pages, prev, "the working set only grows");
+		prev = pages;
+	}
+	cr_expect_float_eq(prev, SWEEP_RATE * 0.5, SWEEP_RATE * 0.5 * 0.05,
+			   "500 ms of a sweep: %.0f pages", prev);
+	svg = read_file("/tmp/kt-dr-wss.svg", NULL);
+	cr_assert_not_null(svg);
+	cr_expect(strstr(svg, "</svg>") && strstr(svg, ">500 ms<"));
+	free(svg);
+	unlink("/tmp/kt-dr-wss.svg");
+	json_free(v);
+	stop_guest(&g);
+}
+
+Test(dirtyrate, ring_mode_matches_and_splits_per_vcpu)
+{
+	struct guest g;
+	struct json_value *v;
+	const struct json_value *vcpus;
+	double truth, per_vcpu[16];
+
+	start_guest(&g, "/tmp/kt-dr-ring.sock", "1G", "2", "ring",
+		    "workload=sweep wss=512M rate=20000 vcpus=2 report=50",
+		    "workload sweep start");
+	usleep(500000);
+	v = measure_against_truth(&g, "ring", &truth, per_vcpu);
+	cr_expect_lt(rel_err(num(v, "pages_per_s"), truth), 0.02);
+	cr_expect_lt(rel_err(num(json_get(v, "range"), "pages_per_s"), truth),
+		     0.02);
+	vcpus = json_get(v, "vcpus");
+	cr_assert(vcpus && vcpus->nr_items == 2);
+	for (unsigned int i = 0; i < 2; i++) {
+		double rate = num(vcpus->items[i], "pages_per_s");
+
+		cr_log_info("ring: vCPU %u %.0f pages/s (share %.3f) vs guest %.0f",
+			    i, rate, num(vcpus->items[i], "share"), per_vcpu[i]);
+		cr_expect_float_eq(num(vcpus->items[i], "share"), 0.5, 0.05);
+		/* Ring entries also count metadata pages re-dirtied after each
+		 * reset (a few per 10 ms reaper pass): allow 5%. */
+		cr_expect_lt(rel_err(rate, per_vcpu[i]), 0.05);
+	}
+	json_free(v);
+	stop_guest(&g);
+}
+
+/*
+ * A quarter of RAM rewritten many times a second (random writes over
+ * 64 MiB of 256 MiB touch every page of it in each 50 ms report): the
+ * pages that change in a 1 s window are the 16384 working-set pages plus
+ * a few dozen of the guest's own (stamp table, stacks). A fixed seed makes
+ * the sample, and so the test, repeatable.
+ */
+Test(dirtyrate, sample_mode_holds_the_truth_within_its_stated_error)
+{
+	const double wss_pages = 16384, others = 64;
+	struct guest g;
+	struct json_value *v, *stats;
+	const struct json_value *s, *vcpu;
+
+	start_guest(&g, "/tmp/kt-dr-sample.sock", "256M", "1", NULL,
+		    "workload=random wss=64M report=50", "workload random start");
+	usleep(300000);
+	v = dirtyrate_json(g.sock, (const char *const[]){
+		"--mode", "sample", "--sample-pages", "8192", "--seed", "42",
+		"--json", NULL });
+	stats = ctl(&g, "stats", NULL);
+	vcpu = json_get(json_get(json_get(stats, "devices"), "testdev"), "vcpus")
+		       ->items[0];
+	cr_assert_eq(num(vcpu, "interval_distinct_pages"), wss_pages,
+		     "the guest rewrites its whole working set all the time");
+	s = json_get(v, "sample");
+	cr_assert_not_null(s);
+	cr_expect_eq(num(s, "sampled_pages"), 2048);
+	cr_expect_eq(num(s, "seed"), 42);
+	cr_log_info("sample: %.0f pages, 95%% CI [%.0f, %.0f], SE %.0f; truth %.0f..%.0f",
+		    num(v, "dirty_pages"), num(s, "ci95_low_pages"),
+		    num(s, "ci95_high_pages"), num(s, "stderr_pages"),
+		    wss_pages, wss_pages + others);
+	cr_expect_leq(num(s, "ci95_low_pages"), wss_pages + others);
+	cr_expect_geq(num(s, "ci95_high_pages"), wss_pages);
+	cr_expect_lt(fabs(num(v, "dirty_pages") - wss_pages),
+		     3 * num(s, "stderr_pages") + others);
+	cr_expect(!json_get(v, "logging_after")->boolean, "no logging used");
+	json_free(stats);
+	json_free(v);
+	stop_guest(&g);
+}
+
+static bool slot0_logging(const struct guest *g)
+{
+	struct json_value *q = ctl(g, "query-dirty-log", NULL);
+	bool on = false;
+
+	json_get_bool(json_get(q, "slots")->items[0], "logging", &on);
+	json_free(q);
+	return on;
+}
+
+Test(dirtyrate, logging_is_restored_and_errors_name_the_problem)
+{
+	struct guest g;
+	struct json_value *v;
+	struct proc_result r;
+
+	start_guest(&g, "/tmp/kt-dr-log.sock", "256M", "1", NULL,
+		    "workload=sweep wss=64M rate=5000", "workload sweep start");
+	cr_assert(!slot0_logging(&g), "started without tracking");
+	v = dirtyrate_json(g.sock, (const char *const[]){ "--period", "200ms",
+							   "--json", NULL });
+	cr_expect(!json_get(v, "logging_before")->boolean);
+	cr_expect_gt(num(v, "dirty_pages"), 500, "5000 pages/s for 0.2 s");
+	json_free(v);
+	cr_expect(!slot0_logging(&g), "switched off again after the window");
+
+	json_free(ctl(&g, "dirty-log", "{\"enable\": true}"));
+	v = dirtyrate_json(g.sock, (const char *const[]){ "--period", "0.2",
+							   "--json", NULL });
+	cr_expect(json_get(v, "logging_before")->boolean);
+	cr_expect(json_get(v, "logging_after")->boolean);
+	json_free(v);
+	cr_expect(slot0_logging(&g), "the user's logging stays on");
+
+	r = dirtyrate(g.sock, (const char *const[]){ "--mode", "ring", NULL });
+	cr_expect_eq(r.status, 1);
+	cr_expect(strstr(r.err, "--dirty-log ring"), "names the flag: %s", r.err);
+	proc_result_free(&r);
+
+	/* The table, for a human. */
+	r = dirtyrate(g.sock, (const char *const[]){ "-p", "100ms", NULL });
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect(strstr(r.out, "total") && strstr(r.out, "slot 0"), "%s",
+		  r.out);
+	proc_result_free(&r);
+	stop_guest(&g);
+}
+
+Test(dirtyrate, usage_and_socket_errors)
+{
+	static const struct {
+		const char *args[4], *message;
+		int status;
+	} cases[] = {
+		{ { "--mode", "bitmaps" }, "--mode 'bitmaps'", 2 },
+		{ { "--period", "1h" }, "duration '1h'", 2 },
+		{ { "--period", "0" }, "from 1ms", 2 },
+		{ { "--svg", "/tmp/x.svg" }, "--svg needs --wss", 2 },
+		{ { "--period", "10ms" }, "/tmp/kt-dr-none.sock", 1 },
+	};
+
+	unlink("/tmp/kt-dr-none.sock");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct proc_result r =
+			dirtyrate("/tmp/kt-dr-none.sock", cases[i].args);
+
+		cr_expect_eq(r.status, cases[i].status, "%s: %s",
+			     cases[i].args[0], r.err);
+		cr_expect(strstr(r.err, cases[i].message), "wanted '%s' in: %s",
+			  cases[i].message, r.err);
+		proc_result_free(&r);
+	}
+}
+
+/* The measurement gives up when the VM stops, so kvmtrack can exit. */
+Test(dirtyrate, a_vm_that_stops_ends_the_measurement)
+{
+	const char *sock = "/tmp/kt-dr-stop.sock";
+	const char *argv[] = { KVMTRACK_BIN, "run", "--control", sock,
+			       "--cmdline", "workload=idle duration=1",
+			       GUEST_ELF, NULL };
+	struct proc_result r, run;
+	struct bg_proc p;
+
+	unlink(sock);
+	cr_assert_eq(bg_start(argv, &p), 0);
+	cr_assert(wait_for_socket(sock, 10000));
+	r = dirtyrate(sock, (const char *const[]){ "--period", "20s", NULL });
+	cr_expect_eq(r.status, 1);
+	cr_expect(strstr(r.err, "the VM stopped during the measurement"), "%s",
+		  r.err);
+	proc_result_free(&r);
+	bg_wait(&p, 10, &run);
+	cr_expect(!run.timed_out);
+	cr_expect_eq(run.status, 0, "%s", run.err);
+	proc_result_free(&run);
+}
