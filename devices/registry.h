@@ -7,8 +7,13 @@
 #ifndef KVMTRACK_DEVICES_REGISTRY_H
 #define KVMTRACK_DEVICES_REGISTRY_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 struct vm;
 struct jw;
+struct wbuf;
+struct rbuf;
 
 struct device_ops {
 	const char *name;
@@ -21,6 +26,21 @@ struct device_ops {
 	void (*stats)(void *state, struct jw *w);
 	/* Stops threads and frees the state. */
 	void (*exit)(void *state);
+
+	/*
+	 * Optional migration state (migrate/vm_state.c), both hooks or
+	 * neither. save appends the device's state, field by field, in
+	 * format state_version, with the VM paused; returns 0 or -errno.
+	 * load reads a block that save wrote in format `version` (never
+	 * newer than state_version) into a device of a VM that has not run
+	 * yet; it checks every value and returns 0, or -EBADMSG/-EINVAL
+	 * with the field named in err. A device without hooks has no state
+	 * worth moving.
+	 */
+	uint32_t state_version;
+	int (*save)(void *state, struct wbuf *w);
+	int (*load)(void *state, struct rbuf *r, uint32_t version, char *err,
+		    size_t err_len);
 };
 
 extern const struct device_ops uart16550_ops;

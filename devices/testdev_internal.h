@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "devices/testdev.h"
@@ -51,6 +52,14 @@ struct testdev {
 	uint64_t errors[TESTDEV_ERR_NR_KINDS];
 	bool logged[TESTDEV_ERR_NR_KINDS];
 };
+
+/* Migration hooks of testdev_ops (testdev_migrate.c). */
+#define TESTDEV_STATE_VERSION 1u
+struct wbuf;
+struct rbuf;
+int testdev_save(void *state, struct wbuf *w);
+int testdev_load(void *state, struct rbuf *r, uint32_t version, char *err,
+		 size_t err_len);
 
 /* Names of the error kinds, as logged and as keys of the "errors" stats. */
 extern const char *const testdev_err_kind_names[TESTDEV_ERR_NR_KINDS];

@@ -363,4 +363,7 @@ const struct device_ops testdev_ops = {
 	.fdt_node = testdev_fdt_node,
 	.stats = testdev_stats,
 	.exit = testdev_exit,
+	.state_version = TESTDEV_STATE_VERSION,
+	.save = testdev_save,
+	.load = testdev_load,
 };

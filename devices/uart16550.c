@@ -11,6 +11,7 @@
 #include <libfdt.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -18,6 +19,7 @@
 
 #include "devices/registry.h"
 #include "devices/uart_model.h"
+#include "migrate/wire.h"
 #include "vmm/bus.h"
 #include "vmm/json.h"
 #include "vmm/log.h"
@@ -406,10 +408,51 @@ size_t uart16550_inject(void *state, const uint8_t *bytes, size_t n)
 	return room;
 }
 
+/* The model, then whether the guest was listening (gates stdin input). */
+static int uart_dev_save(void *state, struct wbuf *w)
+{
+	struct uart_dev *d = state;
+
+	pthread_mutex_lock(&d->lock);
+	uart_save(&d->model, w);
+	wbuf_put_u8(w, d->guest_listening);
+	pthread_mutex_unlock(&d->lock);
+	return w->err;
+}
+
+static int uart_dev_load(void *state, struct rbuf *r, uint32_t version,
+			 char *err, size_t err_len)
+{
+	struct uart_dev *d = state;
+	uint8_t listening;
+	int ret;
+
+	if (version != UART_STATE_VERSION) {
+		snprintf(err, err_len, "uart: state version %u, can read %u",
+			 version, UART_STATE_VERSION);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&d->lock);
+	ret = uart_load(&d->model, r, err, err_len);
+	listening = rbuf_get_u8(r);
+	if (!ret && (r->err || listening > 1)) {
+		snprintf(err, err_len, "uart: %s guest_listening",
+			 r->err ? "truncated before" : "impossible");
+		ret = r->err ? -EBADMSG : -EINVAL;
+	}
+	if (!ret)
+		d->guest_listening = listening;
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
 const struct device_ops uart16550_ops = {
 	.name = "uart16550",
 	.init = uart_dev_init,
 	.fdt_node = uart_fdt_node,
 	.stats = uart_stats,
 	.exit = uart_dev_exit,
+	.state_version = UART_STATE_VERSION,
+	.save = uart_dev_save,
+	.load = uart_dev_load,
 };

@@ -7,7 +7,11 @@
  */
 #include "devices/uart_model.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "migrate/wire.h"
 
 static const unsigned int rx_trigger_bytes[4] = { 1, 4, 8, 14 };
 
@@ -330,4 +334,91 @@ unsigned int uart_baud(const struct uart16550 *u)
 	unsigned int divisor = uart_divisor(u);
 
 	return divisor ? UART_CLOCK_HZ / (16 * divisor) : 0;
+}
+
+/* --- migration ---------------------------------------------------------- */
+
+void uart_save(const struct uart16550 *u, struct wbuf *w)
+{
+	wbuf_put_u8(w, u->ier);
+	wbuf_put_u8(w, u->fcr);
+	wbuf_put_u8(w, u->lcr);
+	wbuf_put_u8(w, u->mcr);
+	wbuf_put_u8(w, u->lsr);
+	wbuf_put_u8(w, u->msr);
+	wbuf_put_u8(w, u->scr);
+	wbuf_put_u8(w, u->dll);
+	wbuf_put_u8(w, u->dlm);
+	wbuf_put_u8(w, u->thri_pending);
+	wbuf_put_u8(w, (uint8_t)u->irq_level);
+	wbuf_put_u8(w, (uint8_t)u->rx_count);
+	for (unsigned int i = 0; i < u->rx_count; i++)
+		wbuf_put_u8(w, u->rx_fifo[(u->rx_head + i) % UART_FIFO_BYTES]);
+	wbuf_put_u64(w, u->tx_bytes);
+	wbuf_put_u64(w, u->rx_bytes);
+	wbuf_put_u64(w, u->rx_overruns);
+}
+
+/* The first register value the hardware could not hold, or NULL. */
+static const char *uart_bad_field(const struct uart16550 *u, uint8_t thri,
+				  uint8_t irq_level)
+{
+	if (u->ier & ~0x0fu)
+		return "ier";
+	if (u->fcr & ~(unsigned int)(UART_FCR_ENABLE | UART_FCR_TRIGGER_MASK))
+		return "fcr";
+	if (u->mcr & ~0x1fu)
+		return "mcr";
+	if (u->lsr & ~(unsigned int)UART_LSR_ERRORS)
+		return "lsr";
+	if (thri > 1)
+		return "thri_pending";
+	if (u->rx_count > rx_capacity(u))
+		return "rx_count";
+	if (irq_level > 1)
+		return "irq_level";
+	return NULL;
+}
+
+int uart_load(struct uart16550 *u, struct rbuf *r, char *err, size_t err_len)
+{
+	struct uart16550 n = *u; /* keeps the callbacks */
+	uint8_t thri, irq_level, level_now;
+	const char *bad;
+
+	n.ier = rbuf_get_u8(r);
+	n.fcr = rbuf_get_u8(r);
+	n.lcr = rbuf_get_u8(r);
+	n.mcr = rbuf_get_u8(r);
+	n.lsr = rbuf_get_u8(r);
+	n.msr = rbuf_get_u8(r);
+	n.scr = rbuf_get_u8(r);
+	n.dll = rbuf_get_u8(r);
+	n.dlm = rbuf_get_u8(r);
+	thri = rbuf_get_u8(r);
+	irq_level = rbuf_get_u8(r);
+	n.rx_head = 0;
+	n.rx_count = rbuf_get_u8(r);
+	if (!r->err && n.rx_count <= UART_FIFO_BYTES)
+		rbuf_get_bytes(r, n.rx_fifo, n.rx_count);
+	n.tx_bytes = rbuf_get_u64(r);
+	n.rx_bytes = rbuf_get_u64(r);
+	n.rx_overruns = rbuf_get_u64(r);
+	if (r->err) {
+		snprintf(err, err_len, "uart: state truncated");
+		return -EBADMSG;
+	}
+	n.thri_pending = thri;
+	bad = uart_bad_field(&n, thri, irq_level);
+	level_now = pending_iid(&n) != UART_IIR_NO_INT &&
+		    (n.mcr & UART_MCR_OUT2);
+	if (!bad && irq_level != level_now)
+		bad = "irq_level (differs from what the registers imply)";
+	if (bad) {
+		snprintf(err, err_len, "uart: impossible %s", bad);
+		return -EINVAL;
+	}
+	n.irq_level = irq_level;
+	*u = n;
+	return 0;
 }

@@ -12,6 +12,7 @@
 #define KVMTRACK_UART_MODEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Register offsets from the base port. */
@@ -134,6 +135,22 @@ unsigned int uart_receive(struct uart16550 *u, const uint8_t *bytes,
 
 /* Bytes the receiver can take now without an overrun (0 in loopback). */
 unsigned int uart_rx_room(const struct uart16550 *u);
+
+struct wbuf;
+struct rbuf;
+
+/*
+ * Migration: uart_save appends every register, the divisor, the receive
+ * FIFO (oldest byte first), the interrupt state and the counters, field by
+ * field. uart_load reads them back into u (callbacks kept), checking each
+ * against what the hardware can hold; the IRQ level must be the one the
+ * registers imply. Returns 0, or -EBADMSG (short) / -EINVAL (impossible
+ * value) with the field named in err; u is unchanged on error. Neither
+ * calls a callback: the interrupt controllers' state travels with KVM's.
+ */
+#define UART_STATE_VERSION 1u
+void uart_save(const struct uart16550 *u, struct wbuf *w);
+int uart_load(struct uart16550 *u, struct rbuf *r, char *err, size_t err_len);
 
 /* The divisor latch, and the baud rate it selects (0 if the divisor is 0). */
 unsigned int uart_divisor(const struct uart16550 *u);

@@ -259,7 +259,7 @@ static int run_pass(struct bench_ctx *c, unsigned int percent,
 
 /* --- the ring reaper's CPU time (tracked ring) ---------------------------- */
 
-/* Thread ids of this process, as a bitmap over small tids; count set. */
+/* Thread ids of this process into tids; returns how many. */
 static int list_tids(int *tids, int max)
 {
 	DIR *d = opendir("/proc/self/task");

@@ -16,9 +16,8 @@
 #include "vmm/vm_impl.h"
 #include "vmm/x86_cpu.h"
 
-static int write_fdt(struct vm *vm, uint64_t *fdt_bytes)
+int vm_build_fdt(struct vm *vm, void *buf, size_t len)
 {
-	static uint8_t buf[BOOT_FDT_MAX_BYTES]; /* boot runs once, unthreaded */
 	struct machine_desc desc = {
 		.cfg = &vm->cfg,
 		.mem = &vm->mem,
@@ -26,7 +25,14 @@ static int write_fdt(struct vm *vm, uint64_t *fdt_bytes)
 		.devices = vm->devices,
 		.nr_devices = vm->nr_devices,
 	};
-	int ret = fdt_build_machine(&desc, buf, sizeof(buf));
+
+	return fdt_build_machine(&desc, buf, len);
+}
+
+static int write_fdt(struct vm *vm, uint64_t *fdt_bytes)
+{
+	static uint8_t buf[BOOT_FDT_MAX_BYTES]; /* boot runs once, unthreaded */
+	int ret = vm_build_fdt(vm, buf, sizeof(buf));
 
 	if (ret < 0)
 		return ret;

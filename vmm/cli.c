@@ -22,6 +22,8 @@ const char cli_run_usage[] =
 	"      --serial KIND       stdio | file:PATH | none (default stdio)\n"
 	"      --control PATH      QMP-style control socket (JSON lines)\n"
 	"      --trace-exits       log every VM exit with its instruction\n"
+	"      --incoming URI      wait for a live migration (tcp:HOST:PORT)\n"
+	"                          instead of booting an IMAGE\n"
 	"      --dirty-log KIND    bitmap | manual | ring[:ENTRIES] (default: the\n"
 	"                          best the host has; `status` names it)\n"
 	"  -h, --help              this text\n";
@@ -142,6 +144,7 @@ enum {
 	OPT_TRACE_EXITS,
 	OPT_DIRTY_LOG,
 	OPT_INITRD,
+	OPT_INCOMING,
 };
 
 static const struct option run_options[] = {
@@ -153,6 +156,7 @@ static const struct option run_options[] = {
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "trace-exits", no_argument, NULL, OPT_TRACE_EXITS },
 	{ "dirty-log", required_argument, NULL, OPT_DIRTY_LOG },
+	{ "incoming", required_argument, NULL, OPT_INCOMING },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -173,6 +177,7 @@ static int parse_one(int opt, const char *arg, struct vm_config *cfg,
 
 	switch (opt) {
 	case 'm':
+		cfg->mem_explicit = true;
 		return parse_mem(arg, cfg, err, err_len);
 	case 'c':
 		if (cli_parse_uint(arg, 1, VM_MAX_CPUS, &n) < 0) {
@@ -182,6 +187,7 @@ static int parse_one(int opt, const char *arg, struct vm_config *cfg,
 			return -EINVAL;
 		}
 		cfg->nr_cpus = (unsigned int)n;
+		cfg->cpus_explicit = true;
 		return 0;
 	case OPT_CMDLINE:
 		if (strlen(arg) >= VM_CMDLINE_MAX) {
@@ -211,6 +217,9 @@ static int parse_one(int opt, const char *arg, struct vm_config *cfg,
 		return 0;
 	case OPT_DIRTY_LOG:
 		return parse_dirty_log(arg, cfg, err, err_len);
+	case OPT_INCOMING:
+		cfg->incoming_uri = arg;
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -237,6 +246,14 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err,
 		ret = parse_one(opt, optarg, cfg, err, err_len);
 		if (ret < 0)
 			return ret;
+	}
+	/* A destination gets its guest from the source, not from an image. */
+	if (cfg->incoming_uri) {
+		if (optind == argc)
+			return 0;
+		snprintf(err, err_len,
+			 "--incoming receives the guest: no IMAGE may be given");
+		return -EINVAL;
 	}
 	if (optind != argc - 1) {
 		snprintf(err, err_len, optind >= argc ? "no IMAGE given"

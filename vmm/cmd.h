@@ -7,5 +7,6 @@ int cmd_run(int argc, char **argv);
 int cmd_ctl(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_dirtyrate(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
 
 #endif

@@ -22,7 +22,6 @@
 
 struct dirtyrate_opts {
 	const char *path;
-	const char *mode_text;
 	struct dirtyrate_request req;
 	bool json;
 	const char *output_path;
@@ -47,7 +46,8 @@ static int usage(FILE *f, int status)
 		"                          sample: hash random pages, no logging\n"
 		"      --per-vcpu          per-vCPU counts in bitmap mode (ring backend)\n"
 		"      --wss               working-set curve: distinct pages dirtied in\n"
-		"                          windows of 10 ms, 20 ms ... 10 s (takes 10 s)\n"
+		"                          windows of 10 ms, 20 ms ... 10 s (takes 10 s;\n"
+		"                          replaces --period)\n"
 		"      --wss-max DURATION  longest window of the curve (default 10s)\n"
 		"      --sample-pages N    sample mode: pages hashed per GiB (default %u)\n"
 		"      --seed N            sample mode: seed of the page choice\n"
@@ -100,7 +100,6 @@ static int parse_one(int opt, const char *arg, struct dirtyrate_opts *o)
 			opt == 'p' ? "--period" : "--wss-max", err);
 		return -EINVAL;
 	case 'm':
-		o->mode_text = arg;
 		if (!dirtyrate_parse_mode(arg, &o->req.mode))
 			return 0;
 		fprintf(stderr,
@@ -194,6 +193,12 @@ static int parse_args(int argc, char **argv, struct dirtyrate_opts *o)
 	}
 	if (o->svg_path && !o->req.wss) {
 		fprintf(stderr, "kvmtrack dirtyrate: --svg needs --wss\n");
+		return -EINVAL;
+	}
+	if (o->req.mode == DIRTYRATE_SAMPLE && (o->req.wss || o->req.per_vcpu)) {
+		fprintf(stderr,
+			"kvmtrack dirtyrate: %s needs the dirty log: use --mode bitmap or ring\n",
+			o->req.wss ? "--wss" : "--per-vcpu");
 		return -EINVAL;
 	}
 	return 0;

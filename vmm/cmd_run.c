@@ -1,16 +1,57 @@
 // SPDX-License-Identifier: MIT
-/* `kvmtrack run`: boot an image and run it until it stops. */
+/*
+ * `kvmtrack run`: boot an image (or receive a guest with --incoming) and
+ * run it until it stops. The top of the program: it ties the VM to the
+ * migration code, in both directions, so that a guest can move on again.
+ */
 #include <errno.h>
 #include <string.h>
 #include <stdio.h>
 
+#include "migrate/incoming.h"
+#include "migrate/migration.h"
 #include "vmm/cli.h"
 #include "vmm/cmd.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
+static int boot_image(const struct vm_config *cfg, struct vm **vm_out)
+{
+	char err[512];
+	int ret = vm_create(cfg, vm_out);
+
+	if (ret < 0) {
+		log_err("cannot create the VM: %s", strerror(-ret));
+		return ret;
+	}
+	ret = vm_boot(*vm_out, err, sizeof(err));
+	if (ret < 0) {
+		log_err("%s", err);
+		vm_destroy(*vm_out);
+		*vm_out = NULL;
+	}
+	return ret;
+}
+
+static int receive_guest(const struct vm_config *cfg, struct incoming **in,
+			 struct vm **vm_out)
+{
+	char err[512];
+	int ret = incoming_receive(cfg, in, vm_out, err, sizeof(err));
+
+	if (ret < 0) {
+		log_err("--incoming %s: %s", cfg->incoming_uri, err);
+		return ret;
+	}
+	vm_on_started(*vm_out, incoming_ack, *in);
+	return vm_add_control_commands(*vm_out, incoming_register_commands,
+				       *in);
+}
+
 int cmd_run(int argc, char **argv)
 {
+	struct incoming *in = NULL;
+	struct migrator *mig = NULL;
 	struct vm_config cfg;
 	struct vm *vm = NULL;
 	char err[512];
@@ -25,18 +66,18 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "kvmtrack run: %s\n%s", err, cli_run_usage);
 		return 2;
 	}
-	ret = vm_create(&cfg, &vm);
-	if (ret < 0) {
-		log_err("cannot create the VM: %s", strerror(-ret));
-		return 1;
-	}
-	ret = vm_boot(vm, err, sizeof(err));
-	if (ret < 0) {
-		log_err("%s", err);
-		vm_destroy(vm);
-		return 1;
-	}
-	ret = vm_run(vm);
+	ret = cfg.incoming_uri ? receive_guest(&cfg, &in, &vm)
+			       : boot_image(&cfg, &vm);
+	ret = ret ?: migrator_create(vm, &mig);
+	ret = ret ?: vm_add_control_commands(vm, migrate_register_commands,
+					     mig);
+	if (ret == 0)
+		ret = vm_run(vm);
+	else
+		ret = 1;
+	/* The migration thread uses the VM: join it first. */
+	migrator_destroy(mig);
 	vm_destroy(vm);
+	incoming_free(in);
 	return ret;
 }

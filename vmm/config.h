@@ -26,6 +26,9 @@ struct vm_config {
 	const char *cmdline; /* never NULL after parsing ("" by default) */
 	struct serial_config serial;
 	const char *control_path; /* NULL: no control socket */
+	const char *incoming_uri; /* --incoming: receive a migration */
+	bool mem_explicit; /* -m given: a migration must match it */
+	bool cpus_explicit; /* -c given */
 	bool trace_exits;
 	struct {
 		int backend; /* enum dirty_backend; 0 = auto */

@@ -255,9 +255,9 @@ int dirty_attach(struct dirty_tracker *t, struct dirty_set *s)
 	int ret = 0;
 
 	pthread_mutex_lock(&t->lock);
-	/* What is pending belongs to the sets already attached. */
-	if (t->logging)
-		ret = dirty_harvest_locked(t, false);
+	/* What is pending belongs to the sets already attached (or to no
+	 * one, such as the VMM's writes made while nothing tracked). */
+	ret = dirty_harvest_locked(t, false);
 	if (!ret) {
 		s->next = t->sets;
 		t->sets = s;

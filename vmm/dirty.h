@@ -105,6 +105,16 @@ int dirty_detach(struct dirty_tracker *t, struct dirty_set *s);
  * read is logged again. Other backends ignore defer_clear.
  */
 int dirty_sync(struct dirty_tracker *t, bool defer_clear);
+/*
+ * Clears KVM's bits for the pages set in bits (one bit per page from
+ * first_page, a multiple of 64) of a region: exactly the pages about to be
+ * read, never others, since a bit KVM set after the last sync would be lost.
+ */
+int dirty_clear_bits(struct dirty_tracker *t, unsigned int region,
+		     uint64_t first_page, uint64_t nr_pages,
+		     const uint64_t *bits);
+/* Clears every page of the range: only where no write can race with it
+ * (vCPUs paused, or a benchmark whose guest waits between passes). */
 int dirty_clear_pages(struct dirty_tracker *t, unsigned int region,
 		      uint64_t first_page, uint64_t nr_pages);
 

@@ -177,14 +177,15 @@ int dirty_harvest_locked(struct dirty_tracker *t, bool defer_clear)
 	return ret;
 }
 
-int dirty_clear_pages(struct dirty_tracker *t, unsigned int region,
-		      uint64_t first_page, uint64_t nr_pages)
+int dirty_clear_bits(struct dirty_tracker *t, unsigned int region,
+		     uint64_t first_page, uint64_t nr_pages,
+		     const uint64_t *bits)
 {
 	const struct guest_mem *mem = t->mem;
 	int ret = 0;
 
-	if (t->backend != DIRTY_BACKEND_MANUAL)
-		return 0;
+	if (t->backend != DIRTY_BACKEND_MANUAL || first_page % 64)
+		return first_page % 64 ? -EINVAL : 0;
 	for (unsigned int i = 0; i < mem->nr_slots && !ret; i++) {
 		const struct mem_slot *s = &mem->slots[i];
 		uint64_t start = s->region_offset / GUEST_PAGE_BYTES;
@@ -196,12 +197,33 @@ int dirty_clear_pages(struct dirty_tracker *t, unsigned int region,
 		if (s->region != &mem->regions[region] || lo >= hi ||
 		    !(s->flags & KVM_MEM_LOG_DIRTY_PAGES))
 			continue;
+		/* KVM wants 64-aligned chunks relative to the slot; kvmtrack's
+		 * slots start at multiples of 64 pages in their region. */
+		if ((lo - start) % 64 || (lo - first_page) % 64)
+			return -EINVAL;
 		for (uint64_t pg = lo; pg < hi && !ret; pg += 65536) {
 			uint64_t n = hi - pg < 65536 ? hi - pg : 65536;
 
 			ret = kvm_clear_dirty_log(t->vm_fd, s->id, pg - start,
-						  (uint32_t)n, t->ones);
+						  (uint32_t)n,
+						  (uint64_t *)bits +
+							  (pg - first_page) / 64);
 		}
+	}
+	return ret;
+}
+
+int dirty_clear_pages(struct dirty_tracker *t, unsigned int region,
+		      uint64_t first_page, uint64_t nr_pages)
+{
+	int ret = 0;
+
+	/* t->ones covers 65536 pages; walk bigger ranges in such steps. */
+	for (uint64_t done = 0; done < nr_pages && !ret; done += 65536) {
+		uint64_t n = nr_pages - done < 65536 ? nr_pages - done : 65536;
+
+		ret = dirty_clear_bits(t, region, first_page + done, n,
+				       t->ones);
 	}
 	return ret;
 }

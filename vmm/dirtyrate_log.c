@@ -237,9 +237,9 @@ static int check_log_request(struct vm *vm, const struct dirtyrate_request *req,
 		return 0;
 	if (req->mode == DIRTYRATE_RING || req->per_vcpu) {
 		snprintf(err, err_len,
-			 "%s needs the dirty ring, but this VM logs with the %s backend: start it with 'kvmtrack run --dirty-log ring'",
-			 req->mode == DIRTYRATE_RING ? "mode 'ring'" :
-						       "per-vCPU counts",
+			 "%s the dirty ring, but this VM logs with the %s backend: start it with 'kvmtrack run --dirty-log ring'",
+			 req->mode == DIRTYRATE_RING ? "mode 'ring' needs" :
+						       "per-vCPU counts need",
 			 dirty_backend_name(backend));
 		return -EOPNOTSUPP;
 	}

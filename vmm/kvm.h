@@ -89,6 +89,44 @@ struct kvm_dirty_gfn *kvm_map_dirty_ring(struct kvm_vcpu *vcpu,
 					 uint32_t entries);
 void kvm_unmap_dirty_ring(struct kvm_dirty_gfn *ring, uint32_t entries);
 
+/*
+ * Machine state for migration (migrate/vm_state*.c). Each get/set pair
+ * moves one KVM state object; the VM must not be running.
+ */
+/* KVM_CHECK_EXTENSION on the VM fd (answers for this VM): >= 0 or -errno. */
+int kvm_vm_check_extension(int vm_fd, long cap);
+/* KVM_GET_MSR_INDEX_LIST: a malloc'ed array of *count indices. */
+int kvm_get_msr_index_list(const struct kvm_sys *sys, uint32_t **indices,
+			   uint32_t *count);
+/* KVM_GET_MSRS / KVM_SET_MSRS: the number of MSRs KVM processed, which
+ * stops at the first MSR it refuses (not an error), or -errno. */
+int kvm_get_msrs(struct kvm_vcpu *vcpu, struct kvm_msrs *msrs);
+int kvm_set_msrs(struct kvm_vcpu *vcpu, const struct kvm_msrs *msrs);
+int kvm_get_mp_state(struct kvm_vcpu *vcpu, uint32_t *mp_state);
+int kvm_get_fpu(struct kvm_vcpu *vcpu, struct kvm_fpu *fpu);
+int kvm_set_fpu(struct kvm_vcpu *vcpu, const struct kvm_fpu *fpu);
+/* xsave points to a buffer of KVM_CAP_XSAVE2's size when xsave2 (at least
+ * sizeof(struct kvm_xsave) otherwise); KVM_SET_XSAVE reads the same size. */
+int kvm_get_xsave(struct kvm_vcpu *vcpu, struct kvm_xsave *xsave, bool xsave2);
+int kvm_set_xsave(struct kvm_vcpu *vcpu, const struct kvm_xsave *xsave);
+int kvm_get_xcrs(struct kvm_vcpu *vcpu, struct kvm_xcrs *xcrs);
+int kvm_set_xcrs(struct kvm_vcpu *vcpu, const struct kvm_xcrs *xcrs);
+int kvm_get_lapic(struct kvm_vcpu *vcpu, struct kvm_lapic_state *lapic);
+int kvm_set_lapic(struct kvm_vcpu *vcpu, const struct kvm_lapic_state *lapic);
+int kvm_get_vcpu_events(struct kvm_vcpu *vcpu, struct kvm_vcpu_events *ev);
+int kvm_set_vcpu_events(struct kvm_vcpu *vcpu,
+			const struct kvm_vcpu_events *ev);
+int kvm_get_debugregs(struct kvm_vcpu *vcpu, struct kvm_debugregs *dregs);
+int kvm_set_debugregs(struct kvm_vcpu *vcpu,
+		      const struct kvm_debugregs *dregs);
+/* chip->chip_id selects KVM_IRQCHIP_PIC_MASTER, _PIC_SLAVE or _IOAPIC. */
+int kvm_get_irqchip(int vm_fd, struct kvm_irqchip *chip);
+int kvm_set_irqchip(int vm_fd, const struct kvm_irqchip *chip);
+int kvm_get_pit2(int vm_fd, struct kvm_pit_state2 *pit);
+int kvm_set_pit2(int vm_fd, const struct kvm_pit_state2 *pit);
+int kvm_get_clock(int vm_fd, struct kvm_clock_data *clock);
+int kvm_set_clock(int vm_fd, const struct kvm_clock_data *clock);
+
 /* Name of a KVM_EXIT_* reason, "unknown" for others. */
 const char *kvm_exit_name(uint32_t reason);
 

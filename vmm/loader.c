@@ -141,11 +141,11 @@ int loader_load(struct guest_mem *mem, const char *path,
 			       err_len);
 	if (ret < 0)
 		return ret;
-	if (len >= 4 && memcmp(buf, "\x7f" "ELF", 4) == 0)
+	if (len >= 4 && memcmp(buf, "\x7f" "ELF", 4) == 0) {
 		ret = load_elf(mem, path, buf, len, plan, err, err_len);
-	else if (bzimage_looks_like(buf, len))
+	} else if (bzimage_looks_like(buf, len)) {
 		ret = bzimage_load(mem, path, buf, len, plan, err, err_len);
-	else {
+	} else {
 		snprintf(err, err_len,
 			 "%s: not an ELF image (bad magic) nor a bzImage (no boot flag 0xaa55, no \"HdrS\")",
 			 path);

@@ -15,6 +15,7 @@ static const struct {
 	{ "ctl", cmd_ctl, "send one command to a control socket" },
 	{ "bench", cmd_bench, "built-in benchmarks (bench dirtylog)" },
 	{ "dirtyrate", cmd_dirtyrate, "measure a running guest's dirty rate" },
+	{ "migrate", cmd_migrate, "live-migrate a running guest to another kvmtrack" },
 };
 
 static void usage(FILE *out)

@@ -11,22 +11,11 @@
 
 #include "vmm/boot_layout.h"
 #include "vmm/config.h"
+#include "vmm/le.h"
 #include "vmm/memory.h"
 
 #define MEMMAP_MAX_ENTRIES 8
 #define MODCMD_MAX_BYTES 0x100
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	put_le32(p, (uint32_t)v);
-	put_le32(p + 4, (uint32_t)(v >> 32));
-}
 
 /* hvm_memmap_table_entry: addr, size, type, reserved (24 bytes). */
 static void put_e820(uint8_t *out, unsigned int i, uint64_t gpa,

@@ -17,6 +17,7 @@ struct bus;
 struct guest_mem;
 struct jw;
 struct dirty_tracker;
+struct control;
 
 enum vm_state { VM_CREATED, VM_RUNNING, VM_PAUSED, VM_STOPPED };
 
@@ -28,6 +29,7 @@ enum vm_stop_reason {
 	VM_STOP_QUIT, /* control "quit": status 0 */
 	VM_STOP_UNEXPECTED, /* unexpected exit, reported: status 3 */
 	VM_STOP_ERROR, /* kvmtrack's own failure: status 1 */
+	VM_STOP_MIGRATED, /* the guest now runs elsewhere: status 0 */
 };
 
 /*
@@ -47,6 +49,19 @@ int vm_boot(struct vm *vm, char *err, size_t err_len);
  * then prints the reason as the last line. Returns kvmtrack's exit status.
  */
 int vm_run(struct vm *vm);
+
+/* The machine's device tree, as handed to the guest at boot; 0 or -errno. */
+int vm_build_fdt(struct vm *vm, void *buf, size_t len);
+
+/* Called once by vm_run right after the vCPUs started (a migration's
+ * destination acknowledges then). */
+void vm_on_started(struct vm *vm, void (*fn)(void *arg), void *arg);
+
+/* More control commands: fn(control, opaque) runs when the control socket
+ * starts. At most 4 groups. */
+int vm_add_control_commands(struct vm *vm,
+			    int (*fn)(struct control *c, void *opaque),
+			    void *opaque);
 
 /* Joins everything the VM started and frees it. NULL is fine. */
 void vm_destroy(struct vm *vm);

@@ -54,6 +54,13 @@ struct vm {
 	struct boot_plan plan;
 	uint32_t tsc_khz;
 	struct control *control;
+	struct {
+		int (*fn)(struct control *c, void *opaque);
+		void *opaque;
+	} control_groups[4];
+	unsigned int nr_control_groups;
+	void (*on_started)(void *arg);
+	void *on_started_arg;
 	struct dirty_tracker *dirty;
 	uint64_t start_ns;
 

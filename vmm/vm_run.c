@@ -74,6 +74,33 @@ static void wait_for_stop(struct vm *vm, int sig_fd)
 	}
 }
 
+void vm_on_started(struct vm *vm, void (*fn)(void *arg), void *arg)
+{
+	vm->on_started = fn;
+	vm->on_started_arg = arg;
+}
+
+int vm_add_control_commands(struct vm *vm,
+			    int (*fn)(struct control *c, void *opaque),
+			    void *opaque)
+{
+	if (vm->nr_control_groups == 4)
+		return -ENOSPC;
+	vm->control_groups[vm->nr_control_groups].fn = fn;
+	vm->control_groups[vm->nr_control_groups++].opaque = opaque;
+	return 0;
+}
+
+static int start_control(struct vm *vm)
+{
+	int ret = control_start(vm, vm->cfg.control_path, &vm->control);
+
+	for (unsigned int i = 0; i < vm->nr_control_groups && !ret; i++)
+		ret = vm->control_groups[i].fn(vm->control,
+					       vm->control_groups[i].opaque);
+	return ret;
+}
+
 int vm_run(struct vm *vm)
 {
 	sigset_t set;
@@ -86,11 +113,13 @@ int vm_run(struct vm *vm)
 		ret = sig_fd < 0 ? -errno : 0;
 	}
 	if (!ret && vm->cfg.control_path)
-		ret = control_start(vm, vm->cfg.control_path, &vm->control);
+		ret = start_control(vm);
 	vm->start_ns = vm_now_ns();
 	ret = ret ?: start_vcpus(vm);
 	if (ret < 0)
 		vm_request_stop(vm, VM_STOP_ERROR, 1, strerror(-ret));
+	else if (vm->on_started)
+		vm->on_started(vm->on_started_arg);
 	wait_for_stop(vm, sig_fd);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_join(&vm->vcpus[i]);

@@ -6,6 +6,7 @@
  * anything runs.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -185,15 +186,25 @@ Test(bzimage, initrd_that_does_not_fit_below_initrd_addr_max_is_refused)
 	proc_result_free(&r);
 }
 
-Test(bzimage, reboot_through_i8042_or_cf9_ends_cleanly)
+static void expect_reset(const char *image, const char *why)
 {
-	/* The bundled reset paths are exercised by tests/unit; here the
-	 * device set must at least not disturb an ordinary image. */
-	const char *argv[] = { KVMTRACK_BIN, "run", "-m", "64M",
-			       "tests/images/hello64.elf", NULL };
+	const char *argv[] = { KVMTRACK_BIN, "run", "-m", "64M", image, NULL };
 	struct proc_result r;
 
 	cr_assert_eq(run_cmd(argv, 60, &r), 0);
-	cr_expect_eq(r.status, 42);
+	cr_expect_eq(r.status, 0, "status %d: %s", r.status, r.err);
+	cr_expect(strstr(r.err, why), "%s", r.err);
 	proc_result_free(&r);
+}
+
+Test(reset, i8042_command_0xfe_ends_kvmtrack_cleanly)
+{
+	expect_reset("tests/images/reset_kbd.elf",
+		     "guest requested a reset via the i8042 controller (command 0xfe) (exit status 0)");
+}
+
+Test(reset, port_cf9_ends_kvmtrack_cleanly)
+{
+	expect_reset("tests/images/reset_cf9.elf",
+		     "guest requested a reset via port 0xcf9 (hard reset) (exit status 0)");
 }

@@ -154,7 +154,7 @@ static double truth_rate(const struct guest *g, const struct truth *a,
 		double secs = (b->tsc_end[i] - a->tsc_end[i]) /
 			      ((double)g->tsc_khz * 1000);
 
-		cr_assert_gt(secs, 0.5, "the guest kept reporting");
+		cr_assert_gt(secs, 0.3, "the guest kept reporting");
 		per_vcpu[i] = (b->pages[i] - a->pages[i]) / secs;
 		sum += per_vcpu[i];
 	}
@@ -192,7 +192,7 @@ static struct json_value *measure_against_truth(const struct guest *g,
 	wss_range(g, range, sizeof(range));
 	read_truth(g, &a);
 	v = dirtyrate_json(g->sock, (const char *const[]){
-		"--mode", mode, "--period", "1s", "--range", range, "--json",
+		"--mode", mode, "--period", "2s", "--range", range, "--json",
 		NULL });
 	read_truth(g, &b);
 	*truth = truth_rate(g, &a, &b, per_vcpu);
@@ -209,17 +209,18 @@ Test(dirtyrate, bitmap_mode_matches_the_guests_count_and_draws_the_wss)
 {
 	struct guest g;
 	struct json_value *v;
+	struct truth a, b;
 	double truth, per_vcpu[16], prev = 0;
 	const struct json_value *wss;
 	char *svg;
 
 	start_guest(&g, "/tmp/kt-dr-bitmap.sock", "1G", "1", NULL,
-		    "workload=sweep wss=512M rate=20000 report=50",
+		    "workload=sweep wss=512M rate=20000 report=10",
 		    "workload sweep start");
-	usleep(500000); /* past the first touches of the boot */
+	usleep(1000000); /* past the guest's slow start */
 	v = measure_against_truth(&g, "bitmap", &truth, per_vcpu);
-	cr_expect_float_eq(truth, SWEEP_RATE, SWEEP_RATE * 0.05,
-			   "the guest keeps its pace: %.0f", truth);
+	/* Not always SWEEP_RATE: on a busy host the guest falls behind. */
+	cr_expect_gt(truth, SWEEP_RATE / 4, "the guest writes: %.0f", truth);
 	cr_expect_lt(rel_err(num(v, "pages_per_s"), truth), 0.02);
 	cr_expect_lt(rel_err(num(json_get(v, "range"), "pages_per_s"), truth),
 		     0.02);
@@ -227,9 +228,12 @@ Test(dirtyrate, bitmap_mode_matches_the_guests_count_and_draws_the_wss)
 	json_free(v);
 
 	unlink("/tmp/kt-dr-wss.svg");
+	read_truth(&g, &a);
 	v = dirtyrate_json(g.sock, (const char *const[]){
 		"--wss", "--wss-max", "500ms", "--svg", "/tmp/kt-dr-wss.svg",
 		"--json", NULL });
+	read_truth(&g, &b);
+	truth = truth_rate(&g, &a, &b, per_vcpu);
 	wss = json_get(v, "wss");
 	cr_assert(wss && wss->nr_items == 6, "10 ms to 500 ms");
 	for (size_t i = 0; i < wss->nr_items; i++) {
@@ -238,8 +242,10 @@ Test(dirtyrate, bitmap_mode_matches_the_guests_count_and_draws_the_wss)
 		cr_expect_geq(pages, prev, "the working set only grows");
 		prev = pages;
 	}
-	cr_expect_float_eq(prev, SWEEP_RATE * 0.5, SWEEP_RATE * 0.5 * 0.05,
-			   "500 ms of a sweep: %.0f pages", prev);
+	/* Over half a second the reports' 10 ms granularity weighs more. */
+	cr_expect_lt(rel_err(prev / 0.5, truth), 0.05,
+		     "500 ms of a sweep: %.0f pages, guest %.0f pages/s", prev,
+		     truth);
 	svg = read_file("/tmp/kt-dr-wss.svg", NULL);
 	cr_assert_not_null(svg);
 	cr_expect(strstr(svg, "</svg>") && strstr(svg, ">500 ms<"));
@@ -257,9 +263,9 @@ Test(dirtyrate, ring_mode_matches_and_splits_per_vcpu)
 	double truth, per_vcpu[16];
 
 	start_guest(&g, "/tmp/kt-dr-ring.sock", "1G", "2", "ring",
-		    "workload=sweep wss=512M rate=20000 vcpus=2 report=50",
+		    "workload=sweep wss=512M rate=20000 vcpus=2 report=10",
 		    "workload sweep start");
-	usleep(500000);
+	usleep(1000000);
 	v = measure_against_truth(&g, "ring", &truth, per_vcpu);
 	cr_expect_lt(rel_err(num(v, "pages_per_s"), truth), 0.02);
 	cr_expect_lt(rel_err(num(json_get(v, "range"), "pages_per_s"), truth),
@@ -272,9 +278,13 @@ Test(dirtyrate, ring_mode_matches_and_splits_per_vcpu)
 		cr_log_info("ring: vCPU %u %.0f pages/s (share %.3f) vs guest %.0f",
 			    i, rate, num(vcpus->items[i], "share"), per_vcpu[i]);
 		cr_expect_float_eq(num(vcpus->items[i], "share"), 0.5, 0.05);
-		/* Ring entries also count metadata pages re-dirtied after each
-		 * reset (a few per 10 ms reaper pass): allow 5%. */
-		cr_expect_lt(rel_err(rate, per_vcpu[i]), 0.05);
+		/* A ring entry is a page dirtied since the last reset: the
+		 * guest's own pages (stamp table, interval bitmap, stack),
+		 * re-dirtied after each 10 ms reaper pass, count again. So the
+		 * entries never fall short of the distinct pages the vCPU
+		 * wrote, and exceed them by a few percent. */
+		cr_expect_gt(rate, per_vcpu[i] * 0.98);
+		cr_expect_lt(rate, per_vcpu[i] * 1.15);
 	}
 	json_free(v);
 	stop_guest(&g);
@@ -282,7 +292,7 @@ Test(dirtyrate, ring_mode_matches_and_splits_per_vcpu)
 
 /*
  * A quarter of RAM rewritten many times a second (random writes over
- * 64 MiB of 256 MiB touch every page of it in each 50 ms report): the
+ * 64 MiB of 256 MiB touch every page of it in each 100 ms report): the
  * pages that change in a 1 s window are the 16384 working-set pages plus
  * a few dozen of the guest's own (stamp table, stacks). A fixed seed makes
  * the sample, and so the test, repeatable.
@@ -295,7 +305,7 @@ Test(dirtyrate, sample_mode_holds_the_truth_within_its_stated_error)
 	const struct json_value *s, *vcpu;
 
 	start_guest(&g, "/tmp/kt-dr-sample.sock", "256M", "1", NULL,
-		    "workload=random wss=64M report=50", "workload random start");
+		    "workload=random wss=64M report=100", "workload random start");
 	usleep(300000);
 	v = dirtyrate_json(g.sock, (const char *const[]){
 		"--mode", "sample", "--sample-pages", "8192", "--seed", "42",

@@ -40,7 +40,9 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-(cd "$work" && apt-get download -qq "$pkg" >/dev/null 2>&1) ||
+download() { (cd "$work" && apt-get download -qq "$pkg" >/dev/null 2>&1); }
+# Stale package lists name a version the mirror no longer has: refresh once.
+download || { apt-get update -qq >/dev/null 2>&1; download; } ||
 	fail "cannot download $pkg (no network or no Debian mirror?)"
 dpkg-deb -x "$work"/"$pkg"_*.deb "$work/root" ||
 	fail "cannot unpack $pkg"

@@ -59,30 +59,38 @@ static char *kernel_release(void)
 TestSuite(debian_kernel, .init = fetch_kernel);
 
 /*
- * ~25 s here: the kernel runs at CPL0, which this machine's KVM emulates
+ * ~30 s here: the kernel runs at CPL0, which this machine's KVM emulates
  * instruction by instruction. The banner is printed before the console is
- * up; earlyprintk replays it on COM1.
+ * up; earlyprintk replays it on COM1. Then the kernel reports what kvmtrack
+ * gave it: command line, E820 map, MP table, initrd.
  */
 Test(debian_kernel, pvh_vmlinux_prints_its_banner)
 {
+	static char initrd_bytes[70001]; /* its end: not a page multiple */
+	char initrd[64], banner[160];
 	const char *argv[] = { KVMTRACK_BIN, "run", "-m", "256M", "--serial",
-			       "stdio", "--cmdline",
+			       "stdio", "--initrd", initrd, "--cmdline",
 			       "console=ttyS0 earlyprintk=ttyS0", VMLINUX, NULL };
-	char *release = kernel_release(), banner[160];
+	char *release = kernel_release();
 	struct proc_result r;
 	struct bg_proc p;
 	bool seen;
 
+	memset(initrd_bytes, 0x5a, sizeof(initrd_bytes));
+	cr_assert_eq(write_temp_file(initrd_bytes, sizeof(initrd_bytes),
+				     initrd, sizeof(initrd)),
+		     0);
 	snprintf(banner, sizeof(banner),
 		 "] Linux version %s (debian-kernel@lists.debian.org) (gcc-",
 		 release);
 	cr_assert_eq(bg_start(argv, &p), 0);
 	seen = bg_wait_output(&p, banner, 120 * 1000);
-	/* The replay of the log ends with this line. */
-	seen = seen && bg_wait_output(&p, "bootconsole [earlyser0] enabled",
-				      30 * 1000);
+	/* The initrd (PVH module 0) at the top of RAM, page aligned: a few
+	 * seconds after the banner. */
+	seen = seen && bg_wait_output(&p, "RAMDISK: [mem ", 60 * 1000);
 	kill(p.pid, SIGTERM);
 	cr_assert_eq(bg_wait(&p, 30, &r), 0);
+	unlink(initrd);
 	cr_expect(seen, "no '%s' on the serial port; stdout: %.2000s\nstderr: %s",
 		  banner, r.out, r.err);
 	/* What kvmtrack told it, as the kernel reports it back. */
@@ -90,6 +98,11 @@ Test(debian_kernel, pvh_vmlinux_prints_its_banner)
 		  "%.3000s", r.out);
 	cr_expect(strstr(r.out,
 			 "BIOS-e820: [mem 0x0000000000000000-0x000000000009ffff] usable"),
+		  "%.3000s", r.out);
+	cr_expect(strstr(r.out, "found SMP MP-table at [mem 0x000f0000-0x000f000f]"),
+		  "%.3000s", r.out);
+	/* (256 MiB - 70001) rounded down to a page, to the end of its page */
+	cr_expect(strstr(r.out, "RAMDISK: [mem 0x0ffee000-0x0fffffff]"),
 		  "%.3000s", r.out);
 	unlink(p.out_path);
 	unlink(p.err_path);

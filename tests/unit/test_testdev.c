@@ -257,6 +257,26 @@ Test(testdev, poll_delivers_queued_commands_in_order)
 	cr_assert_eq(poll_once().cmd, TESTDEV_CMD_NONE);
 }
 
+Test(testdev, continue_carries_its_percentage)
+{
+	struct testdev_poll p;
+
+	cr_assert_eq(testdev_queue_cmd(td, TESTDEV_CMD_CONTINUE, 37), 0);
+	p = poll_once();
+	cr_assert_eq(p.cmd, TESTDEV_CMD_CONTINUE);
+	cr_assert_eq(p.arg, 37);
+}
+
+Test(testdev, wait_reports_returns_once_enough_arrived)
+{
+	cr_assert_eq(testdev_wait_reports(td, 1, 10), -ETIMEDOUT);
+	cr_assert_eq(testdev_wait_hello(td, 10), -ETIMEDOUT);
+	cr_assert_eq(send_report(0, 0, 1, 1), 0);
+	cr_assert_eq(send_report(1, 0, 1, 1), 0);
+	cr_assert_eq(testdev_wait_reports(td, 2, 10), 0);
+	cr_assert_eq(testdev_wait_reports(td, 3, 10), -ETIMEDOUT);
+}
+
 Test(testdev, command_queue_limits)
 {
 	cr_assert_eq(testdev_queue_cmd(td, 12345, 0), -EINVAL);
@@ -453,10 +473,14 @@ Test(device_tree, nodes_follow_machine_md)
 
 Test(device_tree, registry_lists_every_device)
 {
-	cr_assert_eq(device_table_len, 3);
+	cr_assert_eq(device_table_len, 7);
 	cr_assert_eq(device_table[0], &uart16550_ops);
 	cr_assert_eq(device_table[1], &debug_exit_ops);
 	cr_assert_eq(device_table[2], &testdev_ops);
+	cr_assert_eq(device_table[3], &i8042_ops);
+	cr_assert_eq(device_table[4], &cmos_rtc_ops);
+	cr_assert_eq(device_table[5], &reset_cf9_ops);
+	cr_assert_eq(device_table[6], &isa_absent_ops);
 	for (unsigned int i = 0; i < device_table_len; i++) {
 		cr_assert_not_null(device_table[i]->init);
 		cr_assert_not_null(device_table[i]->exit);

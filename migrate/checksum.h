@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Checksums for the migration stream: CRC32C per frame (SSE4.2's crc32
+ * instruction, with a table fallback), and a 64-bit page hash for the
+ * whole-memory digest.
+ */
+#ifndef KVMTRACK_CHECKSUM_H
+#define KVMTRACK_CHECKSUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* CRC32C (Castagnoli); start with crc = 0, chain by passing it back. */
+uint32_t crc32c(uint32_t crc, const void *data, size_t len);
+
+/* 64-bit hash of one 4 KiB page; page_hash_zero() is the all-zero page's. */
+uint64_t page_hash(const void *page);
+uint64_t page_hash_zero(void);
+
+/*
+ * A page's contribution to a memory digest: 0 for a zero page, so that
+ * pages never touched need not be read; otherwise mixed with the page's
+ * guest-physical address, so that a page landing at the wrong address is
+ * caught. The digest is the sum of contributions: order-free, so it can
+ * be computed in any order and in parallel.
+ */
+uint64_t page_digest_term(uint64_t gpa, uint64_t hash);
+
+#endif

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * When to stop pre-copy and switch over: a pure function of what the last
+ * pass measured, so the policy is unit-tested and written down in one place.
+ */
+#ifndef KVMTRACK_CONVERGE_H
+#define KVMTRACK_CONVERGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct converge_input {
+	uint64_t remaining_pages; /* dirty now, still to send */
+	double bandwidth; /* bytes/s measured over the last pass */
+	double dirty_rate; /* pages/s the guest dirtied in the last pass */
+	uint64_t downtime_limit_ms;
+	unsigned int pass; /* passes done so far, the first included */
+	unsigned int max_passes;
+	bool auto_converge;
+	unsigned int throttle_percent; /* current */
+};
+
+enum converge_action { CONVERGE_ITERATE, CONVERGE_SWITCH, CONVERGE_THROTTLE };
+
+struct converge_decision {
+	enum converge_action action;
+	double expected_downtime_ms;
+	unsigned int throttle_percent; /* new value for CONVERGE_THROTTLE */
+	char reason[96];
+};
+
+void converge_decide(const struct converge_input *in,
+		     struct converge_decision *out);
+
+#endif

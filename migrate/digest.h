@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The whole-memory digest both sides of a migration compute while the
+ * guest is stopped: the sum of page_digest_term() over every page. Pages
+ * that are not resident are zero and add nothing, so they are not read.
+ */
+#ifndef KVMTRACK_DIGEST_H
+#define KVMTRACK_DIGEST_H
+
+#include <stdint.h>
+
+struct guest_mem;
+
+struct mem_digest {
+	uint64_t digest;
+	uint64_t nonzero_pages;
+	uint64_t read_pages;
+};
+
+/* Computes it with up to `threads` threads (1 to 8). */
+void mem_digest_compute(const struct guest_mem *mem, unsigned int threads,
+			struct mem_digest *out);
+
+#endif

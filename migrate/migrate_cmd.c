@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Control commands of an outgoing migration, in QMP's spirit:
+ *   migrate {"uri": "tcp:HOST:PORT", "downtime_ms": 300,
+ *            "max_bandwidth": BYTES_PER_S, "auto_converge": false,
+ *            "timeout_ms": 0, "max_passes": 50}      -> {} (started)
+ *   query-migrate                                    -> status and figures
+ *   migrate-cancel                                   -> {}
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "migrate/migration.h"
+#include "migrate/transport.h"
+#include "vmm/control.h"
+#include "vmm/json.h"
+
+#define DEFAULT_DOWNTIME_MS 300
+#define DEFAULT_MAX_PASSES 50
+
+static int optional_u64(const struct json_value *args, const char *key,
+			uint64_t *out, char *err, size_t err_len)
+{
+	int ret = json_get_u64(args, key, out);
+
+	if (ret == -EINVAL)
+		snprintf(err, err_len, "'%s' must be a non-negative integer",
+			 key);
+	return ret == -ENOENT ? 0 : ret;
+}
+
+static int parse_params(const struct json_value *args, struct mig_params *p,
+			char *err, size_t err_len)
+{
+	const char *uri;
+	struct mig_uri parsed;
+	uint64_t passes = DEFAULT_MAX_PASSES;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	p->downtime_ms = DEFAULT_DOWNTIME_MS;
+	if (json_get_string(args, "uri", &uri) < 0) {
+		snprintf(err, err_len, "'uri' (tcp:HOST:PORT) is required");
+		return -EINVAL;
+	}
+	ret = mig_uri_parse(uri, &parsed, err, err_len);
+	if (ret)
+		return ret;
+	snprintf(p->uri, sizeof(p->uri), "%s", uri);
+	ret = optional_u64(args, "downtime_ms", &p->downtime_ms, err, err_len);
+	ret = ret ?: optional_u64(args, "max_bandwidth", &p->max_bandwidth,
+				  err, err_len);
+	ret = ret ?: optional_u64(args, "timeout_ms", &p->timeout_ms, err,
+				  err_len);
+	ret = ret ?: optional_u64(args, "max_passes", &passes, err, err_len);
+	if (!ret && json_get_bool(args, "auto_converge", &p->auto_converge) ==
+			    -EINVAL) {
+		snprintf(err, err_len, "'auto_converge' must be true or false");
+		ret = -EINVAL;
+	}
+	if (!ret && (p->downtime_ms == 0 || passes == 0 || passes > 10000)) {
+		snprintf(err, err_len,
+			 "'downtime_ms' must be positive and 'max_passes' 1 to 10000");
+		ret = -EINVAL;
+	}
+	p->max_passes = (unsigned int)passes;
+	return ret;
+}
+
+static int cmd_migrate(struct vm *vm, void *opaque,
+		       const struct json_value *args, struct jw *reply,
+		       char *err, size_t err_len)
+{
+	struct mig_params p;
+	int ret = parse_params(args, &p, err, err_len);
+
+	return ret ?: migrator_start(opaque, &p, err, err_len);
+}
+
+static int cmd_query_migrate(struct vm *vm, void *opaque,
+			     const struct json_value *args, struct jw *reply,
+			     char *err, size_t err_len)
+{
+	migrator_query(opaque, reply);
+	return 0;
+}
+
+static int cmd_migrate_cancel(struct vm *vm, void *opaque,
+			      const struct json_value *args, struct jw *reply,
+			      char *err, size_t err_len)
+{
+	int ret = migrator_cancel(opaque);
+
+	if (ret)
+		snprintf(err, err_len, "no migration is running");
+	return ret;
+}
+
+int migrate_register_commands(struct control *c, void *opaque)
+{
+	int ret = control_register(c, "migrate",
+				   "{uri, downtime_ms?, max_bandwidth?, auto_converge?, timeout_ms?, max_passes?}: start a live migration",
+				   cmd_migrate, opaque);
+
+	ret = ret ?: control_register(c, "query-migrate",
+				      "status, progress and statistics of the migration",
+				      cmd_query_migrate, opaque);
+	return ret ?: control_register(c, "migrate-cancel",
+				       "cancel the running migration; the guest stays here",
+				       cmd_migrate_cancel, opaque);
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Outgoing live migration: pre-copy over TCP, run in its own thread in the
+ * source kvmtrack, driven by the control commands "migrate",
+ * "query-migrate" and "migrate-cancel" (migrate_cmd.c).
+ */
+#ifndef KVMTRACK_MIGRATION_H
+#define KVMTRACK_MIGRATION_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vm;
+struct jw;
+struct control;
+
+enum mig_status {
+	MIG_STATUS_NONE,
+	MIG_STATUS_SETUP,
+	MIG_STATUS_ACTIVE, /* pre-copy passes */
+	MIG_STATUS_DEVICE, /* stopped: final pages, state, digest */
+	MIG_STATUS_COMPLETED,
+	MIG_STATUS_FAILED,
+	MIG_STATUS_CANCELLED,
+};
+
+struct mig_params {
+	char uri[300];
+	uint64_t downtime_ms; /* default 300 */
+	uint64_t max_bandwidth; /* bytes/s, 0 = unlimited */
+	bool auto_converge;
+	uint64_t timeout_ms; /* 0: none; when reached the migration fails */
+	unsigned int max_passes; /* then switch over anyway (policy) */
+};
+
+struct mig_stats {
+	uint64_t setup_ms;
+	uint64_t total_ms;
+	uint64_t downtime_ms; /* vCPUs stopped here -> resumed there */
+	uint64_t downtime_us;
+	uint64_t transferred_bytes;
+	uint64_t normal_pages;
+	uint64_t zero_pages;
+	uint64_t skipped_pages;
+	unsigned int passes;
+	unsigned int throttle_percent;
+	bool verified;
+	/* progress */
+	uint64_t remaining_bytes;
+	uint64_t dirty_pages_rate; /* pages/s during the last pass */
+	uint64_t bandwidth; /* bytes/s during the last pass */
+	uint64_t expected_downtime_ms;
+	char switch_reason[96];
+};
+
+struct migrator;
+
+int migrator_create(struct vm *vm, struct migrator **out);
+/* Joins a running migration (cancelling it) and frees m. */
+void migrator_destroy(struct migrator *m);
+/* Starts a migration; -EBUSY while one runs. */
+int migrator_start(struct migrator *m, const struct mig_params *p, char *err,
+		   size_t err_len);
+int migrator_cancel(struct migrator *m);
+/* Writes the query-migrate object: status, progress, final statistics. */
+void migrator_query(struct migrator *m, struct jw *w);
+const char *mig_status_name(enum mig_status status);
+
+/* The control commands; opaque is the migrator. */
+int migrate_register_commands(struct control *c, void *opaque);
+
+#endif

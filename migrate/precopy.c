@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The pre-copy sender: connect, describe the machine, send all resident
+ * memory, then passes of what the guest dirtied until the switch-over
+ * policy (converge.c) says stop; then, with the vCPUs stopped, the last
+ * dirty pages, the machine state and the memory digest. The guest resumes
+ * here on any failure, and logging's other users keep every dirty bit,
+ * since this migration only ever consumes its own dirty_set.
+ */
+#include <errno.h>
+#include <libfdt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "migrate/converge.h"
+#include "migrate/digest.h"
+#include "migrate/migrator_impl.h"
+#include "migrate/proto.h"
+#include "migrate/ram_send.h"
+#include "migrate/stream.h"
+#include "migrate/throttle.h"
+#include "migrate/transport.h"
+#include "migrate/vm_state.h"
+#include "migrate/wire.h"
+#include "vmm/dirty.h"
+#include "vmm/log.h"
+#include "vmm/vm.h"
+
+#define CONNECT_TIMEOUT_MS 5000
+#define IO_TIMEOUT_MS 10000
+#define DONE_TIMEOUT_MS 30000
+#define FDT_MAX_BYTES 65536
+/* How long a finished source waits for a client to read the result. */
+#define LINGER_MS 3000
+
+struct precopy {
+	struct migrator *m;
+	struct vm *vm;
+	struct mig_stream s;
+	struct ram_sender rs;
+	struct dirty_set set;
+	bool attached;
+	bool stopped_vm; /* we paused the vCPUs for stop-and-copy */
+	struct throttle *throttle;
+	uint64_t stop_ns;
+};
+
+static void publish_progress(void *arg, const struct ram_counters *c)
+{
+	struct migrator *m = arg;
+
+	pthread_mutex_lock(&m->lock);
+	m->stats.transferred_bytes = c->bytes;
+	m->stats.normal_pages = c->normal_pages;
+	m->stats.zero_pages = c->zero_pages;
+	m->stats.skipped_pages = c->skipped_pages;
+	pthread_mutex_unlock(&m->lock);
+}
+
+static int send_hello_and_config(struct precopy *pc)
+{
+	const struct vm_config *cfg = vm_config(pc->vm);
+	uint8_t *fdt = malloc(FDT_MAX_BYTES);
+	struct wbuf w;
+	size_t at;
+	int ret;
+
+	if (!fdt)
+		return -ENOMEM;
+	ret = vm_build_fdt(pc->vm, fdt, FDT_MAX_BYTES);
+	wbuf_init(&w);
+	wbuf_put_u32(&w, 0);
+	wbuf_put_str(&w, "kvmtrack");
+	if (!ret && !w.err)
+		mig_send_buf(&pc->s, MIG_HELLO, w.data, w.len);
+	wbuf_reset(&w);
+	/* The machine description first, so that the destination refuses an
+	 * incompatible machine before it takes any memory. */
+	wbuf_put_u64(&w, cfg->mem_bytes);
+	wbuf_put_u32(&w, cfg->nr_cpus);
+	wbuf_put_str(&w, cfg->cmdline);
+	at = wbuf_begin_len(&w);
+	if (!ret)
+		wbuf_put_bytes(&w, fdt, fdt_totalsize(fdt));
+	wbuf_end_len(&w, at);
+	if (!ret && !w.err)
+		mig_send_buf(&pc->s, MIG_CONFIG, w.data, w.len);
+	ret = ret ?: w.err ?: pc->s.err;
+	wbuf_free(&w);
+	free(fdt);
+	return ret ?: mig_expect(&pc->s, MIG_READY);
+}
+
+static int connect_peer(struct precopy *pc, char *err, size_t err_len)
+{
+	struct mig_uri uri;
+	int fd, ret = mig_uri_parse(pc->m->params.uri, &uri, err, err_len);
+
+	if (ret)
+		return ret;
+	fd = mig_connect(&uri, CONNECT_TIMEOUT_MS, IO_TIMEOUT_MS, err, err_len);
+	if (fd < 0)
+		return fd;
+	mig_stream_init(&pc->s, fd);
+	pthread_mutex_lock(&pc->m->lock);
+	pc->m->fd = fd;
+	pthread_mutex_unlock(&pc->m->lock);
+	return 0;
+}
+
+static int send_pass_end(struct precopy *pc, unsigned int pass)
+{
+	uint8_t buf[12];
+
+	put_le32(buf, pass);
+	put_le64(buf + 4, pc->rs.total.normal_pages + pc->rs.total.zero_pages);
+	return mig_send_buf(&pc->s, MIG_PASS, buf, sizeof(buf));
+}
+
+/* One pass of dirty pages; returns its duration and bytes. */
+static int dirty_pass(struct precopy *pc, bool clear_log, uint64_t *ns,
+		      uint64_t *bytes)
+{
+	uint64_t t0 = mig_now_ns(), b0 = pc->rs.total.bytes;
+	int ret = ram_send_dirty(&pc->rs, &pc->set, clear_log);
+
+	*ns = mig_now_ns() - t0;
+	*bytes = pc->rs.total.bytes - b0;
+	return ret;
+}
+
+static void record_pass(struct precopy *pc, unsigned int pass,
+			const struct converge_decision *d,
+			const struct converge_input *in)
+{
+	struct mig_stats *st = &pc->m->stats;
+
+	pthread_mutex_lock(&pc->m->lock);
+	st->passes = pass;
+	st->remaining_bytes = in->remaining_pages * 4096;
+	st->bandwidth = (uint64_t)in->bandwidth;
+	st->dirty_pages_rate = (uint64_t)in->dirty_rate;
+	st->expected_downtime_ms = (uint64_t)(d->expected_downtime_ms + 0.5);
+	st->throttle_percent = d->throttle_percent;
+	snprintf(st->switch_reason, sizeof(st->switch_reason), "%s",
+		 d->reason);
+	pthread_mutex_unlock(&pc->m->lock);
+}
+
+static bool timed_out(const struct precopy *pc)
+{
+	const struct migrator *m = pc->m;
+
+	return m->params.timeout_ms &&
+	       mig_now_ns() - m->start_ns > m->params.timeout_ms * 1000000ull;
+}
+
+/* Pre-copy passes until the policy says switch over. */
+static int iterate(struct precopy *pc)
+{
+	bool manual = dirty_tracker_backend(vm_dirty(pc->vm)) ==
+		      DIRTY_BACKEND_MANUAL;
+	uint64_t t0 = mig_now_ns(), pass_ns, pass_bytes;
+	unsigned int pass = 1;
+	int ret = ram_send_resident(&pc->rs);
+
+	pass_ns = mig_now_ns() - t0;
+	pass_bytes = pc->rs.total.bytes;
+	for (; !ret; pass++) {
+		struct converge_input in = {
+			.downtime_limit_ms = pc->m->params.downtime_ms,
+			.pass = pass,
+			.max_passes = pc->m->params.max_passes,
+			.auto_converge = pc->m->params.auto_converge,
+			.throttle_percent = throttle_percent(pc->throttle),
+		};
+		struct converge_decision d;
+
+		ret = send_pass_end(pc, pass);
+		ret = ret ?: dirty_sync(vm_dirty(pc->vm), manual);
+		if (ret)
+			break;
+		in.remaining_pages = dirty_set_count(&pc->set);
+		in.bandwidth = pass_bytes * 1e9 / (double)(pass_ns ? pass_ns : 1);
+		in.dirty_rate = in.remaining_pages * 1e9 /
+				(double)(pass_ns ? pass_ns : 1);
+		converge_decide(&in, &d);
+		record_pass(pc, pass, &d, &in);
+		if (d.action == CONVERGE_SWITCH)
+			return 0;
+		if (timed_out(pc))
+			return mig_stream_fail(&pc->s, -ETIMEDOUT,
+					       "no switch-over within the %llu s timeout",
+					       (unsigned long long)(pc->m->params.timeout_ms / 1000));
+		if (d.action == CONVERGE_THROTTLE)
+			ret = throttle_set(pc->throttle, d.throttle_percent);
+		ret = ret ?: dirty_pass(pc, manual, &pass_ns, &pass_bytes);
+	}
+	return ret;
+}
+
+static int send_state_and_digest(struct precopy *pc)
+{
+	struct mem_digest digest;
+	struct wbuf w;
+	uint8_t buf[16];
+	int ret;
+
+	wbuf_init(&w);
+	ret = vm_state_save(pc->vm, &w);
+	ret = ret ?: w.err;
+	if (!ret)
+		mig_send_buf(&pc->s, MIG_STATE, w.data, w.len);
+	wbuf_free(&w);
+	if (ret)
+		return mig_stream_fail(&pc->s, ret, "saving the machine state: %s",
+				       strerror(-ret));
+	/* The whole memory as it is now, read again: it checks the dirty
+	 * tracking too, not only the transfer. */
+	mem_digest_compute(vm_mem(pc->vm), 2, &digest);
+	put_le64(buf, digest.digest);
+	put_le64(buf + 8, digest.nonzero_pages);
+	return mig_send_buf(&pc->s, MIG_DIGEST, buf, sizeof(buf));
+}
+
+static int stop_and_copy(struct precopy *pc)
+{
+	int ret;
+
+	throttle_set(pc->throttle, 0);
+	migrator_set_status(pc->m, MIG_STATUS_DEVICE);
+	pc->stop_ns = mig_now_ns();
+	ret = vm_pause(pc->vm);
+	if (ret && ret != -EALREADY)
+		return mig_stream_fail(&pc->s, ret, "cannot stop the vCPUs: %s",
+				       strerror(-ret));
+	pc->stopped_vm = ret == 0;
+	ret = dirty_sync(vm_dirty(pc->vm), false);
+	ret = ret ?: ram_send_dirty(&pc->rs, &pc->set, false);
+	ret = ret ?: send_pass_end(pc, 0);
+	ret = ret ?: send_state_and_digest(pc);
+	if (ret)
+		return ret;
+	/* The destination checks its memory, then resumes and says DONE. */
+	{
+		struct timeval tv = { .tv_sec = DONE_TIMEOUT_MS / 1000 };
+
+		setsockopt(pc->s.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+	return mig_expect(&pc->s, MIG_DONE);
+}
+
+static int precopy_setup(struct precopy *pc, char *err, size_t err_len)
+{
+	struct vm *vm = pc->vm;
+	uint64_t t0 = mig_now_ns();
+	int ret;
+
+	ret = connect_peer(pc, err, err_len);
+	if (ret)
+		return ret;
+	ret = send_hello_and_config(pc);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&pc->m->lock);
+	pc->m->stats.setup_ms = (mig_now_ns() - t0) / 1000000;
+	pc->m->status = MIG_STATUS_ACTIVE;
+	pthread_mutex_unlock(&pc->m->lock);
+	ret = dirty_set_init(&pc->set, vm_mem(vm));
+	ret = ret ?: throttle_create(vm, &pc->throttle);
+	ret = ret ?: ram_sender_init(&pc->rs);
+	if (ret)
+		return mig_stream_fail(&pc->s, ret, "setup: %s", strerror(-ret));
+	pc->rs.s = &pc->s;
+	pc->rs.mem = vm_mem(vm);
+	pc->rs.dirty = vm_dirty(vm);
+	pc->rs.max_bytes_per_s = pc->m->params.max_bandwidth;
+	pc->rs.cancel = &pc->m->cancel;
+	pc->rs.progress = publish_progress;
+	pc->rs.progress_arg = pc->m;
+	/* From here every write is recorded: the first pass may race with
+	 * the guest and the next pass resends what it changed. */
+	ret = dirty_attach(vm_dirty(vm), &pc->set);
+	if (ret)
+		return mig_stream_fail(&pc->s, ret, "cannot start dirty logging: %s",
+				       strerror(-ret));
+	pc->attached = true;
+	return 0;
+}
+
+static void precopy_cleanup(struct precopy *pc)
+{
+	throttle_destroy(pc->throttle);
+	if (pc->attached)
+		dirty_detach(vm_dirty(pc->vm), &pc->set);
+	dirty_set_free(&pc->set);
+	ram_sender_free(&pc->rs);
+	pthread_mutex_lock(&pc->m->lock);
+	if (pc->s.fd > 0)
+		close(pc->s.fd);
+	pc->m->fd = -1;
+	pthread_mutex_unlock(&pc->m->lock);
+	mig_stream_free(&pc->s);
+}
+
+/* Failure: tell the peer, resume the guest here, record why. */
+static void precopy_fail(struct precopy *pc, int err, const char *why)
+{
+	struct migrator *m = pc->m;
+	bool cancelled = __atomic_load_n(&m->cancel, __ATOMIC_RELAXED);
+
+	if (pc->s.fd > 0)
+		mig_send_error(&pc->s, err, cancelled ? "cancelled" : why);
+	if (pc->stopped_vm)
+		vm_resume(pc->vm);
+	pthread_mutex_lock(&m->lock);
+	snprintf(m->error, sizeof(m->error), "%s",
+		 cancelled ? "cancelled by request" : why);
+	m->status = cancelled ? MIG_STATUS_CANCELLED : MIG_STATUS_FAILED;
+	m->stats.total_ms = (mig_now_ns() - m->start_ns) / 1000000;
+	pthread_cond_broadcast(&m->cond);
+	pthread_mutex_unlock(&m->lock);
+	log_err("migration to %s failed: %s; the guest keeps running here",
+		m->params.uri, m->error);
+}
+
+/* Success: the guest runs at the destination now; stop it here once a
+ * client has read the result (or after a grace period). */
+static void precopy_done(struct precopy *pc)
+{
+	struct migrator *m = pc->m;
+	struct timespec deadline;
+	char why[400];
+
+	pthread_mutex_lock(&m->lock);
+	m->stats.downtime_us = (mig_now_ns() - pc->stop_ns) / 1000;
+	m->stats.downtime_ms = (m->stats.downtime_us + 500) / 1000;
+	m->stats.total_ms = (mig_now_ns() - m->start_ns) / 1000000;
+	m->stats.verified = true;
+	m->stats.remaining_bytes = 0;
+	m->status = MIG_STATUS_COMPLETED;
+	pthread_cond_broadcast(&m->cond);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += LINGER_MS / 1000;
+	while (!m->final_seen &&
+	       pthread_cond_timedwait(&m->cond, &m->lock, &deadline) == 0)
+		;
+	snprintf(why, sizeof(why),
+		 "guest migrated to %s (downtime %.3f ms, total %llu ms)",
+		 m->params.uri, m->stats.downtime_us / 1000.0,
+		 (unsigned long long)m->stats.total_ms);
+	pthread_mutex_unlock(&m->lock);
+	vm_request_stop(pc->vm, VM_STOP_MIGRATED, 0, why);
+}
+
+void *precopy_thread(void *arg)
+{
+	struct precopy pc = { .m = arg, .vm = ((struct migrator *)arg)->vm };
+	char err[256] = "";
+	int ret;
+
+	pc.s.fd = -1;
+	ret = precopy_setup(&pc, err, sizeof(err));
+	ret = ret ?: iterate(&pc);
+	ret = ret ?: stop_and_copy(&pc);
+	if (ret) {
+		if (!err[0])
+			snprintf(err, sizeof(err), "%s",
+				 pc.s.err_msg[0] ? pc.s.err_msg : strerror(-ret));
+		precopy_fail(&pc, ret, err);
+	}
+	precopy_cleanup(&pc);
+	if (!ret)
+		precopy_done(&pc);
+	return NULL;
+}

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: MIT
+/* Sending guest RAM page runs (see ram_send.h). */
+#include "migrate/ram_send.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "migrate/proto.h"
+#include "migrate/stream.h"
+#include "migrate/wire.h"
+#include "vmm/dirty.h"
+#include "vmm/memory.h"
+
+#define PAGE GUEST_PAGE_BYTES
+/* Pages per mincore() call and per CLEAR block: 16 MiB. */
+#define BLOCK_PAGES 4096
+
+/* A run of pages being gathered into one frame. */
+struct run {
+	unsigned int region;
+	uint64_t first_page;
+	uint32_t npages;
+	bool zero;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int ram_sender_init(struct ram_sender *rs)
+{
+	/* One page more than a frame: the page that ends a run is read
+	 * before the run is flushed. */
+	rs->buf = aligned_alloc(PAGE, (MIG_RAM_FRAME_PAGES + 1) * PAGE);
+	return rs->buf ? 0 : -ENOMEM;
+}
+
+void ram_sender_free(struct ram_sender *rs)
+{
+	free(rs->buf);
+	rs->buf = NULL;
+}
+
+static bool page_is_zero(const uint8_t *p)
+{
+	const uint64_t *w = (const uint64_t *)p;
+	uint64_t acc = 0;
+
+	for (size_t i = 0; i < PAGE / 8; i++)
+		acc |= w[i];
+	return acc == 0;
+}
+
+/* Sleeps as needed to stay under max_bytes_per_s (a 100 ms window). */
+static void rate_limit(struct ram_sender *rs, uint64_t bytes)
+{
+	uint64_t now = now_ns(), allowed_ns;
+
+	if (!rs->max_bytes_per_s)
+		return;
+	if (now - rs->limit_start_ns > 100000000ull) {
+		rs->limit_start_ns = now;
+		rs->limit_bytes = 0;
+	}
+	rs->limit_bytes += bytes;
+	allowed_ns = rs->limit_bytes * 1000000000ull / rs->max_bytes_per_s;
+	if (allowed_ns > now - rs->limit_start_ns)
+		usleep((useconds_t)((allowed_ns - (now - rs->limit_start_ns)) /
+				    1000));
+}
+
+static int flush_run(struct ram_sender *rs, struct run *run)
+{
+	uint8_t hdr[16];
+	struct iovec iov[2] = {
+		{ .iov_base = hdr, .iov_len = sizeof(hdr) },
+		{ .iov_base = rs->buf, .iov_len = run->npages * PAGE },
+	};
+	int ret;
+
+	if (run->npages == 0)
+		return 0;
+	if (rs->cancel && __atomic_load_n(rs->cancel, __ATOMIC_RELAXED))
+		return mig_stream_fail(rs->s, -ECANCELED, "cancelled");
+	put_le32(hdr, run->region);
+	put_le32(hdr + 4, run->npages);
+	put_le64(hdr + 8, run->first_page);
+	ret = mig_send(rs->s, run->zero ? MIG_ZERO : MIG_RAM, iov,
+		       run->zero ? 1 : 2);
+	if (ret)
+		return ret;
+	if (run->zero)
+		rs->total.zero_pages += run->npages;
+	else
+		rs->total.normal_pages += run->npages;
+	rs->total.bytes += MIG_HEADER_BYTES + sizeof(hdr) +
+			   (run->zero ? 0 : run->npages * PAGE);
+	rate_limit(rs, run->zero ? sizeof(hdr) : run->npages * PAGE);
+	if (rs->progress)
+		rs->progress(rs->progress_arg, &rs->total);
+	run->npages = 0;
+	return 0;
+}
+
+/* Adds one page to the current run, flushing when it cannot extend it. */
+static int add_page(struct ram_sender *rs, struct run *run,
+		    unsigned int region, uint64_t page)
+{
+	const struct mem_region *r = &rs->mem->regions[region];
+	uint8_t *slot = rs->buf + (size_t)run->npages * PAGE;
+	bool zero;
+	int ret;
+
+	/* Snapshot first: the guest may change the page under us. */
+	memcpy(slot, r->hva + page * PAGE, PAGE);
+	zero = page_is_zero(slot);
+	if (run->npages &&
+	    (run->region != region || run->first_page + run->npages != page ||
+	     run->zero != zero || run->npages == MIG_RAM_FRAME_PAGES)) {
+		ret = flush_run(rs, run);
+		if (ret)
+			return ret;
+		/* The page that ended the run starts the next one. */
+		if (!zero)
+			memcpy(rs->buf, slot, PAGE);
+	}
+	if (run->npages == 0) {
+		run->region = region;
+		run->first_page = page;
+		run->zero = zero;
+	}
+	run->npages++;
+	return 0;
+}
+
+/* Sends the pages set in bits[0..words) of a block starting at page base. */
+static int send_block(struct ram_sender *rs, struct run *run,
+		      unsigned int region, uint64_t base, const uint64_t *bits,
+		      uint64_t words)
+{
+	for (uint64_t w = 0; w < words; w++) {
+		for (uint64_t b = bits[w]; b; b &= b - 1) {
+			uint64_t page = base + w * 64 +
+					(uint64_t)__builtin_ctzll(b);
+			int ret = add_page(rs, run, region, page);
+
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/* Moves a block's bits out of the set: they are being sent now. */
+static void take_block(uint64_t *set_bits, uint64_t *out, uint64_t words)
+{
+	memcpy(out, set_bits, words * sizeof(uint64_t));
+	memset(set_bits, 0, words * sizeof(uint64_t));
+}
+
+static bool any(const uint64_t *bits, uint64_t words)
+{
+	for (uint64_t w = 0; w < words; w++)
+		if (bits[w])
+			return true;
+	return false;
+}
+
+int ram_send_dirty(struct ram_sender *rs, struct dirty_set *set,
+		   bool clear_log)
+{
+	uint64_t block[BLOCK_PAGES / 64];
+	struct run run = { 0 };
+	int ret = 0;
+
+	for (unsigned int r = 0; r < set->nr_regions && !ret; r++) {
+		uint64_t words = (set->nr_pages[r] + 63) / 64;
+
+		for (uint64_t w = 0; w < words && !ret; w += BLOCK_PAGES / 64) {
+			uint64_t n = words - w < BLOCK_PAGES / 64
+					     ? words - w
+					     : BLOCK_PAGES / 64;
+
+			if (!any(set->bits[r] + w, n))
+				continue;
+			take_block(set->bits[r] + w, block, n);
+			/* Clear before reading, so a racing write is logged
+			 * again (QEMU's ram.c explains the same ordering). */
+			if (clear_log)
+				ret = dirty_clear_bits(rs->dirty, r, w * 64,
+						       n * 64, block);
+			ret = ret ?: send_block(rs, &run, r, w * 64, block, n);
+		}
+	}
+	return ret ?: flush_run(rs, &run);
+}
+
+/* Resident pages of a block as a bitmap; returns how many are not. */
+static uint64_t resident_bits(const struct mem_region *r, uint64_t base,
+			      uint64_t pages, uint64_t *bits)
+{
+	unsigned char vec[BLOCK_PAGES];
+	uint64_t skipped = 0;
+
+	memset(bits, 0, (pages + 63) / 64 * sizeof(uint64_t));
+	if (mincore(r->hva + base * PAGE, pages * PAGE, vec) < 0)
+		memset(vec, 1, pages); /* cannot tell: send them all */
+	for (uint64_t i = 0; i < pages; i++) {
+		if (vec[i] & 1)
+			bits[i / 64] |= 1ull << (i % 64);
+		else
+			skipped++;
+	}
+	return skipped;
+}
+
+int ram_send_resident(struct ram_sender *rs)
+{
+	uint64_t block[BLOCK_PAGES / 64];
+	struct run run = { 0 };
+	int ret = 0;
+
+	for (unsigned int r = 0; r < rs->mem->nr_regions && !ret; r++) {
+		const struct mem_region *region = &rs->mem->regions[r];
+		uint64_t pages = mem_region_pages(region);
+
+		for (uint64_t base = 0; base < pages && !ret;
+		     base += BLOCK_PAGES) {
+			uint64_t n = pages - base < BLOCK_PAGES ? pages - base
+								 : BLOCK_PAGES;
+
+			rs->total.skipped_pages +=
+				resident_bits(region, base, n, block);
+			ret = send_block(rs, &run, r, base, block, (n + 63) / 64);
+		}
+	}
+	return ret ?: flush_run(rs, &run);
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sending guest RAM: per backing region, in runs of pages. Every page is
+ * copied to a private buffer before it is checksummed and sent, because
+ * the guest may write it at any time during a live pass. Zero pages go as
+ * ZERO runs without data; pages never touched (not resident) are skipped.
+ */
+#ifndef KVMTRACK_RAM_SEND_H
+#define KVMTRACK_RAM_SEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct mig_stream;
+struct guest_mem;
+struct dirty_tracker;
+struct dirty_set;
+
+struct ram_counters {
+	uint64_t normal_pages;
+	uint64_t zero_pages;
+	uint64_t skipped_pages; /* never touched: not read, not sent */
+	uint64_t bytes; /* RAM and ZERO frames, headers included */
+};
+
+struct ram_sender {
+	struct mig_stream *s;
+	struct guest_mem *mem;
+	struct dirty_tracker *dirty; /* clear KVM's bits before reading */
+	uint64_t max_bytes_per_s; /* 0: unlimited */
+	const bool *cancel; /* checked between frames */
+	struct ram_counters total;
+	/* Called after every frame so the caller can publish progress. */
+	void (*progress)(void *arg, const struct ram_counters *c);
+	void *progress_arg;
+	/* private */
+	uint8_t *buf;
+	uint64_t limit_start_ns;
+	uint64_t limit_bytes;
+};
+
+int ram_sender_init(struct ram_sender *rs);
+void ram_sender_free(struct ram_sender *rs);
+
+/*
+ * The first pass: every resident page of every region. Pages never touched
+ * are zero on both sides and are skipped without being read (mincore).
+ */
+int ram_send_resident(struct ram_sender *rs);
+
+/*
+ * A later pass: every page set in `set`, which is cleared as pages go.
+ * With clear_log, KVM's bits for each block are cleared just before the
+ * block is read (manual backend), so a write racing with the read is
+ * logged again.
+ */
+int ram_send_dirty(struct ram_sender *rs, struct dirty_set *set,
+		   bool clear_log);
+
+#endif

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: MIT
+/* The framed migration stream (see stream.h and proto.h). */
+#include "migrate/stream.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "migrate/checksum.h"
+#include "migrate/proto.h"
+#include "migrate/wire.h"
+
+#define MAX_IOV 8
+
+uint64_t mig_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+const char *mig_frame_name(unsigned int type)
+{
+	static const char *const names[] = {
+		[MIG_HELLO] = "HELLO", [MIG_CONFIG] = "CONFIG",
+		[MIG_RAM] = "RAM",
+		[MIG_ZERO] = "ZERO", [MIG_PASS] = "PASS",
+		[MIG_STATE] = "STATE", [MIG_DIGEST] = "DIGEST",
+		[MIG_READY] = "READY", [MIG_DONE] = "DONE",
+		[MIG_ERROR] = "ERROR",
+	};
+
+	if (type < sizeof(names) / sizeof(names[0]) && names[type])
+		return names[type];
+	return NULL;
+}
+
+void mig_stream_init(struct mig_stream *s, int fd)
+{
+	memset(s, 0, sizeof(*s));
+	s->fd = fd;
+}
+
+void mig_stream_free(struct mig_stream *s)
+{
+	free(s->payload);
+	s->payload = NULL;
+	s->payload_cap = 0;
+}
+
+int mig_stream_fail(struct mig_stream *s, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->err)
+		return s->err;
+	s->err = err < 0 ? err : -EPROTO;
+	va_start(ap, fmt);
+	vsnprintf(s->err_msg, sizeof(s->err_msg), fmt, ap);
+	va_end(ap);
+	return s->err;
+}
+
+static int io_error(struct mig_stream *s, const char *what, ssize_t got)
+{
+	if (got == 0)
+		return mig_stream_fail(s, -ECONNRESET,
+				       "%s: connection closed by the peer", what);
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return mig_stream_fail(s, -ETIMEDOUT, "%s: timed out", what);
+	return mig_stream_fail(s, -errno, "%s: %s", what, strerror(errno));
+}
+
+static int read_full(struct mig_stream *s, void *buf, size_t len,
+		     const char *what)
+{
+	uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t got = read(s->fd, p, len);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return io_error(s, what, got);
+		p += got;
+		len -= (size_t)got;
+		s->bytes_received += (uint64_t)got;
+	}
+	return 0;
+}
+
+/* sendmsg until everything in iov went out, advancing over partial sends. */
+static int send_all(struct mig_stream *s, struct iovec *iov, int n)
+{
+	while (n > 0) {
+		struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+		ssize_t sent = sendmsg(s->fd, &msg, MSG_NOSIGNAL);
+
+		if (sent < 0 && errno == EINTR)
+			continue;
+		if (sent <= 0)
+			return io_error(s, "send", sent);
+		s->bytes_sent += (uint64_t)sent;
+		while (n > 0 && (size_t)sent >= iov->iov_len) {
+			sent -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + sent;
+			iov->iov_len -= (size_t)sent;
+		}
+	}
+	return 0;
+}
+
+int mig_send(struct mig_stream *s, unsigned int type, const struct iovec *iov,
+	     int iovcnt)
+{
+	struct iovec all[MAX_IOV + 1];
+	uint8_t hdr[MIG_HEADER_BYTES];
+	size_t len = 0;
+	uint32_t crc;
+
+	if (s->err)
+		return s->err;
+	if (iovcnt > MAX_IOV)
+		return mig_stream_fail(s, -EINVAL, "frame with %d pieces", iovcnt);
+	for (int i = 0; i < iovcnt; i++)
+		len += iov[i].iov_len;
+	if (len > MIG_MAX_PAYLOAD_BYTES)
+		return mig_stream_fail(s, -EMSGSIZE, "%s frame of %zu bytes",
+				       mig_frame_name(type), len);
+	put_le32(hdr, MIG_MAGIC);
+	put_le16(hdr + 4, MIG_VERSION);
+	put_le16(hdr + 6, (uint16_t)type);
+	put_le32(hdr + 8, (uint32_t)len);
+	put_le32(hdr + 12, s->send_seq++);
+	crc = crc32c(0, hdr, 16);
+	for (int i = 0; i < iovcnt; i++)
+		crc = crc32c(crc, iov[i].iov_base, iov[i].iov_len);
+	put_le32(hdr + 16, crc);
+	all[0] = (struct iovec){ .iov_base = hdr, .iov_len = sizeof(hdr) };
+	memcpy(all + 1, iov, sizeof(*iov) * (size_t)iovcnt);
+	return send_all(s, all, iovcnt + 1);
+}
+
+int mig_send_buf(struct mig_stream *s, unsigned int type, const void *buf,
+		 size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	return mig_send(s, type, &iov, len ? 1 : 0);
+}
+
+void mig_send_error(struct mig_stream *s, int err, const char *msg)
+{
+	struct wbuf w;
+	int saved = s->err;
+
+	wbuf_init(&w);
+	wbuf_put_u32(&w, (uint32_t)err);
+	wbuf_put_str(&w, msg);
+	s->err = 0; /* try even after a local error: the peer should know */
+	if (!w.err)
+		mig_send_buf(s, MIG_ERROR, w.data, w.len);
+	s->err = saved ? saved : s->err;
+	wbuf_free(&w);
+}
+
+static int check_header(struct mig_stream *s, const uint8_t *hdr)
+{
+	uint32_t magic = get_le32(hdr), len = get_le32(hdr + 8);
+	uint16_t version = get_le16(hdr + 4), type = get_le16(hdr + 6);
+	uint32_t seq = get_le32(hdr + 12);
+
+	if (magic != MIG_MAGIC)
+		return mig_stream_fail(s, -EPROTO,
+				       "frame %u: bad magic 0x%08x: not a kvmtrack migration stream",
+				       s->recv_seq, magic);
+	if (version != MIG_VERSION)
+		return mig_stream_fail(s, -EPROTONOSUPPORT,
+				       "the peer speaks migration protocol version %u, this kvmtrack speaks %u",
+				       version, MIG_VERSION);
+	if (!mig_frame_name(type))
+		return mig_stream_fail(s, -EPROTO, "frame %u: unknown type %u",
+				       s->recv_seq, type);
+	if (len > MIG_MAX_PAYLOAD_BYTES)
+		return mig_stream_fail(s, -EMSGSIZE,
+				       "frame %u (%s): payload of %u bytes, at most %u allowed",
+				       s->recv_seq, mig_frame_name(type), len,
+				       MIG_MAX_PAYLOAD_BYTES);
+	if (seq != s->recv_seq)
+		return mig_stream_fail(s, -EPROTO,
+				       "frame %u (%s) arrived with sequence number %u",
+				       s->recv_seq, mig_frame_name(type), seq);
+	s->type = type;
+	s->len = len;
+	return 0;
+}
+
+uint32_t mig_recv_crc_begin(const struct mig_stream *s)
+{
+	return crc32c(0, s->pending_hdr, 16);
+}
+
+int mig_recv_finish(struct mig_stream *s, uint32_t crc)
+{
+	if (s->err)
+		return s->err;
+	if (crc != get_le32(s->pending_hdr + 16))
+		return mig_stream_fail(s, -EBADMSG,
+				       "frame %u (%s): CRC mismatch: corrupted in transit",
+				       s->recv_seq, mig_frame_name(s->type));
+	s->recv_seq++;
+	return 0;
+}
+
+int mig_recv_payload_into(struct mig_stream *s, void *dst, size_t len,
+			  uint32_t *crc)
+{
+	int ret = read_full(s, dst, len, "receive");
+
+	if (!ret)
+		*crc = crc32c(*crc, dst, len);
+	return ret;
+}
+
+/* An ERROR frame from the peer: its message becomes our error. */
+static int peer_error(struct mig_stream *s)
+{
+	struct rbuf r;
+	char msg[200];
+	int32_t err;
+
+	rbuf_init(&r, s->payload, s->len);
+	err = (int32_t)rbuf_get_u32(&r);
+	rbuf_get_str(&r, msg, sizeof(msg));
+	if (r.err)
+		snprintf(msg, sizeof(msg), "(malformed error message)");
+	return mig_stream_fail(s, err < 0 ? err : -ECONNABORTED, "peer: %s",
+			       msg);
+}
+
+int mig_recv(struct mig_stream *s)
+{
+	uint32_t crc;
+	int ret;
+
+	if (s->err)
+		return s->err;
+	ret = read_full(s, s->pending_hdr, MIG_HEADER_BYTES, "receive");
+	ret = ret ?: check_header(s, s->pending_hdr);
+	if (ret || s->type == MIG_RAM)
+		return ret;
+	if (s->payload_cap < s->len) {
+		free(s->payload);
+		s->payload = malloc(s->len);
+		s->payload_cap = s->payload ? s->len : 0;
+		if (!s->payload)
+			return mig_stream_fail(s, -ENOMEM, "out of memory");
+	}
+	crc = mig_recv_crc_begin(s);
+	ret = mig_recv_payload_into(s, s->payload, s->len, &crc);
+	ret = ret ?: mig_recv_finish(s, crc);
+	if (!ret && s->type == MIG_ERROR)
+		return peer_error(s);
+	return ret;
+}
+
+int mig_expect(struct mig_stream *s, unsigned int want)
+{
+	int ret = mig_recv(s);
+
+	if (ret)
+		return ret;
+	if (s->type != want)
+		return mig_stream_fail(s, -EPROTO, "expected %s, got %s",
+				       mig_frame_name(want),
+				       mig_frame_name(s->type));
+	return 0;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Framed migration stream over a connected socket (protocol in proto.h).
+ * Errors are sticky: after the first one every call fails with it, and
+ * mig_stream_error() names what went wrong ("frame 12 (RAM): CRC mismatch").
+ */
+#ifndef KVMTRACK_STREAM_H
+#define KVMTRACK_STREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+struct mig_stream {
+	int fd;
+	uint32_t send_seq;
+	uint32_t recv_seq;
+	uint64_t bytes_sent;
+	uint64_t bytes_received;
+	int err;
+	char err_msg[256];
+	/* Received frame: header fields and payload (owned buffer). */
+	uint16_t type;
+	uint32_t len;
+	uint8_t *payload;
+	size_t payload_cap;
+	/* The header of a frame whose payload is read in place (RAM). */
+	uint8_t pending_hdr[20];
+};
+
+/* CLOCK_MONOTONIC in nanoseconds, for the migration's timings. */
+uint64_t mig_now_ns(void);
+
+void mig_stream_init(struct mig_stream *s, int fd);
+void mig_stream_free(struct mig_stream *s);
+int mig_stream_fail(struct mig_stream *s, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static inline const char *mig_stream_error(const struct mig_stream *s)
+{
+	return s->err_msg;
+}
+
+/* Sends one frame whose payload is the concatenation of iov[0..n). */
+int mig_send(struct mig_stream *s, unsigned int type, const struct iovec *iov,
+	     int iovcnt);
+int mig_send_buf(struct mig_stream *s, unsigned int type, const void *buf,
+		 size_t len);
+/* Sends ERROR with a message, ignoring failures (best effort). */
+void mig_send_error(struct mig_stream *s, int err, const char *msg);
+
+/*
+ * Receives the next frame's header. For types other than RAM it also
+ * reads and checks the payload into s->payload. For RAM the caller reads
+ * the payload in place with mig_recv_payload_into() and then calls
+ * mig_recv_finish() to check the CRC. A received ERROR frame turns into a
+ * failure carrying the peer's message.
+ */
+int mig_recv(struct mig_stream *s);
+int mig_recv_payload_into(struct mig_stream *s, void *dst, size_t len,
+			  uint32_t *crc);
+/* The CRC of the pending header, to start an in-place payload's CRC. */
+uint32_t mig_recv_crc_begin(const struct mig_stream *s);
+int mig_recv_finish(struct mig_stream *s, uint32_t crc);
+
+/* Waits for a frame of type `want`; anything else is an error. */
+int mig_expect(struct mig_stream *s, unsigned int want);
+
+#endif

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* Migration transports. Only TCP so far: "tcp:HOST:PORT" ([v6] in brackets). */
+#ifndef KVMTRACK_TRANSPORT_H
+#define KVMTRACK_TRANSPORT_H
+
+#include <stddef.h>
+
+struct mig_uri {
+	char host[256];
+	char port[16];
+};
+
+/* Parses a URI; -EINVAL with a message naming what is wrong. */
+int mig_uri_parse(const char *uri, struct mig_uri *out, char *err,
+		  size_t err_len);
+
+/*
+ * Connects within timeout_ms; the socket gets io_timeout_ms send/receive
+ * timeouts, TCP_NODELAY and large buffers. Returns the fd or -errno.
+ */
+int mig_connect(const struct mig_uri *uri, int timeout_ms, int io_timeout_ms,
+		char *err, size_t err_len);
+/* A listening socket for the destination; returns the fd or -errno. */
+int mig_listen(const struct mig_uri *uri, char *err, size_t err_len);
+/* Accepts one connection and sets it up like mig_connect's. */
+int mig_accept(int listen_fd, int io_timeout_ms, char *peer, size_t peer_len);
+
+#endif

@@ -1,0 +1,486 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The machine-state stream (vm_state.h): section framing, the save, the
+ * parse that checks a whole stream before anything is loaded, and the load
+ * in the order the KVM ABI needs. vm.h has no accessors for the VM fd, the
+ * vCPUs and the devices yet: this file reads them from vm_impl.h, as
+ * vmm/bench_vm.c does, so they can move behind vm.h in one step.
+ */
+#include "migrate/vm_state.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devices/registry.h"
+#include "migrate/vm_state_impl.h"
+#include "vmm/log.h"
+#include "vmm/vm_impl.h"
+
+/* --- save ----------------------------------------------------------------- */
+
+static size_t section_begin(struct wbuf *w, const char *name, uint32_t version)
+{
+	wbuf_put_str(w, name);
+	wbuf_put_u32(w, version);
+	return wbuf_begin_len(w);
+}
+
+static void save_machine(struct vm *vm, struct wbuf *w)
+{
+	size_t at = section_begin(w, VM_STATE_SEC_MACHINE, VM_STATE_VERSION);
+
+	wbuf_put_u32(w, vm->nr_vcpus);
+	wbuf_put_u64(w, vm->mem.ram_bytes);
+	wbuf_end_len(w, at);
+}
+
+static int save_vcpus(struct vm *vm, struct wbuf *w)
+{
+	struct vcpu_caps caps;
+	struct msr_list msrs;
+	int ret;
+
+	vcpu_caps_probe(vm->vm_fd, &caps);
+	/* Once per save: the MSRs this VM's vCPUs can read are the same. */
+	ret = msr_list_build(&vm->sys, &vm->vcpus[0].kvm, &msrs);
+	if (ret < 0) {
+		log_err("vm state: cannot list the MSRs to save: %s",
+			strerror(-ret));
+		return ret;
+	}
+	for (unsigned int i = 0; i < vm->nr_vcpus && !ret; i++) {
+		struct vcpu_snapshot s;
+		size_t at;
+
+		ret = vcpu_snapshot_get(&vm->vcpus[i].kvm, &caps, &msrs, &s);
+		if (!ret) {
+			at = section_begin(w, VM_STATE_SEC_VCPU,
+					   VM_STATE_VERSION);
+			vcpu_snapshot_encode(&s, w);
+			wbuf_end_len(w, at);
+		} else {
+			log_err("vm state: cannot read vcpu %u: %s", i,
+				strerror(-ret));
+		}
+		vcpu_snapshot_free(&s);
+	}
+	msr_list_free(&msrs);
+	return ret;
+}
+
+static int save_platform(struct vm *vm, struct wbuf *w)
+{
+	struct platform_snapshot p;
+	size_t at;
+	int ret;
+
+	ret = irqchip_get(vm->vm_fd, &p);
+	ret = ret ?: pit_get(vm->vm_fd, &p);
+	ret = ret ?: clock_get(vm->vm_fd, &p);
+	if (ret < 0) {
+		log_err("vm state: cannot read the irqchip, PIT or clock: %s",
+			strerror(-ret));
+		return ret;
+	}
+	at = section_begin(w, VM_STATE_SEC_IRQCHIP, VM_STATE_VERSION);
+	irqchip_encode(&p, w);
+	wbuf_end_len(w, at);
+	at = section_begin(w, VM_STATE_SEC_PIT, VM_STATE_VERSION);
+	pit_encode(&p, w);
+	wbuf_end_len(w, at);
+	at = section_begin(w, VM_STATE_SEC_CLOCK, VM_STATE_VERSION);
+	clock_encode(&p, w);
+	wbuf_end_len(w, at);
+	return 0;
+}
+
+static int save_devices(struct vm *vm, struct wbuf *w)
+{
+	for (unsigned int i = 0; i < vm->nr_devices; i++) {
+		const struct fdt_device *d = &vm->devices[i];
+		char name[VM_STATE_NAME_MAX];
+		size_t at;
+		int ret;
+
+		if (!d->ops->save)
+			continue;
+		snprintf(name, sizeof(name), VM_STATE_DEVICE_PREFIX "%s",
+			 d->ops->name);
+		at = section_begin(w, name, d->ops->state_version);
+		ret = d->ops->save(d->state, w);
+		if (ret < 0) {
+			log_err("vm state: device %s: %s", d->ops->name,
+				strerror(-ret));
+			return ret;
+		}
+		wbuf_end_len(w, at);
+	}
+	return 0;
+}
+
+int vm_state_save(struct vm *vm, struct wbuf *w)
+{
+	enum vm_state state = vm_get_state(vm);
+	int ret;
+
+	if (state != VM_PAUSED && state != VM_CREATED) {
+		log_err("vm state: cannot save a VM that is %s",
+			vm_state_name(state));
+		return -EBUSY;
+	}
+	save_machine(vm, w);
+	ret = save_vcpus(vm, w);
+	ret = ret ?: save_platform(vm, w);
+	ret = ret ?: save_devices(vm, w);
+	if (!ret)
+		wbuf_end_len(w, section_begin(w, VM_STATE_SEC_END,
+					      VM_STATE_VERSION));
+	if (!ret && w->err)
+		log_err("vm state: %s", strerror(-w->err));
+	return ret ?: w->err;
+}
+
+/* --- parse ---------------------------------------------------------------- */
+
+struct parse_ctx {
+	struct vm_state_parsed *p;
+	bool have_machine, have_irqchip, have_pit, have_clock;
+	char *err;
+	size_t err_len;
+};
+
+#define PARSE_FAIL(ctx, code, ...)                                      \
+	({                                                              \
+		snprintf((ctx)->err, (ctx)->err_len, __VA_ARGS__);      \
+		code;                                                   \
+	})
+
+static const struct device_ops *device_by_name(const char *name)
+{
+	for (unsigned int i = 0; i < device_table_len; i++) {
+		const struct device_ops *ops = device_table[i];
+
+		if (ops->save && ops->load && !strcmp(ops->name, name))
+			return ops;
+	}
+	return NULL;
+}
+
+static int parse_device(struct parse_ctx *c, const char *name,
+			uint32_t version, const struct rbuf *block)
+{
+	const char *dev = name + strlen(VM_STATE_DEVICE_PREFIX);
+	const struct device_ops *ops = device_by_name(dev);
+	struct vm_state_parsed *p = c->p;
+
+	if (!ops)
+		return PARSE_FAIL(c, -EINVAL,
+				  "section '%s': no such device with state",
+				  name);
+	if (!version || version > ops->state_version)
+		return PARSE_FAIL(c, -EINVAL,
+				  "section '%s': version %u, this kvmtrack reads 1 to %u",
+				  name, version, ops->state_version);
+	for (unsigned int i = 0; i < p->nr_devices; i++)
+		if (p->devices[i].ops == ops)
+			return PARSE_FAIL(c, -EINVAL,
+					  "section '%s' appears twice", name);
+	if (p->nr_devices == VM_STATE_MAX_DEVICES)
+		return PARSE_FAIL(c, -EINVAL, "section '%s': too many devices",
+				  name);
+	p->devices[p->nr_devices++] = (struct device_section){
+		.ops = ops, .version = version, .block = *block,
+	};
+	return 0;
+}
+
+static int parse_machine(struct parse_ctx *c, struct rbuf *b)
+{
+	c->p->nr_vcpus = rbuf_get_u32(b);
+	c->p->mem_bytes = rbuf_get_u64(b);
+	if (!b->err && (!c->p->nr_vcpus || c->p->nr_vcpus > VM_MAX_CPUS))
+		return PARSE_FAIL(c, -EINVAL,
+				  "section 'machine': nr_vcpus %u out of range 1-%u",
+				  c->p->nr_vcpus, VM_MAX_CPUS);
+	c->have_machine = true;
+	return 0;
+}
+
+static int parse_vcpu(struct parse_ctx *c, struct rbuf *b)
+{
+	struct vcpu_snapshot s;
+	char why[160];
+	int ret = vcpu_snapshot_decode(b, &s, why, sizeof(why));
+
+	if (ret < 0) {
+		vcpu_snapshot_free(&s);
+		return PARSE_FAIL(c, ret, "section 'vcpu': %s", why);
+	}
+	if (s.index >= c->p->nr_vcpus || c->p->have_vcpu[s.index]) {
+		vcpu_snapshot_free(&s);
+		return PARSE_FAIL(c, -EINVAL, s.index >= c->p->nr_vcpus
+				  ? "section 'vcpu': index %u, but the stream has %u vCPUs"
+				  : "section 'vcpu': index %u appears twice",
+				  s.index, c->p->nr_vcpus);
+	}
+	c->p->vcpus[s.index] = s;
+	c->p->have_vcpu[s.index] = true;
+	return 0;
+}
+
+/* Marks a once-only section seen; -EINVAL the second time. */
+static int once(struct parse_ctx *c, bool *seen, const char *name)
+{
+	if (*seen)
+		return PARSE_FAIL(c, -EINVAL, "section '%s' appears twice",
+				  name);
+	*seen = true;
+	return 0;
+}
+
+static int parse_builtin(struct parse_ctx *c, const char *name,
+			 uint32_t version, struct rbuf *b)
+{
+	struct platform_snapshot *plat = &c->p->platform;
+	int ret;
+
+	if (strcmp(name, VM_STATE_SEC_MACHINE) && strcmp(name, VM_STATE_SEC_VCPU) &&
+	    strcmp(name, VM_STATE_SEC_IRQCHIP) && strcmp(name, VM_STATE_SEC_PIT) &&
+	    strcmp(name, VM_STATE_SEC_CLOCK) && strcmp(name, VM_STATE_SEC_END))
+		return PARSE_FAIL(c, -EINVAL, "unknown section '%s'", name);
+	if (version != VM_STATE_VERSION)
+		return PARSE_FAIL(c, -EINVAL,
+				  "section '%s': version %u, this kvmtrack reads %u",
+				  name, version, VM_STATE_VERSION);
+	if (!strcmp(name, VM_STATE_SEC_MACHINE))
+		return c->have_machine ? PARSE_FAIL(c, -EINVAL,
+						    "section 'machine' appears twice")
+				       : parse_machine(c, b);
+	if (!c->have_machine)
+		return PARSE_FAIL(c, -EINVAL,
+				  "section '%s' before section 'machine'", name);
+	if (!strcmp(name, VM_STATE_SEC_VCPU))
+		return parse_vcpu(c, b);
+	if (!strcmp(name, VM_STATE_SEC_IRQCHIP)) {
+		ret = once(c, &c->have_irqchip, name);
+		if (!ret)
+			irqchip_decode(b, plat);
+		return ret;
+	}
+	if (!strcmp(name, VM_STATE_SEC_PIT)) {
+		ret = once(c, &c->have_pit, name);
+		if (!ret)
+			pit_decode(b, plat);
+		return ret;
+	}
+	if (!strcmp(name, VM_STATE_SEC_CLOCK)) {
+		char why[96];
+
+		ret = once(c, &c->have_clock, name);
+		if (!ret && clock_decode(b, plat, why, sizeof(why)) < 0)
+			ret = PARSE_FAIL(c, -EINVAL, "section 'clock': %s", why);
+		return ret;
+	}
+	return 0; /* "end" */
+}
+
+/* The name, version and block of the next section; false if r is short. */
+static int next_section(struct parse_ctx *c, struct rbuf *r, char *name,
+			uint32_t *version, struct rbuf *block,
+			const char *prev)
+{
+	uint32_t len = rbuf_get_u32(r);
+
+	if (!r->err && len >= VM_STATE_NAME_MAX)
+		return PARSE_FAIL(c, -EINVAL,
+				  "section name of %u bytes after section '%s'",
+				  len, prev);
+	rbuf_get_bytes(r, name, len < VM_STATE_NAME_MAX ? len : 0);
+	name[len < VM_STATE_NAME_MAX ? len : 0] = '\0';
+	if (r->err)
+		return PARSE_FAIL(c, -EBADMSG,
+				  "stream truncated in the name of the section after '%s'",
+				  prev);
+	*version = rbuf_get_u32(r);
+	*block = rbuf_get_block(r);
+	if (r->err)
+		return PARSE_FAIL(c, -EBADMSG, "section '%s': truncated",
+				  name);
+	return 0;
+}
+
+static int check_complete(struct parse_ctx *c)
+{
+	const struct vm_state_parsed *p = c->p;
+
+	if (!c->have_machine || !c->have_irqchip || !c->have_pit ||
+	    !c->have_clock)
+		return PARSE_FAIL(c, -EINVAL, "section '%s' missing",
+				  !c->have_machine   ? "machine"
+				  : !c->have_irqchip ? "irqchip"
+				  : !c->have_pit     ? "pit"
+						     : "clock");
+	for (uint32_t i = 0; i < p->nr_vcpus; i++)
+		if (!p->have_vcpu[i])
+			return PARSE_FAIL(c, -EINVAL,
+					  "section 'vcpu' for vCPU %u missing", i);
+	for (unsigned int i = 0; i < device_table_len; i++) {
+		const struct device_ops *ops = device_table[i];
+		bool found = false;
+
+		for (unsigned int j = 0; j < p->nr_devices; j++)
+			found |= p->devices[j].ops == ops;
+		if (ops->save && !found)
+			return PARSE_FAIL(c, -EINVAL,
+					  "section '" VM_STATE_DEVICE_PREFIX
+					  "%s' missing", ops->name);
+	}
+	return 0;
+}
+
+int vm_state_parse(struct rbuf *r, struct vm_state_parsed *p, char *err,
+		   size_t err_len)
+{
+	struct parse_ctx c = { .p = p, .err = err, .err_len = err_len };
+	char name[VM_STATE_NAME_MAX], prev[VM_STATE_NAME_MAX] = "(start)";
+	const size_t prefix_len = strlen(VM_STATE_DEVICE_PREFIX);
+
+	for (;;) {
+		uint32_t version;
+		struct rbuf b;
+		int ret = next_section(&c, r, name, &version, &b, prev);
+
+		if (ret < 0)
+			return ret;
+		if (!strncmp(name, VM_STATE_DEVICE_PREFIX, prefix_len))
+			/* Read later by the device's own load hook. */
+			ret = c.have_machine ? parse_device(&c, name, version, &b)
+					     : PARSE_FAIL(&c, -EINVAL,
+							  "section '%s' before section 'machine'",
+							  name);
+		else
+			ret = parse_builtin(&c, name, version, &b);
+		if (ret < 0)
+			return ret;
+		if (strncmp(name, VM_STATE_DEVICE_PREFIX, prefix_len) && b.err)
+			return PARSE_FAIL(&c, -EBADMSG, "section '%s': truncated",
+					  name);
+		if (strncmp(name, VM_STATE_DEVICE_PREFIX, prefix_len) &&
+		    rbuf_left(&b))
+			return PARSE_FAIL(&c, -EBADMSG,
+					  "section '%s': %zu bytes left over",
+					  name, rbuf_left(&b));
+		if (!strcmp(name, VM_STATE_SEC_END))
+			break;
+		snprintf(prev, sizeof(prev), "%s", name);
+	}
+	return check_complete(&c);
+}
+
+void vm_state_parsed_free(struct vm_state_parsed *p)
+{
+	for (unsigned int i = 0; i < VM_MAX_CPUS; i++)
+		vcpu_snapshot_free(&p->vcpus[i]);
+}
+
+/* --- load ----------------------------------------------------------------- */
+
+static int load_device(struct vm *vm, const struct device_section *sec,
+		       char *err, size_t err_len)
+{
+	struct rbuf b = sec->block;
+	char why[256];
+	int ret;
+
+	for (unsigned int i = 0; i < vm->nr_devices; i++) {
+		const struct fdt_device *d = &vm->devices[i];
+
+		if (d->ops != sec->ops)
+			continue;
+		why[0] = '\0';
+		ret = d->ops->load(d->state, &b, sec->version, why, sizeof(why));
+		if (!ret && rbuf_left(&b)) {
+			snprintf(why, sizeof(why), "%zu bytes left over",
+				 rbuf_left(&b));
+			ret = -EBADMSG;
+		}
+		if (ret < 0)
+			snprintf(err, err_len,
+				 "section '" VM_STATE_DEVICE_PREFIX "%s': %s",
+				 d->ops->name, why);
+		return ret;
+	}
+	snprintf(err, err_len, "section '" VM_STATE_DEVICE_PREFIX "%s': this VM has no such device",
+		 sec->ops->name);
+	return -EINVAL;
+}
+
+/*
+ * The VM-level order, each constraint with its reason:
+ *  1. Every vCPU (its own order is at vcpu_snapshot_put) before the
+ *     irqchip: loading the IOAPIC re-delivers the pins whose IRR bit is set,
+ *     to LAPICs chosen by their IDs and destination modes, so the LAPICs
+ *     must hold their loaded state or the interrupt lands in a reset LAPIC
+ *     that SET_LAPIC then overwrites.
+ *  2. The irqchip before the PIT: KVM_SET_PIT2 re-arms channel 0's timer,
+ *     whose ticks must find the PIC and IOAPIC programmed (vector base,
+ *     masks), not in their power-on state.
+ *  3. Devices: their IRQ lines need no replay. The PIC and IOAPIC IRR
+ *     carry what was pending, and a device's next change of level is
+ *     what KVM must see next.
+ *  4. The KVM clock last, just before the vCPUs may run: KVM_SET_CLOCK
+ *     counts from the moment it is called, and the TSC writes above
+ *     (IA32_TSC) update the kvmclock master copy it is based on.
+ */
+static int load_parsed(struct vm *vm, const struct vm_state_parsed *p,
+		       char *err, size_t err_len)
+{
+	struct vcpu_caps caps;
+	int ret = 0;
+
+	vcpu_caps_probe(vm->vm_fd, &caps);
+	for (unsigned int i = 0; i < vm->nr_vcpus && !ret; i++)
+		ret = vcpu_snapshot_put(&vm->vcpus[i].kvm, &caps, &p->vcpus[i],
+					err, err_len);
+	ret = ret ?: irqchip_put(vm->vm_fd, &p->platform, err, err_len);
+	ret = ret ?: pit_put(vm->vm_fd, &p->platform, err, err_len);
+	for (unsigned int i = 0; i < p->nr_devices && !ret; i++)
+		ret = load_device(vm, &p->devices[i], err, err_len);
+	ret = ret ?: clock_put(vm->vm_fd, &p->platform, err, err_len);
+	return ret;
+}
+
+int vm_state_load(struct vm *vm, struct rbuf *r, char *err, size_t err_len)
+{
+	struct vm_state_parsed *p;
+	int ret;
+
+	if (vm_get_state(vm) != VM_CREATED) {
+		snprintf(err, err_len, "the VM is %s: state loads only into a VM that has not run",
+			 vm_state_name(vm_get_state(vm)));
+		return -EBUSY;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	ret = vm_state_parse(r, p, err, err_len);
+	if (!ret && p->nr_vcpus != vm->nr_vcpus) {
+		snprintf(err, err_len,
+			 "section 'machine': vCPU count mismatch: the stream has %u, this VM %u",
+			 p->nr_vcpus, vm->nr_vcpus);
+		ret = -EINVAL;
+	}
+	if (!ret && p->mem_bytes != vm->mem.ram_bytes) {
+		snprintf(err, err_len,
+			 "section 'machine': RAM size mismatch: the stream has %llu bytes, this VM %llu",
+			 (unsigned long long)p->mem_bytes,
+			 (unsigned long long)vm->mem.ram_bytes);
+		ret = -EINVAL;
+	}
+	ret = ret ?: load_parsed(vm, p, err, err_len);
+	vm_state_parsed_free(p);
+	free(p);
+	return ret;
+}
