@@ -3,64 +3,94 @@
 #include "migrate/digest.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "migrate/checksum.h"
 #include "vmm/memory.h"
 
-#define CHUNK_PAGES 4096
 #define MAX_THREADS 8
+/* Below this many written pages a second thread costs more than it saves. */
+#define PAGES_PER_THREAD 16384
+
+struct page_range {
+	const struct mem_region *region;
+	uint64_t first, end;
+};
 
 struct digest_job {
-	const struct guest_mem *mem;
-	unsigned int index;
-	unsigned int nr_jobs;
+	const struct page_range *ranges;
+	size_t nr_ranges;
+	uint64_t skip, take; /* this job's share, in pages over all ranges */
 	struct mem_digest result;
 };
 
-static void digest_chunk(const struct mem_region *r, uint64_t base,
-			 uint64_t pages, struct mem_digest *d)
+/* The written ranges of every region (SEEK_DATA): never-written pages are
+ * zero and add nothing to the digest. */
+static struct page_range *written_ranges(const struct guest_mem *mem,
+					 size_t *nr, uint64_t *pages)
 {
-	unsigned char vec[CHUNK_PAGES];
+	struct page_range *ranges = NULL;
+	size_t cap = 0;
 
-	if (mincore(r->hva + base * GUEST_PAGE_BYTES,
-		    pages * GUEST_PAGE_BYTES, vec) < 0)
-		memset(vec, 1, pages);
-	for (uint64_t i = 0; i < pages; i++) {
-		uint64_t page = base + i, term;
+	*nr = 0;
+	*pages = 0;
+	for (unsigned int r = 0; r < mem->nr_regions; r++) {
+		uint64_t first, end, from = 0;
 
-		if (!(vec[i] & 1))
-			continue;
-		term = page_digest_term(r->gpa + page * GUEST_PAGE_BYTES,
-					page_hash(r->hva +
-						  page * GUEST_PAGE_BYTES));
+		while (guest_mem_next_data(&mem->regions[r], from, &first,
+					   &end)) {
+			if (*nr == cap) {
+				struct page_range *n;
+
+				cap = cap ? cap * 2 : 64;
+				n = realloc(ranges, cap * sizeof(*n));
+				if (!n)
+					break;
+				ranges = n;
+			}
+			ranges[(*nr)++] = (struct page_range){
+				&mem->regions[r], first, end
+			};
+			*pages += end - first;
+			from = end;
+		}
+	}
+	return ranges;
+}
+
+static void digest_pages(const struct mem_region *r, uint64_t first,
+			 uint64_t end, struct mem_digest *d)
+{
+	for (uint64_t page = first; page < end; page++) {
+		uint64_t term = page_digest_term(
+			r->gpa + page * GUEST_PAGE_BYTES,
+			page_hash(r->hva + page * GUEST_PAGE_BYTES));
+
 		d->digest += term;
 		d->nonzero_pages += term != 0;
 		d->read_pages++;
 	}
 }
 
-/* Job i takes every nr_jobs-th chunk, so the threads share the work evenly
- * however the resident pages are spread. */
 static void *digest_thread(void *arg)
 {
 	struct digest_job *job = arg;
-	uint64_t chunk = 0;
+	uint64_t skip = job->skip, take = job->take;
 
-	for (unsigned int r = 0; r < job->mem->nr_regions; r++) {
-		const struct mem_region *region = &job->mem->regions[r];
-		uint64_t pages = mem_region_pages(region);
+	for (size_t i = 0; i < job->nr_ranges && take; i++) {
+		const struct page_range *r = &job->ranges[i];
+		uint64_t len = r->end - r->first, n;
 
-		for (uint64_t base = 0; base < pages;
-		     base += CHUNK_PAGES, chunk++) {
-			if (chunk % job->nr_jobs != job->index)
-				continue;
-			digest_chunk(region, base,
-				     pages - base < CHUNK_PAGES ? pages - base
-								: CHUNK_PAGES,
-				     &job->result);
+		if (skip >= len) {
+			skip -= len;
+			continue;
 		}
+		n = len - skip < take ? len - skip : take;
+		digest_pages(r->region, r->first + skip, r->first + skip + n,
+			     &job->result);
+		take -= n;
+		skip = 0;
 	}
 	return NULL;
 }
@@ -70,28 +100,31 @@ void mem_digest_compute(const struct guest_mem *mem, unsigned int threads,
 {
 	struct digest_job jobs[MAX_THREADS];
 	pthread_t tids[MAX_THREADS];
-	unsigned int started = 1;
+	bool started[MAX_THREADS] = { false };
+	uint64_t pages, share;
+	size_t nr;
+	struct page_range *ranges = written_ranges(mem, &nr, &pages);
 
-	if (threads < 1)
-		threads = 1;
-	if (threads > MAX_THREADS)
-		threads = MAX_THREADS;
-	for (unsigned int i = 0; i < threads; i++)
-		jobs[i] = (struct digest_job){ .mem = mem, .index = i,
-					       .nr_jobs = threads };
-	for (unsigned int i = 1; i < threads; i++, started++)
-		if (pthread_create(&tids[i], NULL, digest_thread, &jobs[i]))
-			break;
-	/* Jobs whose thread did not start run here. */
-	for (unsigned int i = started; i < threads; i++)
-		digest_thread(&jobs[i]);
-	digest_thread(&jobs[0]);
+	if (threads > pages / PAGES_PER_THREAD)
+		threads = (unsigned int)(pages / PAGES_PER_THREAD);
+	threads = threads < 1 ? 1 : threads > MAX_THREADS ? MAX_THREADS : threads;
+	share = (pages + threads - 1) / threads;
+	for (unsigned int i = 0; i < threads; i++) {
+		jobs[i] = (struct digest_job){ .ranges = ranges, .nr_ranges = nr,
+					       .skip = share * i, .take = share };
+		if (i > 0)
+			started[i] = !pthread_create(&tids[i], NULL,
+						     digest_thread, &jobs[i]);
+	}
 	memset(out, 0, sizeof(*out));
 	for (unsigned int i = 0; i < threads; i++) {
-		if (i > 0 && i < started)
+		if (i == 0 || !started[i])
+			digest_thread(&jobs[i]);
+		else
 			pthread_join(tids[i], NULL);
 		out->digest += jobs[i].result.digest;
 		out->nonzero_pages += jobs[i].result.nonzero_pages;
 		out->read_pages += jobs[i].result.read_pages;
 	}
+	free(ranges);
 }

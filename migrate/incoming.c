@@ -88,6 +88,7 @@ static int receive_setup(struct incoming *in, const struct vm_config *cfg)
 	if (ret)
 		return ret;
 	ret = vm_create(&in->cfg, &in->vm);
+	ret = ret ?: vm_prestart(in->vm);
 	if (ret)
 		return mig_stream_fail(&in->s, ret,
 				       "cannot create the VM here: %s",
@@ -162,9 +163,10 @@ static int receive_state(struct incoming *in)
 	return 0;
 }
 
-static int check_digest(struct incoming *in)
+/* Compared with the source's digest when it arrives; computed as soon as
+ * the last page is in, while the source computes its own. */
+static int check_digest(struct incoming *in, const struct mem_digest *mine)
 {
-	struct mem_digest mine;
 	struct rbuf r;
 	uint64_t theirs, pages;
 
@@ -173,15 +175,14 @@ static int check_digest(struct incoming *in)
 	pages = rbuf_get_u64(&r);
 	if (r.err)
 		return mig_stream_fail(&in->s, -EBADMSG, "malformed DIGEST");
-	mem_digest_compute(vm_mem(in->vm), 2, &mine);
-	in->digest = mine.digest;
-	if (mine.digest != theirs || mine.nonzero_pages != pages)
+	in->digest = mine->digest;
+	if (mine->digest != theirs || mine->nonzero_pages != pages)
 		return mig_stream_fail(&in->s, -EBADMSG,
 				       "memory digest mismatch: source %016llx over %llu pages, destination %016llx over %llu pages",
 				       (unsigned long long)theirs,
 				       (unsigned long long)pages,
-				       (unsigned long long)mine.digest,
-				       (unsigned long long)mine.nonzero_pages);
+				       (unsigned long long)mine->digest,
+				       (unsigned long long)mine->nonzero_pages);
 	in->verified = true;
 	return 0;
 }
@@ -189,6 +190,7 @@ static int check_digest(struct incoming *in)
 /* Frames until the digest: memory, passes, state, then the digest. */
 static int receive_body(struct incoming *in)
 {
+	struct mem_digest mine;
 	bool have_state = false;
 	int ret;
 
@@ -209,12 +211,15 @@ static int receive_body(struct incoming *in)
 							   "second STATE frame")
 					 : receive_state(in);
 			have_state = true;
+			/* STATE follows the last page: memory is final. */
+			if (!ret)
+				mem_digest_compute(vm_mem(in->vm), 2, &mine);
 			break;
 		case MIG_DIGEST:
 			if (!have_state)
 				return mig_stream_fail(&in->s, -EPROTO,
 						       "DIGEST before STATE");
-			return check_digest(in);
+			return check_digest(in, &mine);
 		default:
 			return mig_stream_fail(&in->s, -EPROTO,
 					       "unexpected %s frame",
@@ -275,10 +280,6 @@ int incoming_receive(const struct vm_config *cfg, struct incoming **in_out,
 		discard(in);
 	}
 	close(lfd);
-	log_info("received the guest from %s in %llu ms: %llu pages, %llu zero, memory verified",
-		 in->peer, (unsigned long long)in->total_ms,
-		 (unsigned long long)in->normal_pages,
-		 (unsigned long long)in->zero_pages);
 	*in_out = in;
 	*vm_out = in->vm;
 	return 0;
@@ -291,6 +292,10 @@ void incoming_ack(void *arg)
 	if (mig_send_buf(&in->s, MIG_DONE, NULL, 0))
 		log_err("could not tell the source that the guest runs here: %s",
 			mig_stream_error(&in->s));
+	log_info("received the guest from %s in %llu ms: %llu pages, %llu zero, memory verified; it runs here now",
+		 in->peer, (unsigned long long)in->total_ms,
+		 (unsigned long long)in->normal_pages,
+		 (unsigned long long)in->zero_pages);
 }
 
 void incoming_free(struct incoming *in)

@@ -145,6 +145,13 @@ static void query_stats(const struct mig_stats *s, struct jw *w)
 	jw_u64(w, "expected_downtime_ms", s->expected_downtime_ms);
 	if (s->switch_reason[0])
 		jw_string(w, "switchover", s->switch_reason);
+	jw_object_begin(w, "downtime_breakdown_us");
+	jw_u64(w, "stop", s->stop_us);
+	jw_u64(w, "final_pages", s->final_pages_us);
+	jw_u64(w, "state", s->state_us);
+	jw_u64(w, "digest", s->digest_us);
+	jw_u64(w, "destination", s->ack_us);
+	jw_object_end(w);
 }
 
 void migrator_query(struct migrator *m, struct jw *w)

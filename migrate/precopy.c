@@ -202,8 +202,18 @@ static int iterate(struct precopy *pc)
 	return ret;
 }
 
+static uint64_t lap_us(uint64_t *t)
+{
+	uint64_t now = mig_now_ns(), us = (now - *t) / 1000;
+
+	*t = now;
+	return us;
+}
+
 static int send_state_and_digest(struct precopy *pc)
 {
+	struct mig_stats *st = &pc->m->stats;
+	uint64_t t = mig_now_ns();
 	struct mem_digest digest;
 	struct wbuf w;
 	uint8_t buf[16];
@@ -218,9 +228,11 @@ static int send_state_and_digest(struct precopy *pc)
 	if (ret)
 		return mig_stream_fail(&pc->s, ret, "saving the machine state: %s",
 				       strerror(-ret));
+	st->state_us = lap_us(&t);
 	/* The whole memory as it is now, read again: it checks the dirty
 	 * tracking too, not only the transfer. */
 	mem_digest_compute(vm_mem(pc->vm), 2, &digest);
+	st->digest_us = lap_us(&t);
 	put_le64(buf, digest.digest);
 	put_le64(buf + 8, digest.nonzero_pages);
 	return mig_send_buf(&pc->s, MIG_DIGEST, buf, sizeof(buf));
@@ -230,10 +242,14 @@ static int stop_and_copy(struct precopy *pc)
 {
 	int ret;
 
+	struct mig_stats *st = &pc->m->stats;
+	uint64_t t;
+
 	throttle_set(pc->throttle, 0);
 	migrator_set_status(pc->m, MIG_STATUS_DEVICE);
-	pc->stop_ns = mig_now_ns();
+	pc->stop_ns = t = mig_now_ns();
 	ret = vm_pause(pc->vm);
+	st->stop_us = lap_us(&t);
 	if (ret && ret != -EALREADY)
 		return mig_stream_fail(&pc->s, ret, "cannot stop the vCPUs: %s",
 				       strerror(-ret));
@@ -241,16 +257,23 @@ static int stop_and_copy(struct precopy *pc)
 	ret = dirty_sync(vm_dirty(pc->vm), false);
 	ret = ret ?: ram_send_dirty(&pc->rs, &pc->set, false);
 	ret = ret ?: send_pass_end(pc, 0);
+	st->final_pages_us = lap_us(&t);
 	ret = ret ?: send_state_and_digest(pc);
 	if (ret)
 		return ret;
+	t = mig_now_ns();
 	/* The destination checks its memory, then resumes and says DONE. */
 	{
 		struct timeval tv = { .tv_sec = DONE_TIMEOUT_MS / 1000 };
 
 		setsockopt(pc->s.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	}
-	return mig_expect(&pc->s, MIG_DONE);
+	ret = mig_expect(&pc->s, MIG_DONE);
+	st->ack_us = lap_us(&t);
+	/* The guest runs at the destination from here on. */
+	st->downtime_us = (t - pc->stop_ns) / 1000;
+	st->downtime_ms = (st->downtime_us + 500) / 1000;
+	return ret;
 }
 
 static int precopy_setup(struct precopy *pc, char *err, size_t err_len)
@@ -269,7 +292,8 @@ static int precopy_setup(struct precopy *pc, char *err, size_t err_len)
 	pc->m->stats.setup_ms = (mig_now_ns() - t0) / 1000000;
 	pc->m->status = MIG_STATUS_ACTIVE;
 	pthread_mutex_unlock(&pc->m->lock);
-	ret = dirty_set_init(&pc->set, vm_mem(vm));
+	ret = vm_state_prepare(vm);
+	ret = ret ?: dirty_set_init(&pc->set, vm_mem(vm));
 	ret = ret ?: throttle_create(vm, &pc->throttle);
 	ret = ret ?: ram_sender_init(&pc->rs);
 	if (ret)
@@ -336,8 +360,6 @@ static void precopy_done(struct precopy *pc)
 	char why[400];
 
 	pthread_mutex_lock(&m->lock);
-	m->stats.downtime_us = (mig_now_ns() - pc->stop_ns) / 1000;
-	m->stats.downtime_ms = (m->stats.downtime_us + 500) / 1000;
 	m->stats.total_ms = (mig_now_ns() - m->start_ns) / 1000000;
 	m->stats.verified = true;
 	m->stats.remaining_bytes = 0;

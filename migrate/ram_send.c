@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,7 +15,7 @@
 #include "vmm/memory.h"
 
 #define PAGE GUEST_PAGE_BYTES
-/* Pages per mincore() call and per CLEAR block: 16 MiB. */
+/* Pages per CLEAR block: 16 MiB, one ioctl each. */
 #define BLOCK_PAGES 4096
 
 /* A run of pages being gathered into one frame. */
@@ -203,44 +202,22 @@ int ram_send_dirty(struct ram_sender *rs, struct dirty_set *set,
 	return ret ?: flush_run(rs, &run);
 }
 
-/* Resident pages of a block as a bitmap; returns how many are not. */
-static uint64_t resident_bits(const struct mem_region *r, uint64_t base,
-			      uint64_t pages, uint64_t *bits)
-{
-	unsigned char vec[BLOCK_PAGES];
-	uint64_t skipped = 0;
-
-	memset(bits, 0, (pages + 63) / 64 * sizeof(uint64_t));
-	if (mincore(r->hva + base * PAGE, pages * PAGE, vec) < 0)
-		memset(vec, 1, pages); /* cannot tell: send them all */
-	for (uint64_t i = 0; i < pages; i++) {
-		if (vec[i] & 1)
-			bits[i / 64] |= 1ull << (i % 64);
-		else
-			skipped++;
-	}
-	return skipped;
-}
-
 int ram_send_resident(struct ram_sender *rs)
 {
-	uint64_t block[BLOCK_PAGES / 64];
 	struct run run = { 0 };
 	int ret = 0;
 
 	for (unsigned int r = 0; r < rs->mem->nr_regions && !ret; r++) {
 		const struct mem_region *region = &rs->mem->regions[r];
-		uint64_t pages = mem_region_pages(region);
+		uint64_t first, end, from = 0, sent = 0;
 
-		for (uint64_t base = 0; base < pages && !ret;
-		     base += BLOCK_PAGES) {
-			uint64_t n = pages - base < BLOCK_PAGES ? pages - base
-								 : BLOCK_PAGES;
-
-			rs->total.skipped_pages +=
-				resident_bits(region, base, n, block);
-			ret = send_block(rs, &run, r, base, block, (n + 63) / 64);
+		while (!ret && guest_mem_next_data(region, from, &first, &end)) {
+			for (uint64_t page = first; page < end && !ret; page++)
+				ret = add_page(rs, &run, r, page);
+			sent += end - first;
+			from = end;
 		}
+		rs->total.skipped_pages += mem_region_pages(region) - sent;
 	}
 	return ret ?: flush_run(rs, &run);
 }

@@ -19,7 +19,7 @@ struct dirty_set;
 struct ram_counters {
 	uint64_t normal_pages;
 	uint64_t zero_pages;
-	uint64_t skipped_pages; /* never touched: not read, not sent */
+	uint64_t skipped_pages; /* never written: not read, not sent */
 	uint64_t bytes; /* RAM and ZERO frames, headers included */
 };
 
@@ -44,7 +44,7 @@ void ram_sender_free(struct ram_sender *rs);
 
 /*
  * The first pass: every resident page of every region. Pages never touched
- * are zero on both sides and are skipped without being read (mincore).
+ * are zero on both sides and are skipped without being read (SEEK_DATA).
  */
 int ram_send_resident(struct ram_sender *rs);
 

@@ -121,6 +121,41 @@ static int send_all(struct mig_stream *s, struct iovec *iov, int n)
 	return 0;
 }
 
+static int recv_frame(struct mig_stream *s);
+
+/*
+ * A peer that gives up sends ERROR with its reason and closes, usually
+ * while we are still sending: our send then fails with EPIPE or
+ * ECONNRESET, but the ERROR frame is already in our receive queue (TCP
+ * keeps it readable after a reset). Its reason replaces the bare socket
+ * error, so that "frame 9 (RAM): CRC mismatch" reaches the user rather
+ * than "Connection reset by peer". Anything else leaves the error as it
+ * was. Waits at most PEER_ERROR_WAIT_MS for the frame.
+ */
+#define PEER_ERROR_WAIT_MS 200
+static int pick_up_peer_error(struct mig_stream *s)
+{
+	struct timeval old, tv = { .tv_usec = PEER_ERROR_WAIT_MS * 1000 };
+	socklen_t len = sizeof(old);
+	int saved_err = s->err;
+	char saved_msg[sizeof(s->err_msg)];
+
+	if (saved_err != -EPIPE && saved_err != -ECONNRESET)
+		return saved_err;
+	if (getsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &old, &len) < 0)
+		return saved_err;
+	memcpy(saved_msg, s->err_msg, sizeof(saved_msg));
+	setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	s->err = 0;
+	if (recv_frame(s) == 0 || s->type != MIG_ERROR ||
+	    strncmp(s->err_msg, "peer: ", 6) != 0) {
+		s->err = saved_err;
+		memcpy(s->err_msg, saved_msg, sizeof(saved_msg));
+	}
+	setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &old, sizeof(old));
+	return s->err;
+}
+
 int mig_send(struct mig_stream *s, unsigned int type, const struct iovec *iov,
 	     int iovcnt)
 {
@@ -149,7 +184,9 @@ int mig_send(struct mig_stream *s, unsigned int type, const struct iovec *iov,
 	put_le32(hdr + 16, crc);
 	all[0] = (struct iovec){ .iov_base = hdr, .iov_len = sizeof(hdr) };
 	memcpy(all + 1, iov, sizeof(*iov) * (size_t)iovcnt);
-	return send_all(s, all, iovcnt + 1);
+	if (send_all(s, all, iovcnt + 1))
+		return pick_up_peer_error(s);
+	return 0;
 }
 
 int mig_send_buf(struct mig_stream *s, unsigned int type, const void *buf,
@@ -249,13 +286,12 @@ static int peer_error(struct mig_stream *s)
 			       msg);
 }
 
-int mig_recv(struct mig_stream *s)
+/* mig_recv() without the sticky-error check. */
+static int recv_frame(struct mig_stream *s)
 {
 	uint32_t crc;
 	int ret;
 
-	if (s->err)
-		return s->err;
 	ret = read_full(s, s->pending_hdr, MIG_HEADER_BYTES, "receive");
 	ret = ret ?: check_header(s, s->pending_hdr);
 	if (ret || s->type == MIG_RAM)
@@ -273,6 +309,13 @@ int mig_recv(struct mig_stream *s)
 	if (!ret && s->type == MIG_ERROR)
 		return peer_error(s);
 	return ret;
+}
+
+int mig_recv(struct mig_stream *s)
+{
+	if (s->err)
+		return s->err;
+	return recv_frame(s);
 }
 
 int mig_expect(struct mig_stream *s, unsigned int want)

@@ -20,6 +20,7 @@ struct throttle {
 	pthread_cond_t cond;
 	unsigned int percent;
 	bool stop;
+	bool holding; /* the thread has the vCPUs paused right now */
 };
 
 static void sleep_ns(uint64_t ns)
@@ -28,6 +29,23 @@ static void sleep_ns(uint64_t ns)
 			       .tv_nsec = (long)(ns % 1000000000ull) };
 
 	while (nanosleep(&ts, &ts) < 0)
+		;
+}
+
+/* Waits until ns have passed or throttling was switched off; lock held. */
+static void hold_ns(struct throttle *t, uint64_t ns)
+{
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += (time_t)(ns / 1000000000ull);
+	deadline.tv_nsec += (long)(ns % 1000000000ull);
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	while (t->percent && !t->stop &&
+	       pthread_cond_timedwait(&t->cond, &t->lock, &deadline) == 0)
 		;
 }
 
@@ -43,13 +61,20 @@ static void *throttle_thread(void *arg)
 			pthread_cond_wait(&t->cond, &t->lock);
 			continue;
 		}
-		pthread_mutex_unlock(&t->lock);
 		/* A failed pause (the VM is paused or stopping) is fine: the
-		 * guest is not running either way. */
+		 * guest is not running either way. The pause is taken and
+		 * released under the lock, so that throttle_set(0) returns
+		 * only when the vCPUs are no longer held by us: otherwise our
+		 * vm_resume() could let the guest run again after the caller
+		 * paused it for good (its vm_pause() would see -EALREADY). */
 		if (vm_pause(t->vm) == 0) {
-			sleep_ns(PERIOD_NS * pct / 100);
+			t->holding = true;
+			hold_ns(t, PERIOD_NS * pct / 100);
 			vm_resume(t->vm);
+			t->holding = false;
+			pthread_cond_broadcast(&t->cond);
 		}
+		pthread_mutex_unlock(&t->lock);
 		sleep_ns(PERIOD_NS * (100 - pct) / 100);
 		pthread_mutex_lock(&t->lock);
 	}
@@ -82,6 +107,9 @@ int throttle_set(struct throttle *t, unsigned int percent)
 	pthread_mutex_lock(&t->lock);
 	t->percent = percent > 99 ? 99 : percent;
 	pthread_cond_broadcast(&t->cond);
+	/* Off means off: the vCPUs are released when this returns. */
+	while (t->percent == 0 && t->holding)
+		pthread_cond_wait(&t->cond, &t->lock);
 	pthread_mutex_unlock(&t->lock);
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include "migrate/vm_state.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,25 +37,47 @@ static void save_machine(struct vm *vm, struct wbuf *w)
 	wbuf_end_len(w, at);
 }
 
-static int save_vcpus(struct vm *vm, struct wbuf *w)
-{
+/*
+ * What this host's KVM can save: the readable MSRs (probing them costs
+ * ~40 ioctls) and the optional capabilities. The same for every VM of the
+ * process, so found once, before a migration stops its guest.
+ */
+static struct {
+	pthread_mutex_t lock;
+	bool ready;
 	struct vcpu_caps caps;
 	struct msr_list msrs;
-	int ret;
+} host_state = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-	vcpu_caps_probe(vm->vm_fd, &caps);
-	/* Once per save: the MSRs this VM's vCPUs can read are the same. */
-	ret = msr_list_build(&vm->sys, &vm->vcpus[0].kvm, &msrs);
-	if (ret < 0) {
+int vm_state_prepare(struct vm *vm)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&host_state.lock);
+	if (!host_state.ready) {
+		vcpu_caps_probe(vm->vm_fd, &host_state.caps);
+		ret = msr_list_build(&vm->sys, &vm->vcpus[0].kvm,
+				     &host_state.msrs);
+		host_state.ready = ret == 0;
+	}
+	pthread_mutex_unlock(&host_state.lock);
+	if (ret < 0)
 		log_err("vm state: cannot list the MSRs to save: %s",
 			strerror(-ret));
-		return ret;
-	}
+	return ret;
+}
+
+static int save_vcpus(struct vm *vm, struct wbuf *w)
+{
+	const struct vcpu_caps *caps = &host_state.caps;
+	const struct msr_list *msrs = &host_state.msrs;
+	int ret = vm_state_prepare(vm);
+
 	for (unsigned int i = 0; i < vm->nr_vcpus && !ret; i++) {
 		struct vcpu_snapshot s;
 		size_t at;
 
-		ret = vcpu_snapshot_get(&vm->vcpus[i].kvm, &caps, &msrs, &s);
+		ret = vcpu_snapshot_get(&vm->vcpus[i].kvm, caps, msrs, &s);
 		if (!ret) {
 			at = section_begin(w, VM_STATE_SEC_VCPU,
 					   VM_STATE_VERSION);
@@ -66,7 +89,6 @@ static int save_vcpus(struct vm *vm, struct wbuf *w)
 		}
 		vcpu_snapshot_free(&s);
 	}
-	msr_list_free(&msrs);
 	return ret;
 }
 
@@ -457,7 +479,7 @@ int vm_state_load(struct vm *vm, struct rbuf *r, char *err, size_t err_len)
 	struct vm_state_parsed *p;
 	int ret;
 
-	if (vm_get_state(vm) != VM_CREATED) {
+	if (vm_has_run(vm) || vm_get_state(vm) == VM_STOPPED) {
 		snprintf(err, err_len, "the VM is %s: state loads only into a VM that has not run",
 			 vm_state_name(vm_get_state(vm)));
 		return -EBUSY;

@@ -32,6 +32,10 @@ struct vm;
  */
 int vm_state_save(struct vm *vm, struct wbuf *w);
 
+/* Finds what this host can save (MSR list, capabilities) ahead of time,
+ * so that vm_state_save() during a migration's downtime does not. */
+int vm_state_prepare(struct vm *vm);
+
 /*
  * Loads it into a freshly created VM with the same vCPU count and memory
  * layout that has not run yet (vm_create, no vm_boot), in the order the KVM

@@ -144,6 +144,25 @@ void *guest_mem_hva(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 	return r->hva + (gpa - r->gpa);
 }
 
+bool guest_mem_next_data(const struct mem_region *r, uint64_t from,
+			 uint64_t *first, uint64_t *end)
+{
+	off_t size = (off_t)r->size_bytes;
+	off_t data, hole;
+
+	if (from >= mem_region_pages(r))
+		return false;
+	data = lseek(r->memfd, (off_t)(from * GUEST_PAGE_BYTES), SEEK_DATA);
+	if (data < 0 || data >= size)
+		return false; /* ENXIO: only holes from here on */
+	hole = lseek(r->memfd, data, SEEK_HOLE);
+	if (hole < 0 || hole > size)
+		hole = size;
+	*first = (uint64_t)data / GUEST_PAGE_BYTES;
+	*end = ((uint64_t)hole + GUEST_PAGE_BYTES - 1) / GUEST_PAGE_BYTES;
+	return true;
+}
+
 int guest_mem_region_index(const struct guest_mem *m, uint64_t gpa)
 {
 	const struct mem_region *r = region_of(m, gpa, 1);

@@ -85,6 +85,15 @@ int guest_mem_read(const struct guest_mem *m, uint64_t gpa, void *buf,
 /* Records a VMM write to [gpa, gpa+len) made through guest_mem_hva(). */
 void guest_mem_mark_dirty(struct guest_mem *m, uint64_t gpa, uint64_t len);
 
+/*
+ * The next range of pages at or after `from` that has ever been written
+ * (allocated in the memfd); pages outside such ranges read as zero. Found
+ * with SEEK_DATA/SEEK_HOLE, which skips holes without visiting each page.
+ * Returns false when there is none.
+ */
+bool guest_mem_next_data(const struct mem_region *r, uint64_t from,
+			 uint64_t *first, uint64_t *end);
+
 /* Index of the region holding gpa, or -1. */
 int guest_mem_region_index(const struct guest_mem *m, uint64_t gpa);
 

@@ -177,6 +177,9 @@ void vm_destroy(struct vm *vm)
 {
 	if (!vm)
 		return;
+	/* Threads started (perhaps paused, by vm_prestart) must end first. */
+	if (vm->threads_created)
+		vm_request_stop(vm, VM_STOP_ERROR, 1, "VM destroyed");
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_join(&vm->vcpus[i]);
 	/* Devices may own threads that call back into the VM: stop them
@@ -253,10 +256,16 @@ int vm_resume(struct vm *vm)
 		ret = vm->state == VM_RUNNING ? -EALREADY : -EINVAL;
 	} else {
 		vm->state = VM_RUNNING;
+		vm->has_run = true;
 		pthread_cond_broadcast(&vm->cond);
 	}
 	pthread_mutex_unlock(&vm->lock);
 	return ret;
+}
+
+bool vm_has_run(const struct vm *vm)
+{
+	return __atomic_load_n(&vm->has_run, __ATOMIC_ACQUIRE);
 }
 
 enum vm_state vm_get_state(const struct vm *vm)

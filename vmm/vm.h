@@ -63,6 +63,13 @@ int vm_add_control_commands(struct vm *vm,
 			    int (*fn)(struct control *c, void *opaque),
 			    void *opaque);
 
+/*
+ * Creates the vCPU threads ahead of vm_run(), waiting as if paused, so that
+ * vm_run() only has to release them: a migration destination does this
+ * before the final pages arrive, to keep thread creation out of downtime.
+ */
+int vm_prestart(struct vm *vm);
+
 /* Joins everything the VM started and frees it. NULL is fine. */
 void vm_destroy(struct vm *vm);
 
@@ -87,6 +94,8 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int status,
 int vm_pause(struct vm *vm);
 int vm_resume(struct vm *vm);
 enum vm_state vm_get_state(const struct vm *vm);
+/* True once the vCPUs were ever let run (vm_prestart alone does not). */
+bool vm_has_run(const struct vm *vm);
 const char *vm_state_name(enum vm_state state);
 
 /* Writes the members of the `stats` reply (exit counts, devices, ...). */

@@ -59,6 +59,8 @@ struct vm {
 		void *opaque;
 	} control_groups[4];
 	unsigned int nr_control_groups;
+	bool threads_created; /* vm_prestart() */
+	bool has_run; /* the state was VM_RUNNING at some point */
 	void (*on_started)(void *arg);
 	void *on_started_arg;
 	struct dirty_tracker *dirty;

@@ -33,19 +33,41 @@ static int block_signals(sigset_t *set)
 	return 0;
 }
 
-static int start_vcpus(struct vm *vm)
+/* Creates the vCPU threads, which run at once or wait while `initial` is
+ * VM_PAUSED. The signal mask they inherit is set first. */
+static int create_vcpu_threads(struct vm *vm, enum vm_state initial)
 {
+	sigset_t set;
+	int ret = vcpu_signals_init();
+
+	ret = ret ?: block_signals(&set);
+	if (ret)
+		return ret;
 	pthread_mutex_lock(&vm->lock);
-	if (vm->state == VM_CREATED)
-		vm->state = VM_RUNNING;
+	if (vm->state == VM_CREATED) {
+		vm->state = initial;
+		vm->has_run = initial == VM_RUNNING;
+	}
 	pthread_mutex_unlock(&vm->lock);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
-		int ret = vcpu_start(&vm->vcpus[i]);
-
+		ret = vcpu_start(&vm->vcpus[i]);
 		if (ret < 0)
 			return ret;
 	}
+	vm->threads_created = true;
 	return 0;
+}
+
+int vm_prestart(struct vm *vm)
+{
+	return create_vcpu_threads(vm, VM_PAUSED);
+}
+
+static int start_vcpus(struct vm *vm)
+{
+	if (!vm->threads_created)
+		return create_vcpu_threads(vm, VM_RUNNING);
+	return vm_resume(vm);
 }
 
 /* Waits for a stop request or a signal, turning the signal into a stop. */
@@ -106,20 +128,20 @@ int vm_run(struct vm *vm)
 	sigset_t set;
 	int sig_fd = -1, ret;
 
-	ret = vcpu_signals_init();
-	ret = ret ?: block_signals(&set);
+	ret = block_signals(&set);
 	if (!ret) {
 		sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
 		ret = sig_fd < 0 ? -errno : 0;
 	}
+	vm->start_ns = vm_now_ns();
+	/* vCPUs first: an incoming guest is in its downtime until they run. */
+	ret = ret ?: start_vcpus(vm);
+	if (!ret && vm->on_started)
+		vm->on_started(vm->on_started_arg);
 	if (!ret && vm->cfg.control_path)
 		ret = start_control(vm);
-	vm->start_ns = vm_now_ns();
-	ret = ret ?: start_vcpus(vm);
 	if (ret < 0)
 		vm_request_stop(vm, VM_STOP_ERROR, 1, strerror(-ret));
-	else if (vm->on_started)
-		vm->on_started(vm->on_started_arg);
 	wait_for_stop(vm, sig_fd);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_join(&vm->vcpus[i]);

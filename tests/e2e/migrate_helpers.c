@@ -3,11 +3,34 @@
 #include "tests/e2e/migrate_helpers.h"
 
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#define MAX_TRACKED 32
+
+static pid_t tracked[MAX_TRACKED];
+static int nr_tracked;
+
+void mig_track(pid_t pid)
+{
+	if (nr_tracked < MAX_TRACKED)
+		tracked[nr_tracked++] = pid;
+}
+
+void mig_kill_leftovers(void)
+{
+	for (int i = 0; i < nr_tracked; i++)
+		if (waitpid(tracked[i], NULL, WNOHANG) == 0) {
+			kill(tracked[i], SIGKILL);
+			waitpid(tracked[i], NULL, 0);
+		}
+	nr_tracked = 0;
+}
 
 int mig_test_port(int n)
 {
@@ -36,42 +59,170 @@ void mig_boot(struct mig_host *h, const char *name, const char *cpus,
 	h->port = 0;
 	snprintf(serial, sizeof(serial), "file:%s", h->serial);
 	cr_assert_eq(bg_start(argv, &h->proc), 0);
+	mig_track(h->proc.pid);
 	cr_assert(wait_for_socket(h->sock, 10000), "%s: no control socket",
 		  name);
 }
 
 void mig_listen(struct mig_host *h, const char *name, int port)
 {
+	mig_listen_opts(h, name, port, NULL);
+}
+
+void mig_listen_opts(struct mig_host *h, const char *name, int port,
+		     const char *const *opts)
+{
 	char serial[80], uri[64];
-	const char *argv[] = { KVMTRACK_BIN, "run", "--incoming", uri,
-			       "--control", h->sock, "--serial", serial, NULL };
+	const char *argv[24] = { KVMTRACK_BIN, "run", "--incoming", uri,
+				 "--control", h->sock, "--serial", serial };
+	int n = 8;
 
 	name_files(h, name);
 	h->port = port;
 	snprintf(serial, sizeof(serial), "file:%s", h->serial);
 	snprintf(uri, sizeof(uri), "tcp:127.0.0.1:%d", port);
+	for (; opts && *opts && n < 23; opts++)
+		argv[n++] = *opts;
+	argv[n] = NULL;
 	cr_assert_eq(bg_start(argv, &h->proc), 0);
-	/* Listening is quick; the first connect retries anyway. */
-	usleep(200000);
+	mig_track(h->proc.pid);
+	/* The source's connect does not retry: wait until it listens. */
+	cr_assert(mig_wait_stderr(h, "waiting for a migration on", 10000),
+		  "%s does not listen on port %d", name, port);
 }
 
-struct proc_result mig_migrate(struct mig_host *src, int port,
-			       const char *const *extra)
+static void migrate_argv(const char **argv, const struct mig_host *src,
+			 char *uri, size_t uri_len, int port,
+			 const char *const *extra)
 {
-	const char *argv[24] = { KVMTRACK_BIN, "migrate", "--control",
-				 src->sock, "--to" };
-	char uri[64];
-	int n = 5;
-	struct proc_result r;
+	int n = 0;
 
-	snprintf(uri, sizeof(uri), "tcp:127.0.0.1:%d", port);
+	argv[n++] = KVMTRACK_BIN;
+	argv[n++] = "migrate";
+	argv[n++] = "--control";
+	argv[n++] = src->sock;
+	argv[n++] = "--to";
+	snprintf(uri, uri_len, "tcp:127.0.0.1:%d", port);
 	argv[n++] = uri;
 	argv[n++] = "--json";
 	for (; extra && *extra && n < 23; extra++)
 		argv[n++] = *extra;
 	argv[n] = NULL;
+}
+
+struct proc_result mig_migrate(struct mig_host *src, int port,
+			       const char *const *extra)
+{
+	const char *argv[24];
+	char uri[64];
+	struct proc_result r;
+
+	migrate_argv(argv, src, uri, sizeof(uri), port, extra);
 	cr_assert_eq(run_cmd(argv, 120, &r), 0);
 	return r;
+}
+
+void mig_migrate_bg(struct mig_host *src, int port, const char *const *extra,
+		    struct bg_proc *p)
+{
+	const char *argv[24];
+	char uri[64];
+
+	migrate_argv(argv, src, uri, sizeof(uri), port, extra);
+	cr_assert_eq(bg_start(argv, p), 0);
+	mig_track(p->pid);
+}
+
+struct proc_result mig_migrate_wait(struct bg_proc *p, int timeout_s)
+{
+	struct proc_result r;
+
+	bg_wait(p, timeout_s, &r);
+	cr_assert(!r.timed_out, "kvmtrack migrate did not end in %d s",
+		  timeout_s);
+	return r;
+}
+
+struct proc_result mig_ctl(const struct mig_host *h, const char *command)
+{
+	const char *argv[] = { KVMTRACK_BIN, "ctl", "--control", h->sock,
+			       command, NULL };
+	struct proc_result r;
+
+	cr_assert_eq(run_cmd(argv, 30, &r), 0);
+	return r;
+}
+
+bool mig_wait_transferred(const struct mig_host *src, long long bytes,
+			  int timeout_ms)
+{
+	for (int waited = 0; waited < timeout_ms; waited += 20) {
+		struct proc_result r = mig_ctl(src, "query-migrate");
+		bool active = r.out && strstr(r.out, "\"status\":\"active\"");
+		long long sent = mig_json_field(r.out, "transferred_bytes");
+
+		proc_result_free(&r);
+		if (active && sent >= bytes)
+			return true;
+		usleep(20000);
+	}
+	return false;
+}
+
+char *mig_stderr(const struct mig_host *h)
+{
+	return read_file(h->proc.err_path, NULL);
+}
+
+bool mig_wait_stderr(const struct mig_host *h, const char *needle,
+		     int timeout_ms)
+{
+	for (int waited = 0; waited < timeout_ms; waited += 20) {
+		char *err = mig_stderr(h);
+		bool found = err && strstr(err, needle);
+
+		free(err);
+		if (found)
+			return true;
+		usleep(20000);
+	}
+	return false;
+}
+
+void mig_expect_guest_verifies(struct mig_host *h, int timeout_s)
+{
+	struct proc_result r;
+	char *log;
+
+	bg_wait(&h->proc, timeout_s, &r);
+	log = read_file(h->serial, NULL);
+	cr_expect(!r.timed_out, "the guest did not end in %d s", timeout_s);
+	cr_expect_eq(r.status, 0, "guest status %d: %s", r.status, r.err);
+	cr_expect(log && strstr(log, "kvmtrack-guest: done status=0"), "%s",
+		  log);
+	cr_expect(log && strstr(log, " bad=0"), "%s", log);
+	cr_expect(log && !strstr(log, " verified=0 "),
+		  "the guest verified no page: %s", log);
+	free(log);
+	proc_result_free(&r);
+}
+
+void mig_expect_guest_runs(const struct mig_host *h, const char *why)
+{
+	long before = mig_last_heartbeat(h);
+
+	cr_expect(mig_wait_heartbeat(h, before + 2, 10000),
+		  "%s: the guest stopped running (last heartbeat %ld)", why,
+		  mig_last_heartbeat(h));
+}
+
+void mig_stop(struct mig_host *h)
+{
+	struct proc_result r;
+
+	kill(h->proc.pid, SIGTERM);
+	bg_wait(&h->proc, 10, &r);
+	proc_result_free(&r);
 }
 
 long mig_last_heartbeat(const struct mig_host *h)

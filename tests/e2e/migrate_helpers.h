@@ -17,11 +17,41 @@ int mig_test_port(int n);
 /* Boots the bundled guest with a control socket and a serial file. */
 void mig_boot(struct mig_host *h, const char *name, const char *cpus,
 	      const char *cmdline);
-/* Starts `kvmtrack run --incoming tcp:127.0.0.1:PORT`. */
+/* Starts `kvmtrack run --incoming tcp:127.0.0.1:PORT` and waits until it
+ * listens. */
 void mig_listen(struct mig_host *h, const char *name, int port);
+/* The same with more `run` options (NULL-terminated), e.g. -m 128M. */
+void mig_listen_opts(struct mig_host *h, const char *name, int port,
+		     const char *const *opts);
 /* Runs `kvmtrack migrate ... --json`; extra: NULL or more options. */
 struct proc_result mig_migrate(struct mig_host *src, int port,
 			       const char *const *extra);
+/* The same in the background: finish with mig_migrate_wait(). */
+void mig_migrate_bg(struct mig_host *src, int port, const char *const *extra,
+		    struct bg_proc *p);
+struct proc_result mig_migrate_wait(struct bg_proc *p, int timeout_s);
+/* `kvmtrack ctl --control SOCK COMMAND` (stdout holds the JSON reply). */
+struct proc_result mig_ctl(const struct mig_host *h, const char *command);
+/* Waits until the source's query-migrate shows the migration active with
+ * at least `bytes` sent; false on a timeout or a final status. */
+bool mig_wait_transferred(const struct mig_host *src, long long bytes,
+			  int timeout_ms);
+/* What the process wrote to stderr so far (free it). */
+char *mig_stderr(const struct mig_host *h);
+/* Waits until `needle` appears in the process's stderr. */
+bool mig_wait_stderr(const struct mig_host *h, const char *needle,
+		     int timeout_ms);
+/* Waits for the guest to end there; expects status 0 and every page it
+ * wrote verified. */
+void mig_expect_guest_verifies(struct mig_host *h, int timeout_s);
+/* Expects the guest to go on running there: 3 more heartbeats. */
+void mig_expect_guest_runs(const struct mig_host *h, const char *why);
+/* SIGTERM, then waits: for a destination that still listens. */
+void mig_stop(struct mig_host *h);
+/* Remembers a process that the test's .fini must kill if still there. */
+void mig_track(pid_t pid);
+/* Criterion .fini of migration tests: SIGKILL what is left. */
+void mig_kill_leftovers(void);
 /* Highest heartbeat number in a host's serial file, or -1. */
 long mig_last_heartbeat(const struct mig_host *h);
 /* Waits until the host's serial file has a heartbeat above n. */

@@ -248,7 +248,7 @@ Test(vm_state, migrate_in_process, .timeout = 60)
 {
 	struct runner a = { 0 }, b = { 0 };
 	struct wbuf wa, wb;
-	uint64_t a_pages, t0, save_ns, load_ns;
+	uint64_t a_pages, b_pages, t0, save_ns, load_ns;
 	char serial[96], err[256] = "";
 	struct rbuf r;
 
@@ -293,8 +293,10 @@ Test(vm_state, migrate_in_process, .timeout = 60)
 	pthread_join(b.thread, NULL);
 	vm_destroy(b.vm);
 	cr_expect_eq(b.status, 0, "guest in B exited with %d", b.status);
-	cr_expect_gt(done_pages_written(serial + 5), a_pages,
-		     "B wrote no more than A had");
+	b_pages = done_pages_written(serial + 5);
+	cr_expect_gt(b_pages, a_pages, "B wrote no more than A had");
+	fprintf(stderr, "vm_state: A had reported %llu pages written, B's guest ended with %llu\n",
+		(unsigned long long)a_pages, (unsigned long long)b_pages);
 	unlink(serial + 5);
 	wbuf_free(&wa);
 	wbuf_free(&wb);

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A one-connection TCP proxy for failure-injection tests, run as a forked
+ * process: it accepts one connection on 127.0.0.1:listen_port, connects to
+ * 127.0.0.1:target_port and forwards both ways. Optionally, it injects one
+ * fault into the client-to-target direction once after_bytes have gone
+ * through:
+ *   TCP_PROXY_CLOSE  closes both connections at that point;
+ *   TCP_PROXY_FLIP   flips one bit in the payload of the first migration
+ *                    RAM frame (proto.h) that starts at or after that
+ *                    point, so that only its CRC can catch it, and goes on
+ *                    forwarding (the target's answer reaches the client).
+ */
+#ifndef KVMTRACK_TESTS_TCP_PROXY_H
+#define KVMTRACK_TESTS_TCP_PROXY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum tcp_proxy_fault {
+	TCP_PROXY_PASS,
+	TCP_PROXY_CLOSE,
+	TCP_PROXY_FLIP,
+};
+
+struct tcp_proxy {
+	pid_t pid;
+	int port;
+};
+
+/* Listens before it returns, so a client may connect at once. */
+int tcp_proxy_start(struct tcp_proxy *p, int listen_port, int target_port,
+		    enum tcp_proxy_fault fault, uint64_t after_bytes);
+/*
+ * Waits up to timeout_ms for the proxy to finish (both sides closed),
+ * killing it after that. True when the fault was injected (or, for
+ * TCP_PROXY_PASS, when the connection was forwarded to its end).
+ */
+bool tcp_proxy_finish(struct tcp_proxy *p, int timeout_ms);
+
+#endif

@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Migrations that must fail, and fail well: the source's guest goes on
+ * running (its heartbeat continues), the failure is reported with its
+ * reason, and a retry succeeds with the guest verifying every page it
+ * wrote at the new place. Also auto-converge, whose absence must make a
+ * fast-dirtying guest fail by its timeout. Real kvmtrack processes over
+ * real TCP on 127.0.0.1; faults come from SIGKILL, a cancel, a proxy that
+ * cuts or corrupts the stream, and fake peers speaking another version.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "migrate/checksum.h"
+#include "tests/e2e/migrate_helpers.h"
+#include "tests/e2e/tcp_proxy.h"
+
+/* A guest that dirties 78 MiB/s over 32 MiB: no capped transfer ever
+ * catches up with it, an uncapped one does in a pass or two. */
+#define WRITER "workload=random wss=32M rate=20000 heartbeat=20 verify=1 "
+/* 16 MiB/s: the first pass alone lasts over a second. */
+static const char *const capped[] = { "--max-bandwidth", "16M", NULL };
+
+/* migrate --json ended with `status`, and its error names `needle`. */
+static void expect_failed(const struct proc_result *r, const char *status,
+			  const char *needle)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "\"status\":\"%s\"", status);
+	cr_expect_eq(r->status, 1, "migrate exit status %d: %s", r->status,
+		     r->err);
+	cr_expect(r->out && strstr(r->out, want), "want %s: %s", want, r->out);
+	cr_expect(r->out && strstr(r->out, "\"verified\":false"), "%s",
+		  r->out);
+	if (needle)
+		cr_expect(r->out && strstr(r->out, "\"error\":") &&
+				  strstr(strstr(r->out, "\"error\":"), needle),
+			  "the error does not name \"%s\": %s", needle, r->out);
+}
+
+/* The guest moves from src to dst (a fresh or a still listening one). */
+static void expect_migrates(struct mig_host *src, struct mig_host *dst)
+{
+	struct proc_result r = mig_migrate(src, dst->port, NULL), end;
+	long last;
+
+	cr_assert_eq(r.status, 0, "retry failed: %s %s", r.out, r.err);
+	cr_expect(strstr(r.out, "\"status\":\"completed\""), "%s", r.out);
+	cr_expect(strstr(r.out, "\"verified\":true"), "%s", r.out);
+	proc_result_free(&r);
+	bg_wait(&src->proc, 20, &end);
+	cr_expect_eq(end.status, 0, "%s", end.err);
+	cr_expect(strstr(end.err, "guest migrated to"), "%s", end.err);
+	proc_result_free(&end);
+	last = mig_last_heartbeat(src);
+	cr_expect(mig_wait_heartbeat(dst, last + 2, 10000),
+		  "the guest does not run at the destination (beat %ld there, %ld at the source)",
+		  mig_last_heartbeat(dst), last);
+}
+
+static void boot_writer(struct mig_host *h, const char *name,
+			const char *duration)
+{
+	char cmdline[160];
+
+	snprintf(cmdline, sizeof(cmdline), WRITER "duration=%s", duration);
+	mig_boot(h, name, "1", cmdline);
+	cr_assert(mig_wait_heartbeat(h, 5, 10000), "%s does not run", name);
+}
+
+Test(migrate_failures, destination_killed_mid_transfer, .timeout = 90,
+     .fini = mig_kill_leftovers)
+{
+	struct mig_host a, b, c;
+	struct proc_result r, b_end;
+	struct bg_proc mig;
+
+	boot_writer(&a, "kill-a", "6");
+	mig_listen(&b, "kill-b", mig_test_port(11));
+	mig_migrate_bg(&a, b.port, capped, &mig);
+	/* ~250 ms into the first pass. */
+	cr_assert(mig_wait_transferred(&a, 4 << 20, 10000));
+	kill(b.proc.pid, SIGKILL);
+	bg_wait(&b.proc, 10, &b_end);
+	cr_expect_eq(b_end.status, 128 + SIGKILL);
+	proc_result_free(&b_end);
+	r = mig_migrate_wait(&mig, 30);
+	expect_failed(&r, "failed", "");
+	proc_result_free(&r);
+	mig_expect_guest_runs(&a, "after the destination was killed");
+	mig_listen(&c, "kill-c", mig_test_port(12));
+	expect_migrates(&a, &c);
+	mig_expect_guest_verifies(&c, 30);
+}
+
+Test(migrate_failures, connection_closed_mid_pass, .timeout = 90,
+     .fini = mig_kill_leftovers)
+{
+	struct mig_host a, b, c;
+	struct tcp_proxy px;
+	struct proc_result r;
+	char *b_err;
+
+	boot_writer(&a, "cut-a", "6");
+	mig_listen(&b, "cut-b", mig_test_port(21));
+	/* 6 MiB in: the middle of the first pass at 16 MiB/s. */
+	cr_assert_eq(tcp_proxy_start(&px, mig_test_port(22), b.port,
+				     TCP_PROXY_CLOSE, 6 << 20), 0);
+	mig_track(px.pid);
+	r = mig_migrate(&a, px.port, capped);
+	cr_expect(tcp_proxy_finish(&px, 5000), "the proxy did not cut");
+	expect_failed(&r, "failed", "");
+	cr_expect(mig_json_field(r.out, "transferred_bytes") >= 6 << 20, "%s",
+		  r.out);
+	proc_result_free(&r);
+	mig_expect_guest_runs(&a, "after the connection was cut");
+	/* The destination saw the stream end mid-frame and waits again. */
+	cr_expect(mig_wait_stderr(&b, "discarded, waiting for the next", 5000));
+	b_err = mig_stderr(&b);
+	cr_expect(strstr(b_err, "connection closed by the peer"), "%s", b_err);
+	free(b_err);
+	mig_stop(&b);
+	mig_listen(&c, "cut-c", mig_test_port(23));
+	expect_migrates(&a, &c);
+	mig_expect_guest_verifies(&c, 30);
+}
+
+Test(migrate_failures, corrupted_frame_is_caught, .timeout = 90,
+     .fini = mig_kill_leftovers)
+{
+	struct mig_host a, b;
+	struct tcp_proxy px;
+	struct proc_result r;
+	char *b_err;
+
+	boot_writer(&a, "crc-a", "6");
+	mig_listen(&b, "crc-b", mig_test_port(31));
+	cr_assert_eq(tcp_proxy_start(&px, mig_test_port(32), b.port,
+				     TCP_PROXY_FLIP, 4 << 20), 0);
+	mig_track(px.pid);
+	r = mig_migrate(&a, px.port, capped);
+	cr_expect(tcp_proxy_finish(&px, 5000), "the proxy flipped no bit");
+	/* The destination's reason reaches the source. */
+	expect_failed(&r, "failed", "CRC mismatch");
+	proc_result_free(&r);
+	mig_expect_guest_runs(&a, "after the corrupted frame");
+	cr_expect(mig_wait_stderr(&b, "discarded, waiting for the next", 5000));
+	b_err = mig_stderr(&b);
+	cr_expect(strstr(b_err, "(RAM): CRC mismatch: corrupted in transit"),
+		  "%s", b_err);
+	free(b_err);
+	/* The same destination process, which threw the attempt away. */
+	expect_migrates(&a, &b);
+	mig_expect_guest_verifies(&b, 30);
+}
+
+Test(migrate_failures, cancel_mid_transfer, .timeout = 90,
+     .fini = mig_kill_leftovers)
+{
+	struct mig_host a, b, c;
+	struct proc_result r;
+	struct bg_proc mig;
+
+	boot_writer(&a, "cancel-a", "6");
+	mig_listen(&b, "cancel-b", mig_test_port(41));
+	mig_migrate_bg(&a, b.port, capped, &mig);
+	cr_assert(mig_wait_transferred(&a, 2 << 20, 10000));
+	r = mig_ctl(&a, "migrate-cancel");
+	cr_expect_eq(r.status, 0, "%s %s", r.out, r.err);
+	proc_result_free(&r);
+	r = mig_migrate_wait(&mig, 30);
+	expect_failed(&r, "cancelled", "cancelled");
+	proc_result_free(&r);
+	r = mig_ctl(&a, "status");
+	cr_expect(strstr(r.out, "running"), "%s", r.out);
+	proc_result_free(&r);
+	mig_expect_guest_runs(&a, "after the cancel");
+	cr_expect(mig_wait_stderr(&b, "discarded, waiting for the next", 5000));
+	mig_stop(&b);
+	mig_listen(&c, "cancel-c", mig_test_port(42));
+	expect_migrates(&a, &c);
+	mig_expect_guest_verifies(&c, 30);
+}
+
+/*
+ * 156 MiB/s of random writes over 32 MiB against a 64 MiB/s link and a
+ * 100 ms downtime limit: every pass leaves ~28 MiB dirty (~440 ms of
+ * work). Without auto-converge the timeout ends it; with it, throttling
+ * brings the dirty rate under the link's and it completes.
+ */
+Test(migrate_failures, converges_only_with_auto_converge, .timeout = 120,
+     .fini = mig_kill_leftovers)
+{
+	const char *const plain[] = { "--max-bandwidth", "64M", "--downtime-ms",
+				      "100", "--max-passes", "10000",
+				      "--timeout", "3", NULL };
+	const char *const ac[] = { "--max-bandwidth", "64M", "--downtime-ms",
+				   "100", "--max-passes", "10000", "--timeout",
+				   "40", "--auto-converge", NULL };
+	struct mig_host a, b;
+	struct proc_result r, a_end;
+	long last;
+
+	mig_boot(&a, "ac-a", "1",
+		 "workload=random wss=32M rate=40000 heartbeat=20 verify=1 duration=20");
+	cr_assert(mig_wait_heartbeat(&a, 10, 10000));
+	mig_listen(&b, "ac-b", mig_test_port(51));
+	r = mig_migrate(&a, b.port, plain);
+	expect_failed(&r, "failed", "timeout");
+	cr_expect_eq(mig_json_field(r.out, "throttle_percent"), 0, "%s", r.out);
+	cr_expect_geq(mig_json_field(r.out, "passes"), 3, "%s", r.out);
+	proc_result_free(&r);
+	mig_expect_guest_runs(&a, "after the timeout");
+
+	/* The same destination: it dropped the first attempt. */
+	r = mig_migrate(&a, b.port, ac);
+	cr_assert_eq(r.status, 0, "%s %s", r.out, r.err);
+	cr_expect(strstr(r.out, "\"status\":\"completed\""), "%s", r.out);
+	cr_expect(strstr(r.out, "\"verified\":true"), "%s", r.out);
+	cr_expect_gt(mig_json_field(r.out, "throttle_percent"), 0, "%s", r.out);
+	cr_expect(!strstr(r.out, "pass limit"), "%s", r.out);
+	proc_result_free(&r);
+	bg_wait(&a.proc, 20, &a_end);
+	cr_expect_eq(a_end.status, 0, "%s", a_end.err);
+	proc_result_free(&a_end);
+	last = mig_last_heartbeat(&a);
+	cr_expect(mig_wait_heartbeat(&b, last + 2, 10000),
+		  "no heartbeat above %ld at the destination", last);
+	mig_expect_guest_verifies(&b, 60);
+}
+
+/* --- other protocol versions ------------------------------------------ */
+
+static void put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	put_le16(p, (uint16_t)v);
+	put_le16(p + 2, (uint16_t)(v >> 16));
+}
+
+/* A 20-byte frame header (proto.h) with no payload. */
+static void frame_header(uint8_t *hdr, uint16_t version, uint16_t type,
+			 uint32_t seq)
+{
+	put_le32(hdr, 0x474d544bu); /* "KTMG" */
+	put_le16(hdr + 4, version);
+	put_le16(hdr + 6, type);
+	put_le32(hdr + 8, 0);
+	put_le32(hdr + 12, seq);
+	put_le32(hdr + 16, crc32c(0, hdr, 16));
+}
+
+static int connect_port(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0,
+		     "connect to %d: %s", port, strerror(errno));
+	return fd;
+}
+
+/* Everything the peer sends until it closes (or 5 s), NUL-terminated. */
+static size_t read_until_close(int fd, char *buf, size_t cap)
+{
+	size_t have = 0;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (have + 1 >= cap || poll(&pfd, 1, 5000) <= 0)
+			break;
+		n = read(fd, buf + have, cap - 1 - have);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	buf[have] = '\0';
+	return have;
+}
+
+Test(migrate_failures, destination_refuses_version_2, .timeout = 30,
+     .fini = mig_kill_leftovers)
+{
+	struct mig_host b;
+	uint8_t hello[20];
+	char reply[1024], *b_err;
+	size_t n;
+	int fd;
+
+	mig_listen(&b, "v2-b", mig_test_port(61));
+	fd = connect_port(b.port);
+	frame_header(hello, 2, 1 /* HELLO */, 0);
+	cr_assert_eq(write(fd, hello, sizeof(hello)), (ssize_t)sizeof(hello));
+	n = read_until_close(fd, reply, sizeof(reply));
+	close(fd);
+	/* An ERROR frame of version 1 (bytes 4-7: version 1, type 66). */
+	cr_assert_gt(n, 20, "no answer");
+	cr_expect(reply[4] == 1 && reply[5] == 0 && reply[6] == 66, "not ERROR");
+	cr_expect(memmem(reply, n, "speaks migration protocol version 2", 35),
+		  "the ERROR does not name the version");
+	cr_expect(mig_wait_stderr(&b, "discarded, waiting for the next", 5000));
+	b_err = mig_stderr(&b);
+	cr_expect(strstr(b_err, "speaks migration protocol version 2"), "%s",
+		  b_err);
+	free(b_err);
+	mig_stop(&b);
+}
+
+/* A fake destination: answers the source's HELLO with a version-2 frame. */
+static pid_t fake_v2_destination(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int one = 1, lfd = socket(AF_INET, SOCK_STREAM, 0), fd;
+	uint8_t hdr[20];
+	char rest[4096];
+	pid_t pid;
+
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	cr_assert_eq(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(listen(lfd, 1), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid > 0) {
+		close(lfd);
+		mig_track(pid);
+		return pid;
+	}
+	fd = accept(lfd, NULL, NULL);
+	/* The HELLO's header, then answer as a version-2 peer would. */
+	if (fd < 0 || recv(fd, hdr, sizeof(hdr), MSG_WAITALL) != sizeof(hdr))
+		_exit(1);
+	frame_header(hdr, 2, 64 /* READY */, 0);
+	if (write(fd, hdr, sizeof(hdr)) != sizeof(hdr))
+		_exit(1);
+	while (read(fd, rest, sizeof(rest)) > 0)
+		;
+	_exit(0);
+}
+
+Test(migrate_failures, source_refuses_version_2, .timeout = 30,
+     .fini = mig_kill_leftovers)
+{
+	struct mig_host a;
+	struct proc_result r;
+	int status;
+	pid_t fake;
+
+	boot_writer(&a, "v2-a", "3");
+	fake = fake_v2_destination(mig_test_port(62));
+	r = mig_migrate(&a, mig_test_port(62), NULL);
+	expect_failed(&r, "failed", "speaks migration protocol version 2");
+	proc_result_free(&r);
+	cr_expect_eq(waitpid(fake, &status, 0), fake);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "the fake destination saw no HELLO");
+	mig_expect_guest_runs(&a, "after the refused peer");
+	mig_expect_guest_verifies(&a, 30);
+}
+
+Test(migrate_failures, incompatible_machine_refused, .timeout = 30,
+     .fini = mig_kill_leftovers)
+{
+	const char *const small[] = { "-m", "128M", NULL };
+	struct mig_host a, b;
+	struct proc_result r;
+	char *b_err;
+
+	boot_writer(&a, "mem-a", "3");
+	mig_listen_opts(&b, "mem-b", mig_test_port(71), small);
+	r = mig_migrate(&a, b.port, NULL);
+	expect_failed(&r, "failed",
+		      "incompatible machine: the source has 256 MiB of RAM, the destination was started with 128 MiB");
+	cr_expect_eq(mig_json_field(r.out, "normal_pages"), 0,
+		     "memory was sent: %s", r.out);
+	proc_result_free(&r);
+	mig_expect_guest_runs(&a, "after the refusal");
+	b_err = mig_stderr(&b);
+	cr_expect(strstr(b_err, "incompatible machine"), "%s", b_err);
+	cr_expect(strstr(b_err, "discarded, waiting for the next"), "%s",
+		  b_err);
+	free(b_err);
+	mig_stop(&b);
+	mig_expect_guest_verifies(&a, 30);
+}
