@@ -160,9 +160,8 @@ distclean: clean
 .PHONY: all check bench clean distclean
 -include $(wildcard */*.d tests/*/*.d tests/*.d)
 
-# The README's first command: boot the bundled guest with a workload.
+# The README's first command: boot the bundled guest, migrate it live to a
+# second kvmtrack on localhost and show what happened.
 demo: all
-	./kvmtrack run -m 256M -c 2 --cmdline \
-		"workload=random wss=64M vcpus=2 duration=3 verify=1" \
-		guest/kvmtrack-guest.elf
+	$(Q)scripts/demo.sh
 .PHONY: demo

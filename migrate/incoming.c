@@ -10,7 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "migrate/digest.h"
+#include "migrate/checksum.h"
 #include "migrate/incoming_impl.h"
 #include "migrate/proto.h"
 #include "migrate/transport.h"
@@ -89,11 +89,34 @@ static int receive_setup(struct incoming *in, const struct vm_config *cfg)
 		return ret;
 	ret = vm_create(&in->cfg, &in->vm);
 	ret = ret ?: vm_prestart(in->vm);
+	for (unsigned int i = 0; !ret && i < vm_mem(in->vm)->nr_regions; i++) {
+		in->terms[i] = calloc(mem_region_pages(&vm_mem(in->vm)->regions[i]),
+				      sizeof(uint64_t));
+		ret = in->terms[i] ? 0 : -ENOMEM;
+	}
 	if (ret)
 		return mig_stream_fail(&in->s, ret,
 				       "cannot create the VM here: %s",
 				       strerror(-ret));
 	return mig_send_buf(&in->s, MIG_READY, NULL, 0);
+}
+
+/* Re-hashes pages just written, from guest memory (see incoming_impl.h). */
+static void account_pages(struct incoming *in, unsigned int region,
+			  uint64_t first, uint32_t npages)
+{
+	const struct mem_region *r = &vm_mem(in->vm)->regions[region];
+
+	for (uint64_t page = first; page < first + npages; page++) {
+		uint64_t *slot = &in->terms[region][page];
+		uint64_t term = page_digest_term(
+			r->gpa + page * GUEST_PAGE_BYTES,
+			page_hash(r->hva + page * GUEST_PAGE_BYTES));
+
+		in->digest += term - *slot;
+		in->nonzero_pages += (term != 0) - (*slot != 0);
+		*slot = term;
+	}
 }
 
 /* RAM and ZERO frames: header checked against the layout before any byte
@@ -139,15 +162,17 @@ static int receive_pages(struct incoming *in)
 		/* Fresh memory is zero; only pages written before need it. */
 		memset(dst, 0, npages * GUEST_PAGE_BYTES);
 		in->zero_pages += npages;
-		return 0;
 	} else {
 		/* Allocating the pages in one call is ~10x faster here than
 		 * one fault per page inside recv() (shared/KVM-HERE.md). */
 		madvise(dst, bytes, MADV_POPULATE_WRITE);
 		ret = mig_recv_payload_into(&in->s, dst, bytes, &crc);
+		ret = ret ?: mig_recv_finish(&in->s, crc);
 		in->normal_pages += npages;
 	}
-	return ret ?: mig_recv_finish(&in->s, crc);
+	if (!ret)
+		account_pages(in, region, first, npages);
+	return ret;
 }
 
 static int receive_state(struct incoming *in)
@@ -163,9 +188,7 @@ static int receive_state(struct incoming *in)
 	return 0;
 }
 
-/* Compared with the source's digest when it arrives; computed as soon as
- * the last page is in, while the source computes its own. */
-static int check_digest(struct incoming *in, const struct mem_digest *mine)
+static int check_digest(struct incoming *in)
 {
 	struct rbuf r;
 	uint64_t theirs, pages;
@@ -175,14 +198,13 @@ static int check_digest(struct incoming *in, const struct mem_digest *mine)
 	pages = rbuf_get_u64(&r);
 	if (r.err)
 		return mig_stream_fail(&in->s, -EBADMSG, "malformed DIGEST");
-	in->digest = mine->digest;
-	if (mine->digest != theirs || mine->nonzero_pages != pages)
+	if (in->digest != theirs || in->nonzero_pages != pages)
 		return mig_stream_fail(&in->s, -EBADMSG,
 				       "memory digest mismatch: source %016llx over %llu pages, destination %016llx over %llu pages",
 				       (unsigned long long)theirs,
 				       (unsigned long long)pages,
-				       (unsigned long long)mine->digest,
-				       (unsigned long long)mine->nonzero_pages);
+				       (unsigned long long)in->digest,
+				       (unsigned long long)in->nonzero_pages);
 	in->verified = true;
 	return 0;
 }
@@ -190,7 +212,6 @@ static int check_digest(struct incoming *in, const struct mem_digest *mine)
 /* Frames until the digest: memory, passes, state, then the digest. */
 static int receive_body(struct incoming *in)
 {
-	struct mem_digest mine;
 	bool have_state = false;
 	int ret;
 
@@ -211,15 +232,12 @@ static int receive_body(struct incoming *in)
 							   "second STATE frame")
 					 : receive_state(in);
 			have_state = true;
-			/* STATE follows the last page: memory is final. */
-			if (!ret)
-				mem_digest_compute(vm_mem(in->vm), 2, &mine);
 			break;
 		case MIG_DIGEST:
 			if (!have_state)
 				return mig_stream_fail(&in->s, -EPROTO,
 						       "DIGEST before STATE");
-			return check_digest(in, &mine);
+			return check_digest(in);
 		default:
 			return mig_stream_fail(&in->s, -EPROTO,
 					       "unexpected %s frame",
@@ -240,8 +258,21 @@ static int receive_one(struct incoming *in, const struct vm_config *cfg)
 }
 
 /* Drops a failed attempt: the VM it built and the connection. */
+static void free_terms(struct incoming *in)
+{
+	for (unsigned int i = 0; i < MEM_MAX_REGIONS; i++) {
+		free(in->terms[i]);
+		in->terms[i] = NULL;
+	}
+	in->digest = 0;
+	in->nonzero_pages = 0;
+}
+
 static void discard(struct incoming *in)
 {
+	free_terms(in);
+	in->normal_pages = in->zero_pages = 0;
+	in->passes = 0;
 	mig_send_error(&in->s, in->s.err, in->s.err_msg);
 	vm_destroy(in->vm);
 	in->vm = NULL;
@@ -302,6 +333,7 @@ void incoming_free(struct incoming *in)
 {
 	if (!in)
 		return;
+	free_terms(in);
 	if (in->s.fd > 0)
 		close(in->s.fd);
 	mig_stream_free(&in->s);

@@ -6,6 +6,7 @@
 #include "migrate/incoming.h"
 #include "migrate/stream.h"
 #include "vmm/config.h"
+#include "vmm/memory.h"
 
 struct incoming {
 	struct mig_stream s;
@@ -19,8 +20,17 @@ struct incoming {
 	uint64_t zero_pages;
 	unsigned int passes;
 	uint64_t total_ms;
-	uint64_t digest;
 	bool verified;
+	/*
+	 * The digest of this side's memory, kept up to date as pages land:
+	 * each page is hashed from guest memory right after it is written,
+	 * and nothing else writes guest memory before the guest resumes. So
+	 * at the end it equals a full re-read, without competing for memory
+	 * bandwidth with the source's full read during the downtime.
+	 */
+	uint64_t *terms[MEM_MAX_REGIONS]; /* per page */
+	uint64_t digest;
+	uint64_t nonzero_pages;
 };
 
 #endif
