@@ -183,3 +183,47 @@ ParameterizedTest(struct oracle_case *c, dirty, oracle, .timeout = 60)
 {
 	run_oracle(c);
 }
+
+/*
+ * A page the VMM writes on the guest's behalf (the test device's FILL, as
+ * a device doing DMA would) must appear in the log although KVM never saw
+ * the write.
+ */
+Test(dirty, vmm_writes_appear_in_the_log, .timeout = 60)
+{
+	const uint64_t msg_gpa = 0x3f00000, target_gpa = 0x3f10000;
+	struct testdev_fill fill = {
+		.hdr = { .type = TESTDEV_MSG_FILL, .len_bytes = sizeof(fill) },
+		.gpa = target_gpa, .len_bytes = 4096, .byte = 0xa5,
+	};
+	uint8_t doorbell[8];
+	struct oracle o;
+	uint8_t *page;
+
+	memset(&o, 0, sizeof(o));
+	start_vm(&o, "manual", "1", "workload=idle");
+	cr_assert_eq(dirty_set_init(&o.set, vm_mem(o.vm)), 0);
+	cr_assert_eq(guest_mem_write(vm_mem(o.vm), msg_gpa, &fill,
+				     sizeof(fill)),
+		     0);
+	cr_assert_eq(vm_pause(o.vm), 0);
+	cr_assert_eq(dirty_attach(vm_dirty(o.vm), &o.set), 0);
+	bus_data_put(doorbell, 8, msg_gpa);
+	cr_assert_eq(bus_dispatch(vm_bus(o.vm), BUS_MMIO,
+				  TESTDEV_MMIO_BASE + TESTDEV_REG_DOORBELL,
+				  doorbell, 8, true),
+		     0);
+	page = guest_mem_hva(vm_mem(o.vm), target_gpa, 4096);
+	cr_assert(page && page[0] == 0xa5 && page[4095] == 0xa5,
+		  "the test device did not fill the page");
+	cr_assert_eq(dirty_sync(vm_dirty(o.vm), false), 0);
+	cr_expect(dirty_set_test(&o.set, 0, target_gpa / 4096),
+		  "the page the VMM filled is not in the dirty log");
+	cr_expect_geq(o.set.vmm_pages, 1);
+	/* The message page was written before logging started: not in it. */
+	cr_expect(!dirty_set_test(&o.set, 0, msg_gpa / 4096));
+	cr_assert_eq(dirty_detach(vm_dirty(o.vm), &o.set), 0);
+	cr_assert_eq(vm_resume(o.vm), 0);
+	stop_vm(&o);
+	dirty_set_free(&o.set);
+}
