@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <libfdt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,6 +287,7 @@ int incoming_receive(const struct vm_config *cfg, struct incoming **in_out,
 {
 	struct incoming *in = calloc(1, sizeof(*in));
 	struct mig_uri uri;
+	sigset_t listen_mask;
 	int lfd, ret;
 
 	if (!in)
@@ -295,6 +298,10 @@ int incoming_receive(const struct vm_config *cfg, struct incoming **in_out,
 		free(in);
 		return lfd;
 	}
+	/* Creating a VM's vCPU threads blocks the stop signals in this
+	 * thread (vm_run() takes them from a signalfd): a discarded attempt
+	 * must not leave us deaf to SIGTERM and SIGINT while we wait. */
+	pthread_sigmask(SIG_SETMASK, NULL, &listen_mask);
 	log_info("waiting for a migration on %s", cfg->incoming_uri);
 	for (;;) {
 		int fd = mig_accept(lfd, IO_TIMEOUT_MS, in->peer,
@@ -309,6 +316,7 @@ int incoming_receive(const struct vm_config *cfg, struct incoming **in_out,
 		log_err("incoming migration from %s failed: %s; discarded, waiting for the next",
 			in->peer, mig_stream_error(&in->s));
 		discard(in);
+		pthread_sigmask(SIG_SETMASK, &listen_mask, NULL);
 	}
 	close(lfd);
 	*in_out = in;

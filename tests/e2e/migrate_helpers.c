@@ -222,6 +222,9 @@ void mig_stop(struct mig_host *h)
 
 	kill(h->proc.pid, SIGTERM);
 	bg_wait(&h->proc, 10, &r);
+	cr_expect(!r.timed_out && r.status == 128 + SIGTERM,
+		  "SIGTERM did not end %s (status %d): %s", h->sock, r.status,
+		  r.err);
 	proc_result_free(&r);
 }
 
@@ -235,6 +238,21 @@ long mig_last_heartbeat(const struct mig_host *h)
 			last = strtol(p + 3, NULL, 10);
 	free(log);
 	return last;
+}
+
+long mig_first_heartbeat(const struct mig_host *h)
+{
+	char *log = read_file(h->serial, NULL);
+	long first = -1;
+
+	for (char *p = log; p && (p = strstr(p, "hb ")); p += 3) {
+		long n = strtol(p + 3, NULL, 10);
+
+		if ((p == log || p[-1] == '\n') && (first < 0 || n < first))
+			first = n;
+	}
+	free(log);
+	return first;
 }
 
 bool mig_wait_heartbeat(const struct mig_host *h, long n, int timeout_ms)

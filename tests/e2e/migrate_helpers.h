@@ -46,7 +46,8 @@ bool mig_wait_stderr(const struct mig_host *h, const char *needle,
 void mig_expect_guest_verifies(struct mig_host *h, int timeout_s);
 /* Expects the guest to go on running there: 3 more heartbeats. */
 void mig_expect_guest_runs(const struct mig_host *h, const char *why);
-/* SIGTERM, then waits: for a destination that still listens. */
+/* SIGTERM, then waits: for a destination that still listens, which must
+ * end with status 128 + SIGTERM. */
 void mig_stop(struct mig_host *h);
 /* Remembers a process that the test's .fini must kill if still there. */
 void mig_track(pid_t pid);
@@ -54,6 +55,8 @@ void mig_track(pid_t pid);
 void mig_kill_leftovers(void);
 /* Highest heartbeat number in a host's serial file, or -1. */
 long mig_last_heartbeat(const struct mig_host *h);
+/* Lowest heartbeat number in a host's serial file, or -1. */
+long mig_first_heartbeat(const struct mig_host *h);
 /* Waits until the host's serial file has a heartbeat above n. */
 bool mig_wait_heartbeat(const struct mig_host *h, long n, int timeout_ms);
 /* A numeric field of the migrate --json output, or -1. */
