@@ -138,11 +138,27 @@ check: all $(TEST_BINS) $(TEST_IMAGES)
 	$(Q)tests/linux/linux-tests --jobs=1
 
 # --- benchmarks (tests/bench/) ---------------------------------------------
-BENCH_BINS := tests/bench/bench-boot
+BENCH_BINS := tests/bench/bench-boot tests/bench/bench-migrate
 
 tests/bench/bench-boot: tests/bench/bench_boot.c
 	@echo "  CC      $@"
 	$(Q)$(CC) $(KT_CFLAGS) -o $@ $<
+
+tests/bench/bench-migrate: $(wildcard tests/bench/bench_migrate*.[ch])
+	@echo "  CC      $@"
+	$(Q)$(CC) $(KT_CFLAGS) -o $@ $(filter %.c,$^) -lm
+
+# Dirty-rate accuracy beside QEMU's calc-dirty-rate (JSON and the control
+# client from the library).
+BENCH_BINS += tests/bench/bench-dirtyrate
+tests/bench/bench-dirtyrate: tests/bench/bench_dirtyrate.c $(LIB)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(KT_CFLAGS) -o $@ $^ $(KT_LIBS)
+
+BENCH_BINS += tests/bench/bench-alias
+tests/bench/bench-alias: tests/bench/bench_alias.c $(LIB)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(KT_CFLAGS) -o $@ $< $(LIB) $(KT_LIBS)
 
 bench: all $(BENCH_BINS)
 	$(Q)tests/bench/run.sh

@@ -57,6 +57,7 @@ enum testdev_workload {
 	TESTDEV_WL_SWEEP = 1,
 	TESTDEV_WL_RANDOM = 2,
 	TESTDEV_WL_HOTCOLD = 3,
+	TESTDEV_WL_ALIAS = 4, /* read-only aliases: guest/alias.c */
 };
 
 /*

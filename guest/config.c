@@ -20,6 +20,7 @@ static const char *const workload_names[] = {
 	[TESTDEV_WL_SWEEP] = "sweep",
 	[TESTDEV_WL_RANDOM] = "random",
 	[TESTDEV_WL_HOTCOLD] = "hotcold",
+	[TESTDEV_WL_ALIAS] = "alias",
 };
 
 const char *workload_name(uint32_t wl)
@@ -194,6 +195,10 @@ static bool apply(const char *k, size_t klen, const char *v, size_t vlen,
 	else if (key_is(k, klen, "write_percent"))
 		ok = parse_u32(v, vlen, &config.write_percent) &&
 		     config.write_percent >= 1 && config.write_percent <= 100;
+	else if (key_is(k, klen, "alias_loop"))
+		ok = parse_bool(v, vlen, &config.alias_loop);
+	else if (key_is(k, klen, "alias_probe"))
+		ok = parse_size(v, vlen, &config.alias_probe_gpa);
 	else if (key_is(k, klen, "debugexit"))
 		ok = parse_bool(v, vlen, &config.debugexit);
 	/* Hidden debug keys, for testing the guest itself. */

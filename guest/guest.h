@@ -159,6 +159,7 @@ struct machine {
 	struct ram_range ram[MAX_RAM_RANGES];
 	uint32_t nr_reserved; /* ranges to keep out of (modules) */
 	struct ram_range reserved[MAX_RAM_RANGES];
+	const void *fdt; /* kvmtrack's device tree, NULL without one */
 };
 
 extern struct machine machine;
@@ -207,6 +208,8 @@ struct config {
 	bool crash; /* debug: take a #UD at CPL3 */
 	bool sync; /* sync=1: host-driven passes (sync.c) */
 	uint32_t write_percent; /* sync: pages per pass, % (1-100) */
+	bool alias_loop; /* workload=alias: check again until duration */
+	uint64_t alias_probe_gpa; /* alias_loop: an alias made at runtime */
 };
 
 extern struct config config;
@@ -282,6 +285,9 @@ __noreturn void workload_finish(void);
 void sync_start(uint32_t nr_writers);
 void sync_run(uint32_t cpu, uint32_t slot);
 __noreturn void sync_finish(void);
+
+/* --- alias.c: workload=alias --------------------------------------------- */
+__noreturn void alias_workload(void);
 
 /* Ends the VM with status: debug-exit port if any, else halt. */
 __noreturn void guest_exit(uint32_t status);

@@ -145,6 +145,7 @@ static void machine_from_dt(const void *fdt)
 	const uint8_t *reg;
 
 	machine.have_dt = true;
+	machine.fdt = fdt;
 	if (args && len && strnlen(args, len) < len)
 		machine.cmdline = args;
 	machine.tsc_khz = dt_u32(fdt, chosen, "kvmtrack,tsc-khz", 0);

@@ -5,6 +5,7 @@
  * workload; secondary CPUs announce themselves and join it.
  */
 #include "guest.h"
+#include "devices/testdev_abi.h"
 
 #define AP_WAIT_MS 2000
 #define TSC_KHZ_FALLBACK 2000000
@@ -101,6 +102,8 @@ void user_main(uint32_t cpu)
 	testdev_hello(nr_up, config.workload, config.wss_bytes, ws_base_gpa);
 	if (config.crash)
 		asm volatile("ud2");
+	if (config.workload == TESTDEV_WL_ALIAS)
+		alias_workload();
 	workload_start(nr_up, nr_writers);
 	workload_run(0, 0);
 	workload_finish();

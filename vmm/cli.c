@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmm/alias.h"
 #include "vmm/config.h"
 #include "vmm/dirty.h"
 #include "vmm/memory.h"
@@ -26,6 +27,10 @@ const char cli_run_usage[] =
 	"                          instead of booting an IMAGE\n"
 	"      --dirty-log KIND    bitmap | manual | ring[:ENTRIES] (default: the\n"
 	"                          best the host has; `status` names it)\n"
+	"      --alias GPA=SRC_GPA+SIZE  read-only alias of guest memory (repeatable)\n"
+	"      --alias-write POLICY      guest writes to an alias: ignore | log | stop\n"
+	"                          (default log)\n"
+	"      --share NAME=FILE@GPA     map FILE read-only at GPA (repeatable)\n"
 	"  -h, --help              this text\n";
 
 static int suffix_shift(const char *s, unsigned int *shift)
@@ -145,6 +150,9 @@ enum {
 	OPT_DIRTY_LOG,
 	OPT_INITRD,
 	OPT_INCOMING,
+	OPT_ALIAS,
+	OPT_ALIAS_WRITE,
+	OPT_SHARE,
 };
 
 static const struct option run_options[] = {
@@ -157,6 +165,9 @@ static const struct option run_options[] = {
 	{ "trace-exits", no_argument, NULL, OPT_TRACE_EXITS },
 	{ "dirty-log", required_argument, NULL, OPT_DIRTY_LOG },
 	{ "incoming", required_argument, NULL, OPT_INCOMING },
+	{ "alias", required_argument, NULL, OPT_ALIAS },
+	{ "alias-write", required_argument, NULL, OPT_ALIAS_WRITE },
+	{ "share", required_argument, NULL, OPT_SHARE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -168,6 +179,24 @@ static void config_defaults(struct vm_config *cfg)
 	cfg->nr_cpus = 1;
 	cfg->cmdline = "";
 	cfg->serial.kind = SERIAL_STDIO;
+}
+
+static int parse_window(int opt, const char *arg, struct vm_config *cfg,
+			char *err, size_t err_len)
+{
+	if (opt == OPT_ALIAS_WRITE)
+		return alias_parse_write_policy(arg, &cfg->alias_write, err,
+						err_len);
+	if (opt == OPT_ALIAS && cfg->nr_aliases < VM_MAX_ALIAS_ARGS)
+		return alias_parse_spec(arg, &cfg->aliases[cfg->nr_aliases++],
+					err, err_len);
+	if (opt == OPT_SHARE && cfg->nr_shares < VM_MAX_SHARE_ARGS)
+		return share_parse_spec(arg, &cfg->shares[cfg->nr_shares++],
+					err, err_len);
+	snprintf(err, err_len, "--%s '%s': at most %d allowed",
+		 opt == OPT_ALIAS ? "alias" : "share", arg,
+		 opt == OPT_ALIAS ? VM_MAX_ALIAS_ARGS : VM_MAX_SHARE_ARGS);
+	return -EINVAL;
 }
 
 static int parse_one(int opt, const char *arg, struct vm_config *cfg,
@@ -220,6 +249,10 @@ static int parse_one(int opt, const char *arg, struct vm_config *cfg,
 	case OPT_INCOMING:
 		cfg->incoming_uri = arg;
 		return 0;
+	case OPT_ALIAS:
+	case OPT_ALIAS_WRITE:
+	case OPT_SHARE:
+		return parse_window(opt, arg, cfg, err, err_len);
 	}
 	return -EINVAL;
 }

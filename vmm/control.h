@@ -100,4 +100,7 @@ int control_register_dirty_commands(struct control *c);
 /* Adds "calc-dirty-rate" (vmm/control_dirtyrate.c). */
 int control_register_dirtyrate_commands(struct control *c);
 
+/* Adds "alias-add", "alias-remove", "alias-list" (vmm/control_alias.c). */
+int control_register_alias_commands(struct control *c);
+
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vmm/alias.h"
 #include "vmm/control.h"
 #include "vmm/dirty.h"
 #include "vmm/json.h"
@@ -88,6 +89,7 @@ static int cmd_stats(struct vm *vm, void *opaque,
 {
 	jw_object_begin(reply, NULL);
 	vm_stats_json(vm, reply);
+	alias_stats_json(vm_mem(vm), reply);
 	jw_object_end(reply);
 	return 0;
 }
@@ -129,6 +131,8 @@ int control_start(struct vm *vm, const char *path, struct control **out)
 		ret = control_register_dirty_commands(c);
 	if (!ret)
 		ret = control_register_dirtyrate_commands(c);
+	if (!ret)
+		ret = control_register_alias_commands(c);
 	if (!ret)
 		ret = control_listen(c, path);
 	if (ret) {

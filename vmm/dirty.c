@@ -144,13 +144,8 @@ int dirty_tracker_create(const struct kvm_sys *sys, int vm_fd,
 	memset(t->ones, 0xff, 65536 / 8);
 	ret = resolve_backend(sys, cfg, &t->backend);
 	ret = ret ?: enable_backend(t, sys);
-	for (unsigned int i = 0; i < mem->nr_slots && !ret; i++) {
-		uint64_t words = (mem->slots[i].size_bytes / GUEST_PAGE_BYTES +
-				  63) / 64;
-
-		t->scratch[i] = calloc(words, sizeof(uint64_t));
-		ret = t->scratch[i] ? 0 : -ENOMEM;
-	}
+	for (unsigned int i = 0; i < mem->nr_slots && !ret; i++)
+		ret = dirty_slot_scratch(t, &mem->slots[i]) ? 0 : -ENOMEM;
 	if (ret < 0) {
 		dirty_tracker_destroy(t);
 		return ret;
@@ -317,6 +312,21 @@ int dirty_log_force(struct dirty_tracker *t, uint32_t slot_mask, bool on)
 	pthread_mutex_unlock(&t->lock);
 	if (!on)
 		dirty_reaper_stop(t);
+	return ret;
+}
+
+int dirty_slots_change(struct dirty_tracker *t, int (*fn)(void *arg),
+		       void *arg)
+{
+	int ret;
+
+	if (!t)
+		return fn(arg);
+	pthread_mutex_lock(&t->lock);
+	/* A slot about to go takes its bits with it: collect them first. */
+	ret = t->sets ? dirty_harvest_locked(t, false) : 0;
+	ret = ret ?: fn(arg);
+	pthread_mutex_unlock(&t->lock);
 	return ret;
 }
 

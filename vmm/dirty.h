@@ -123,6 +123,15 @@ int dirty_clear_pages(struct dirty_tracker *t, unsigned int region,
  * slot_mask, independently of any consumer: on while either wants it.
  */
 int dirty_log_force(struct dirty_tracker *t, uint32_t slot_mask, bool on);
+/*
+ * Runs fn(arg), which changes the memslot table (read-only windows added
+ * or removed, a region resized), under the tracker's lock, so that no
+ * harvest walks the table meanwhile; attached sets get the pending bits
+ * first, since a slot's log goes with the slot. A new slot id gets its
+ * harvest buffer at its first harvest. t NULL: just fn(arg).
+ */
+int dirty_slots_change(struct dirty_tracker *t, int (*fn)(void *arg),
+		       void *arg);
 /* Bit i set when memslot i is logged now. */
 uint32_t dirty_logged_slots(struct dirty_tracker *t);
 

@@ -5,6 +5,7 @@
  * tracker's lock held.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -60,24 +61,42 @@ static bool any_bits(const uint64_t *bitmap, uint64_t words)
 	return false;
 }
 
+/* The slot's GET_DIRTY_LOG buffer, made when its id is new or it grew. */
+uint64_t *dirty_slot_scratch(struct dirty_tracker *t, const struct mem_slot *s)
+{
+	uint64_t words = (s->size_bytes / GUEST_PAGE_BYTES + 63) / 64;
+
+	if (s->id >= MEM_MAX_SLOTS)
+		return NULL;
+	if (t->scratch[s->id] && t->scratch_words[s->id] >= words)
+		return t->scratch[s->id];
+	free(t->scratch[s->id]);
+	t->scratch[s->id] = calloc(words ?: 1, sizeof(uint64_t));
+	t->scratch_words[s->id] = t->scratch[s->id] ? words : 0;
+	return t->scratch[s->id];
+}
+
 static int harvest_slot_log(struct dirty_tracker *t, unsigned int i,
 			    bool defer_clear)
 {
 	const struct mem_slot *s = &t->mem->slots[i];
 	uint64_t pages = s->size_bytes / GUEST_PAGE_BYTES;
+	uint64_t *scratch = dirty_slot_scratch(t, s);
 	int ret;
 
-	ret = kvm_get_dirty_log(t->vm_fd, s->id, t->scratch[i]);
+	if (!scratch)
+		return -ENOMEM;
+	ret = kvm_get_dirty_log(t->vm_fd, s->id, scratch);
 	if (ret < 0)
 		return ret;
-	fan_out_slot(t, s, t->scratch[i]);
+	fan_out_slot(t, s, scratch);
 	if (t->backend != DIRTY_BACKEND_MANUAL || defer_clear ||
-	    !any_bits(t->scratch[i], (pages + 63) / 64))
+	    !any_bits(scratch, (pages + 63) / 64))
 		return 0;
 	/* One CLEAR with the bitmap just read re-protects exactly the pages
 	 * that were dirty: cheaper than one ioctl per 64-page chunk. */
 	return kvm_clear_dirty_log(t->vm_fd, s->id, 0, (uint32_t)pages,
-				   t->scratch[i]);
+				   scratch);
 }
 
 static void mark_gfn(struct dirty_tracker *t, unsigned int vcpu,

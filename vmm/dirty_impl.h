@@ -24,7 +24,10 @@ struct dirty_tracker {
 	uint32_t forced_slots; /* dirty_log_force() */
 	uint64_t *ones; /* all-ones mask for CLEAR of whole chunks */
 	struct dirty_set *sets; /* attached consumers */
-	uint64_t *scratch[MEM_MAX_SLOTS]; /* per-slot GET_DIRTY_LOG buffer */
+	/* Per-slot GET_DIRTY_LOG buffer, by slot id; (re)made at the first
+	 * harvest of a slot id that is new or grew (dirty_slots_change). */
+	uint64_t *scratch[MEM_MAX_SLOTS];
+	uint64_t scratch_words[MEM_MAX_SLOTS];
 	struct dirty_ring rings[VM_MAX_CPUS];
 	unsigned int nr_rings;
 	/* Ring reaper: empties the rings so that vCPUs rarely fill them. */
@@ -34,6 +37,7 @@ struct dirty_tracker {
 	pthread_cond_t reaper_cond;
 };
 
+uint64_t *dirty_slot_scratch(struct dirty_tracker *t, const struct mem_slot *s);
 int dirty_harvest_locked(struct dirty_tracker *t, bool defer_clear);
 int dirty_harvest_rings_locked(struct dirty_tracker *t);
 int dirty_reaper_start(struct dirty_tracker *t);

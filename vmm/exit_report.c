@@ -178,6 +178,77 @@ void exit_report_unexpected(struct vcpu *vcpu, const char *what)
 	vm_request_stop(vcpu->vm, VM_STOP_UNEXPECTED, 3, why);
 }
 
+/* Does insn store `len` bytes to memory (a written memory operand)? */
+static bool stores_bytes(const cs_insn *insn, uint32_t len)
+{
+	const cs_x86 *x = insn->detail ? &insn->detail->x86 : NULL;
+
+	for (uint8_t i = 0; x && i < x->op_count; i++)
+		if (x->operands[i].type == X86_OP_MEM &&
+		    x->operands[i].size == len &&
+		    (x->operands[i].access & CS_AC_WRITE))
+			return true;
+	return false;
+}
+
+/*
+ * KVM completes an MMIO write in its emulator before it exits (as it does
+ * an OUT), so RIP is already past the store. x86 cannot be decoded
+ * backwards for sure: take the shortest decode, starting 1 to 15 bytes
+ * back, that ends exactly at RIP and writes as many bytes to memory as
+ * the exit reports. RIP itself when none does.
+ */
+static uint64_t store_insn_start(csh handle, const uint8_t *before,
+				 uint64_t rip, uint32_t len)
+{
+	uint64_t found = rip;
+
+	cs_option(handle, CS_OPT_DETAIL, CS_OPT_ON);
+	for (uint64_t back = 1; back <= 15 && found == rip; back++) {
+		cs_insn *insn = NULL;
+		size_t n = cs_disasm(handle, before + 15 - back, back,
+				     rip - back, 1, &insn);
+
+		if (n == 1 && insn[0].size == back && stores_bytes(insn, len))
+			found = rip - back;
+		if (insn)
+			cs_free(insn, n);
+	}
+	cs_option(handle, CS_OPT_DETAIL, CS_OPT_OFF);
+	return found;
+}
+
+void exit_report_insn(struct vcpu *vcpu, char *out, size_t len)
+{
+	struct kvm_run *run = vcpu->kvm.run;
+	struct kvm_regs regs, at;
+	struct kvm_sregs sregs;
+	char line[256] = "";
+	uint8_t code[CODE_BYTES];
+	uint64_t gpa;
+	csh handle;
+	size_t n;
+
+	out[0] = '\0';
+	if (kvm_get_regs(&vcpu->kvm, &regs) < 0 ||
+	    kvm_get_sregs(&vcpu->kvm, &sregs) < 0)
+		return;
+	handle = disasm_handle(vcpu, cpu_mode(&sregs));
+	if (handle && run->exit_reason == KVM_EXIT_MMIO && run->mmio.is_write) {
+		at = regs;
+		at.rip -= 15;
+		if (read_code(vcpu, &at, &sregs, code, &gpa) >= 15)
+			regs.rip = store_insn_start(handle, code, regs.rip,
+						    run->mmio.len);
+	}
+	disassemble(vcpu, &regs, &sregs, 1, line, sizeof(line));
+	/* One line, without its indent and newline. */
+	n = strlen(line);
+	if (n && line[n - 1] == '\n')
+		line[n - 1] = '\0';
+	snprintf(out, len, "%s", line + strspn(line, " "));
+}
+
 void exit_report_trace(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->kvm.run;

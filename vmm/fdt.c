@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "devices/registry.h"
+#include "vmm/alias.h"
 #include "vmm/config.h"
 #include "vmm/memory.h"
 
@@ -116,6 +117,7 @@ int fdt_build_machine(const struct machine_desc *desc, void *buf, size_t len)
 		if (d->ops->fdt_node)
 			ret = d->ops->fdt_node(d->state, buf);
 	}
+	ret = ret ?: alias_fdt_nodes(desc->mem, buf);
 	ret = ret ?: add_memslots(buf, desc->mem);
 	ret = ret ?: add_cpus(buf, desc->cfg->nr_cpus);
 	ret = ret ?: add_memory(buf, desc->mem);

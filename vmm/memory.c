@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "vmm/alias.h"
 #include "vmm/log.h"
 
 /* Up to 1 TiB of guest RAM: far beyond this machine, a sanity bound. */
@@ -102,6 +103,8 @@ int guest_mem_create(struct guest_mem *m, uint64_t ram_bytes)
 
 void guest_mem_destroy(struct guest_mem *m)
 {
+	/* Aliases and shared files map into the regions: they go first. */
+	alias_table_destroy(m);
 	for (unsigned int i = 0; i < m->nr_regions; i++) {
 		struct mem_region *r = &m->regions[i];
 
@@ -216,4 +219,59 @@ int guest_mem_read(const struct guest_mem *m, uint64_t gpa, void *buf,
 		return -EFAULT;
 	memcpy(buf, hva, len);
 	return 0;
+}
+
+int guest_mem_free_slot_id(const struct guest_mem *m)
+{
+	uint32_t used = 0;
+
+	for (unsigned int i = 0; i < m->nr_slots; i++)
+		used |= 1u << m->slots[i].id;
+	for (int id = 0; id < MEM_MAX_SLOTS; id++)
+		if (!(used & (1u << id)))
+			return id;
+	return -ENOSPC;
+}
+
+struct mem_slot *guest_mem_slot_by_id(struct guest_mem *m, uint32_t id)
+{
+	for (unsigned int i = 0; i < m->nr_slots; i++)
+		if (m->slots[i].id == id)
+			return &m->slots[i];
+	return NULL;
+}
+
+const struct mem_slot *guest_mem_slot_overlap(const struct guest_mem *m,
+					      uint64_t gpa, uint64_t len)
+{
+	for (unsigned int i = 0; i < m->nr_slots; i++) {
+		const struct mem_slot *s = &m->slots[i];
+
+		if (gpa < s->gpa + s->size_bytes && s->gpa < gpa + len)
+			return s;
+	}
+	return NULL;
+}
+
+int guest_mem_add_slot(struct guest_mem *m, const struct mem_slot *s)
+{
+	if (m->nr_slots == MEM_MAX_SLOTS)
+		return -ENOSPC;
+	m->slots[m->nr_slots] = *s;
+	/* Readers without the lock (stats) see a whole entry or none. */
+	__atomic_store_n(&m->nr_slots, m->nr_slots + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void guest_mem_remove_slot(struct guest_mem *m, uint32_t id)
+{
+	struct mem_slot *s = guest_mem_slot_by_id(m, id);
+	unsigned int i;
+
+	if (!s)
+		return;
+	i = (unsigned int)(s - m->slots);
+	memmove(&m->slots[i], &m->slots[i + 1],
+		(m->nr_slots - i - 1) * sizeof(m->slots[0]));
+	m->nr_slots--;
 }

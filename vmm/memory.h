@@ -46,12 +46,17 @@ struct mem_slot {
 	uint64_t region_offset;
 };
 
+struct alias_table;
+
 struct guest_mem {
 	uint64_t ram_bytes;
 	struct mem_region regions[MEM_MAX_REGIONS];
 	unsigned int nr_regions;
 	struct mem_slot slots[MEM_MAX_SLOTS];
 	unsigned int nr_slots;
+	/* Read-only windows (aliases, shared files): their slots are in
+	 * slots[] with KVM_MEM_READONLY; the rest is alias.c's (alias.h). */
+	struct alias_table *aliases;
 };
 
 /*
@@ -96,6 +101,20 @@ bool guest_mem_next_data(const struct mem_region *r, uint64_t from,
 
 /* Index of the region holding gpa, or -1. */
 int guest_mem_region_index(const struct guest_mem *m, uint64_t gpa);
+
+/*
+ * The slot table's changes, for read-only windows (alias.c) and region
+ * resizing. Callers hold the dirty tracker's slot lock
+ * (dirty_slots_change) once the VM runs. Region slots keep their place at
+ * the front; slot ids are the lowest free ones.
+ */
+int guest_mem_free_slot_id(const struct guest_mem *m);
+struct mem_slot *guest_mem_slot_by_id(struct guest_mem *m, uint32_t id);
+/* The first slot overlapping [gpa, gpa+len), or NULL. */
+const struct mem_slot *guest_mem_slot_overlap(const struct guest_mem *m,
+					      uint64_t gpa, uint64_t len);
+int guest_mem_add_slot(struct guest_mem *m, const struct mem_slot *s);
+void guest_mem_remove_slot(struct guest_mem *m, uint32_t id);
 
 static inline uint64_t mem_region_pages(const struct mem_region *r)
 {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vmm/alias.h"
 #include "vmm/log.h"
 #include "vmm/vm_impl.h"
 
@@ -123,6 +124,45 @@ static void handle_io(struct vcpu *vcpu)
 	}
 }
 
+/* Pauses the VM from a vCPU's own exit: like vm_pause() without waiting
+ * for the vCPUs to park (this one parks when it returns to its loop). */
+static void request_pause(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	if (vm->state == VM_RUNNING) {
+		vm->state = VM_PAUSED;
+		for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+			vcpu_kick(&vm->vcpus[i]);
+		pthread_cond_broadcast(&vm->cond);
+	}
+	pthread_mutex_unlock(&vm->lock);
+}
+
+/*
+ * A guest write into a read-only alias or shared file arrives as an MMIO
+ * write exit; memory was not changed. Returns false when the address is
+ * in no window, so it is an unknown MMIO address.
+ */
+static bool handle_alias_write(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->kvm.run;
+	char insn[160] = "";
+	int policy;
+
+	if (!run->mmio.is_write ||
+	    !alias_covers(&vcpu->vm->mem, run->mmio.phys_addr, run->mmio.len,
+			  &policy))
+		return false;
+	if (policy != ALIAS_WRITE_IGNORE)
+		exit_report_insn(vcpu, insn, sizeof(insn));
+	if (alias_trap_write(&vcpu->vm->mem, vcpu->index, run->mmio.phys_addr,
+			     run->mmio.data, run->mmio.len, insn) < 0)
+		return false;
+	if (policy == ALIAS_WRITE_STOP)
+		request_pause(vcpu->vm);
+	return true;
+}
+
 static void handle_mmio(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->kvm.run;
@@ -131,6 +171,8 @@ static void handle_mmio(struct vcpu *vcpu)
 	count(&vcpu->stats.mmio);
 	ret = bus_dispatch(&vcpu->vm->bus, BUS_MMIO, run->mmio.phys_addr,
 			   run->mmio.data, run->mmio.len, run->mmio.is_write);
+	if (ret == -ENOENT && handle_alias_write(vcpu))
+		return;
 	if (ret < 0)
 		unexpected_access(vcpu, "MMIO address", run->mmio.phys_addr,
 				  run->mmio.len, run->mmio.is_write, ret);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "devices/registry.h"
+#include "vmm/alias.h"
 #include "vmm/boot_layout.h"
 #include "vmm/json.h"
 #include "vmm/log.h"
@@ -112,6 +113,19 @@ static int vm_create_dirty_tracker(struct vm *vm)
 				    &vm->dirty);
 }
 
+/* Read-only aliases and shared files (--alias, --share): after the
+ * devices, whose MMIO ranges they must stay clear of. */
+static int vm_create_windows(struct vm *vm)
+{
+	char err[512];
+	int ret = alias_setup(&vm->mem, vm->vm_fd, vm->dirty, &vm->bus,
+			      &vm->cfg, err, sizeof(err));
+
+	if (ret < 0)
+		log_err("%s", err);
+	return ret;
+}
+
 static int vm_create_vcpus(struct vm *vm)
 {
 	for (unsigned int i = 0; i < vm->cfg.nr_cpus; i++) {
@@ -164,6 +178,7 @@ int vm_create(const struct vm_config *cfg, struct vm **out)
 	ret = ret ?: vm_register_memory(vm);
 	ret = ret ?: vm_create_dirty_tracker(vm);
 	ret = ret ?: vm_create_devices(vm);
+	ret = ret ?: vm_create_windows(vm);
 	ret = ret ?: vm_create_vcpus(vm);
 	if (ret < 0) {
 		vm_destroy(vm);

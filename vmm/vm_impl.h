@@ -88,6 +88,8 @@ int vcpu_signals_init(void);
 
 /* exit_report.c: stops the VM with a report of an unexpected exit. */
 void exit_report_unexpected(struct vcpu *vcpu, const char *what);
+/* The instruction at RIP, disassembled: "0x...: mnemonic operands". */
+void exit_report_insn(struct vcpu *vcpu, char *out, size_t len);
 /* One trace line for --trace-exits. */
 void exit_report_trace(struct vcpu *vcpu);
 void exit_report_close(struct vcpu *vcpu);

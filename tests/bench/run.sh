@@ -7,7 +7,8 @@
 # benchmark that could not run makes this script exit 1.
 #
 # Environment: BENCH_OUT (bench-results), BOOT_RUNS (5), PAGERATE_RUNS (3),
-#   QEMU (qemu-system-x86_64), DIRTYLOG_MEM (1G), DIRTYLOG_ITERATIONS (5).
+#   QEMU (qemu-system-x86_64), DIRTYLOG_MEM (1G), DIRTYLOG_ITERATIONS (5),
+#   MIGRATE_RUNS (5), CONVERGE_RUNS (3).
 # The machines are shared and noisy: compare numbers taken in one run.
 
 set -u
@@ -18,6 +19,8 @@ boot_runs=${BOOT_RUNS:-5}
 pagerate_runs=${PAGERATE_RUNS:-3}
 dirtylog_mem=${DIRTYLOG_MEM:-1G}
 dirtylog_iterations=${DIRTYLOG_ITERATIONS:-5}
+migrate_runs=${MIGRATE_RUNS:-5}
+converge_runs=${CONVERGE_RUNS:-3}
 qemu=${QEMU:-qemu-system-x86_64}
 status=0
 
@@ -89,6 +92,42 @@ for mode in bitmap manual ring; do
 	fi
 done
 
+# --- 4. live migration, kvmtrack beside QEMU, then across a 1 Gbit/s link --
+migrate_load0=$(uptime | sed 's/.*load average: //')
+echo "bench: live migration, kvmtrack beside QEMU, $migrate_runs runs per VMM ((c): $converge_runs), load $migrate_load0" >&2
+if ! tests/bench/bench-migrate --runs "$migrate_runs" --converge-runs "$converge_runs" \
+	--kvmtrack "$kvmtrack" --qemu "$qemu" --guest "$guest" --out "$out" \
+	--md "$out/migrate.md" >>"$rows"; then
+	echo "bench: live migration failed" >&2
+	status=1
+fi
+echo "bench: live migration between two network namespaces, 1 Gbit/s" >&2
+if ! KVMTRACK=$kvmtrack GUEST=$guest tests/bench/bench-netns.sh \
+	"$out/migrate-netns.json" "$out/logs" >>"$rows"; then
+	echo "bench: live migration across namespaces failed" >&2
+	status=1
+fi
+migrate_load1=$(uptime | sed 's/.*load average: //')
+
+# --- 5. dirty-rate accuracy: kvmtrack dirtyrate vs QEMU calc-dirty-rate -------
+# Against the guest's own count, 3 modes each, sweep and hotcold; the full
+# table (with the per-mode winner) is dirtyrate.md. DIRTYRATE_RUNS (5).
+echo "bench: dirty-rate accuracy, kvmtrack beside QEMU, ${DIRTYRATE_RUNS:-5} windows per mode" >&2
+if ! tests/bench/bench-dirtyrate --runs "${DIRTYRATE_RUNS:-5}" --kvmtrack "$kvmtrack" \
+	--qemu "$qemu" --guest "$guest" --log-dir "$out/logs" \
+	--json "$out/dirtyrate.json" --table "$out/dirtyrate.md" >>"$rows"; then
+	echo "bench: dirty-rate accuracy failed" >&2
+	status=1
+fi
+
+# --- read-only aliases: add/remove cost, read bandwidth --------------------
+echo "bench: alias add/remove (100 runs) and guest read bandwidth alias vs original" >&2
+if ! tests/bench/bench-alias --runs 100 --kvmtrack "$kvmtrack" --guest "$guest" \
+	--json "$out/alias.json" >>"$rows"; then
+	echo "bench: alias benchmark failed" >&2
+	status=1
+fi
+
 # --- the table ---------------------------------------------------------------
 {
 	echo "# kvmtrack benchmarks"
@@ -123,6 +162,30 @@ done
 	echo "ioctls\" is a second run, right after, issuing only the KVM ioctls on the same slots"
 	echo "and pattern (--bare). dirtylog-MODE.json and dirtylog-MODE-bare.json hold every phase"
 	echo "and iteration."
+	echo
+	echo "## Live migration: kvmtrack beside QEMU $qemu_version"
+	echo
+	echo "Load average (1, 5, 15 min; 2 CPUs, shared): $migrate_load0 before, $migrate_load1 after."
+	echo "Medians of $migrate_runs runs per VMM ((c): $converge_runs), alternating K Q / Q K; one source and"
+	echo "one destination process per run on this machine, over loopback TCP; downtime limit 300 ms"
+	echo "for both; no bandwidth cap (QEMU: max-bandwidth 100 GiB/s) except in (c): 64 MiB/s,"
+	echo "kvmtrack --auto-converge, QEMU capability auto-converge. JSON: migrate-*.json."
+	echo
+	[ -s "$out/migrate.md" ] && cat "$out/migrate.md"
+	echo
+	echo "Guests: (a) workload=idle; (b) workload=random wss=256M rate=100000; (c) workload=random"
+	echo "wss=64M rate=49152 (192 MiB/s, 3x the cap); all with heartbeat=1 and 1 GiB. Warm-up before"
+	echo "migrating: at least 2 s, then until the guest writes at 90% of its rate over 0.6 s (its"
+	echo "working set is resident; at most 10 s). \"Downtime observed\" is what a user sees: the"
+	echo "harness reads both VMMs' stdout (the guest's serial console) in one poll() loop at"
+	echo "SCHED_FIFO and stamps each line on arrival (CLOCK_MONOTONIC); it is the gap between the"
+	echo "last line from the source and the first from the destination (the tail of a line split by"
+	echo "the switch-over counts). With a line every 1 ms of guest time it reads up to ~1 ms high."
+	echo "Guest writes per second come from its progress lines (every 100 ms): \"before\" over the"
+	echo "second before the migration, \"during\" from its start to the switch-over. QEMU's \"on the"
+	echo "wire\" is query-migrate ram.transferred, its passes dirty-sync-count. netns: one kvmtrack"
+	echo "migration between two network namespaces over a veth pair shaped with tbf (1 Gbit/s,"
+	echo "burst 256k, latency 10 ms), 512M guest, wss=128M at 10000 pages/s; migrate-netns.json."
 } >"$out/summary.md"
 rm -f "$rows"
 cat "$out/summary.md"

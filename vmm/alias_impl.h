@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* The inside of the alias table, shared by alias.c, alias_out.c, share.c. */
+#ifndef KVMTRACK_ALIAS_IMPL_H
+#define KVMTRACK_ALIAS_IMPL_H
+
+#include <pthread.h>
+
+#include "vmm/alias.h"
+#include "vmm/memory.h"
+
+#define SHARE_NAME_MAX 32
+
+/* A host file mapped read-only (share.c). */
+struct share_map {
+	char name[SHARE_NAME_MAX];
+	char path[256];
+	int fd;
+	uint8_t *hva;
+	uint64_t file_bytes;
+	uint64_t map_bytes; /* file_bytes rounded up to a page */
+};
+
+/* One read-only window: its memslot is mem->slots[] with slot_id. */
+struct alias_entry {
+	uint32_t slot_id;
+	uint64_t gpa;
+	uint64_t size_bytes;
+	uint64_t src_gpa; /* as asked; a shared file: its own gpa */
+	int region; /* RAM region backing it, -1 for a file */
+	int owner_slot; /* file: slot id of the share that maps it */
+	uint8_t *hva;
+	struct share_map *share; /* set on the share itself only */
+	uint64_t writes_trapped;
+};
+
+struct alias_write_record {
+	unsigned int vcpu;
+	uint64_t gpa;
+	uint64_t alias_gpa;
+	uint32_t len;
+	uint64_t value;
+	char insn[96];
+};
+
+struct alias_table {
+	int vm_fd;
+	struct dirty_tracker *dirty;
+	const struct bus *bus;
+	int policy; /* enum alias_write_policy */
+	pthread_mutex_t lock; /* guards everything below */
+	struct alias_entry entries[MEM_MAX_SLOTS];
+	unsigned int nr_entries;
+	uint64_t writes_trapped; /* every window's, removed ones included */
+	struct alias_write_record last[ALIAS_LOG_RECORDS];
+	uint64_t nr_records; /* records ever made; last[n % RECORDS] */
+};
+
+/* share.c: maps path read-only; unmaps and closes. */
+int share_map_open(const char *name, const char *path, struct share_map *s,
+		   char *err, size_t err_len);
+void share_map_close(struct share_map *s);
+
+#endif

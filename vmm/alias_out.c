@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Read-only windows (alias.h): their command-line syntax, their JSON for
+ * the control socket, and their device-tree nodes.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <libfdt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/alias_impl.h"
+#include "vmm/cli.h"
+#include "vmm/json.h"
+
+/* Parses text[0..len) as a number or size (hex or decimal, K/M/G). */
+static int parse_part(const char *text, size_t len, uint64_t *out)
+{
+	char buf[64];
+
+	if (len == 0 || len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	return cli_parse_size(buf, out);
+}
+
+int alias_parse_spec(const char *text, struct alias_spec *out, char *err,
+		     size_t err_len)
+{
+	const char *eq = strchr(text, '=');
+	const char *plus = eq ? strchr(eq + 1, '+') : NULL;
+
+	if (!eq || !plus ||
+	    parse_part(text, (size_t)(eq - text), &out->gpa) < 0 ||
+	    parse_part(eq + 1, (size_t)(plus - eq - 1), &out->src_gpa) < 0 ||
+	    parse_part(plus + 1, strlen(plus + 1), &out->size_bytes) < 0) {
+		snprintf(err, err_len,
+			 "--alias '%s': expected GPA=SRC_GPA+SIZE (e.g. 0x80000000=0x100000+1M)",
+			 text);
+		return -EINVAL;
+	}
+	if ((out->gpa | out->src_gpa | out->size_bytes) &
+		    (GUEST_PAGE_BYTES - 1) ||
+	    !out->size_bytes) {
+		snprintf(err, err_len,
+			 "--alias '%s': GPA, SRC_GPA and SIZE must be 4 KiB page-aligned, SIZE not 0",
+			 text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool name_ok(const char *name, size_t len)
+{
+	if (len == 0 || len >= SHARE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("_.-", name[i]))
+			return false;
+	return true;
+}
+
+int share_parse_spec(const char *text, struct share_spec *out, char *err,
+		     size_t err_len)
+{
+	const char *eq = strchr(text, '=');
+	const char *at = strrchr(text, '@');
+
+	if (!eq || !at || at < eq || !name_ok(text, (size_t)(eq - text)) ||
+	    at == eq + 1 || (size_t)(at - eq - 1) >= sizeof(out->path) ||
+	    parse_part(at + 1, strlen(at + 1), &out->gpa) < 0) {
+		snprintf(err, err_len,
+			 "--share '%s': expected NAME=FILE@GPA (NAME: up to 31 of A-Z a-z 0-9 _ . -)",
+			 text);
+		return -EINVAL;
+	}
+	if (out->gpa & (GUEST_PAGE_BYTES - 1)) {
+		snprintf(err, err_len,
+			 "--share '%s': GPA must be 4 KiB page-aligned", text);
+		return -EINVAL;
+	}
+	snprintf(out->name, sizeof(out->name), "%.*s", (int)(eq - text), text);
+	snprintf(out->path, sizeof(out->path), "%.*s", (int)(at - eq - 1),
+		 eq + 1);
+	return 0;
+}
+
+int alias_parse_write_policy(const char *text, int *policy, char *err,
+			     size_t err_len)
+{
+	if (!strcmp(text, "log"))
+		*policy = ALIAS_WRITE_LOG;
+	else if (!strcmp(text, "ignore"))
+		*policy = ALIAS_WRITE_IGNORE;
+	else if (!strcmp(text, "stop"))
+		*policy = ALIAS_WRITE_STOP;
+	else {
+		snprintf(err, err_len,
+			 "--alias-write '%s': expected ignore, log or stop", text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const char *alias_write_policy_name(int policy)
+{
+	switch (policy) {
+	case ALIAS_WRITE_IGNORE:
+		return "ignore";
+	case ALIAS_WRITE_STOP:
+		return "stop";
+	default:
+		return "log";
+	}
+}
+
+static void entry_json(const struct alias_entry *e, struct jw *w)
+{
+	jw_object_begin(w, NULL);
+	jw_u64(w, "gpa", e->gpa);
+	jw_u64(w, "src_gpa", e->src_gpa);
+	jw_u64(w, "size", e->size_bytes);
+	jw_u64(w, "writes_trapped", e->writes_trapped);
+	jw_u64(w, "slot", e->slot_id);
+	jw_string(w, "kind", e->share ? "shared-file" : "alias");
+	if (e->share) {
+		jw_string(w, "name", e->share->name);
+		jw_string(w, "path", e->share->path);
+		jw_u64(w, "file_bytes", e->share->file_bytes);
+	}
+	jw_object_end(w);
+}
+
+void alias_list_json(const struct guest_mem *m, struct jw *w)
+{
+	struct alias_table *t = m->aliases;
+
+	jw_array_begin(w, NULL);
+	if (t) {
+		pthread_mutex_lock(&t->lock);
+		for (unsigned int i = 0; i < t->nr_entries; i++)
+			entry_json(&t->entries[i], w);
+		pthread_mutex_unlock(&t->lock);
+	}
+	jw_array_end(w);
+}
+
+static void record_json(const struct alias_write_record *r, struct jw *w)
+{
+	jw_object_begin(w, NULL);
+	jw_u64(w, "vcpu", r->vcpu);
+	jw_u64(w, "gpa", r->gpa);
+	jw_u64(w, "alias_gpa", r->alias_gpa);
+	jw_u64(w, "size", r->len);
+	jw_u64(w, "value", r->value);
+	jw_string(w, "insn", r->insn);
+	jw_object_end(w);
+}
+
+void alias_stats_json(const struct guest_mem *m, struct jw *w)
+{
+	struct alias_table *t = m->aliases;
+	uint64_t first;
+
+	jw_object_begin(w, "aliases");
+	if (t) {
+		pthread_mutex_lock(&t->lock);
+		jw_u64(w, "count", t->nr_entries);
+		jw_u64(w, "writes_trapped", t->writes_trapped);
+		jw_string(w, "write_policy", alias_write_policy_name(t->policy));
+		/* Oldest first, at most the last ALIAS_LOG_RECORDS. */
+		first = t->nr_records > ALIAS_LOG_RECORDS
+				? t->nr_records - ALIAS_LOG_RECORDS
+				: 0;
+		jw_array_begin(w, "last_writes");
+		for (uint64_t i = first; i < t->nr_records; i++)
+			record_json(&t->last[i % ALIAS_LOG_RECORDS], w);
+		jw_array_end(w);
+		pthread_mutex_unlock(&t->lock);
+	}
+	jw_object_end(w);
+}
+
+static int add_reg(void *fdt, int node, uint64_t gpa, uint64_t size)
+{
+	int ret = fdt_appendprop_u64(fdt, node, "reg", gpa);
+
+	return ret ?: fdt_appendprop_u64(fdt, node, "reg", size);
+}
+
+static int add_parent(void *fdt, const char *name)
+{
+	int node = fdt_add_subnode(fdt, 0, name);
+	int ret = node < 0 ? node : 0;
+
+	ret = ret ?: fdt_setprop_u32(fdt, node, "#address-cells", 2);
+	ret = ret ?: fdt_setprop_u32(fdt, node, "#size-cells", 2);
+	return ret ?: node;
+}
+
+static int entry_node(void *fdt, int parent, const struct alias_entry *e)
+{
+	char name[48];
+	int node, ret;
+
+	snprintf(name, sizeof(name), "%s@%llx", e->share ? "file" : "alias",
+		 (unsigned long long)e->gpa);
+	node = fdt_add_subnode(fdt, parent, name);
+	if (node < 0)
+		return node;
+	ret = fdt_setprop_string(fdt, node, "compatible",
+				 e->share ? "kvmtrack,shared-file"
+					  : "kvmtrack,memory-alias");
+	ret = ret ?: add_reg(fdt, node, e->gpa, e->size_bytes);
+	ret = ret ?: fdt_setprop_u32(fdt, node, "kvmtrack,slot", e->slot_id);
+	if (e->share) {
+		ret = ret ?: fdt_setprop_string(fdt, node, "kvmtrack,name",
+						e->share->name);
+		ret = ret ?: fdt_setprop_u64(fdt, node, "kvmtrack,file-bytes",
+					     e->share->file_bytes);
+	} else {
+		ret = ret ?: fdt_setprop_u64(fdt, node, "kvmtrack,src-gpa",
+					     e->src_gpa);
+	}
+	return ret;
+}
+
+/*
+ * Not "/aliases": that standard node maps names to node paths. Every
+ * window made so far is described; later ones are the guest's to learn
+ * otherwise (the tree is read at boot).
+ */
+int alias_fdt_nodes(const struct guest_mem *m, void *fdt)
+{
+	struct alias_table *t = m->aliases;
+	int aliases = -1, files = -1, ret = 0;
+
+	if (!t)
+		return 0;
+	pthread_mutex_lock(&t->lock);
+	for (unsigned int i = 0; i < t->nr_entries && ret >= 0; i++) {
+		const struct alias_entry *e = &t->entries[i];
+		int *parent = e->share ? &files : &aliases;
+
+		if (*parent < 0)
+			*parent = ret = add_parent(fdt, e->share ? "shared-files"
+								 : "memory-aliases");
+		if (ret >= 0)
+			ret = entry_node(fdt, *parent, e);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return ret < 0 ? ret : 0;
+}

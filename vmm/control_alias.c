@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Control commands for read-only windows (vmm/alias.h):
+ *   alias-add {"gpa", "src_gpa", "size"} -> alias-list's reply
+ *   alias-remove {"gpa"}                 -> alias-list's reply
+ *   alias-list -> [{"gpa", "src_gpa", "size", "writes_trapped", "slot",
+ *                   "kind", ...}]
+ * Numbers are JSON numbers, or strings in the command line's syntax
+ * ("0x80000000", "1M"). Nothing here can make memory writable.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vmm/alias.h"
+#include "vmm/cli.h"
+#include "vmm/control.h"
+#include "vmm/json.h"
+#include "vmm/vm.h"
+
+static int number_arg(const struct json_value *args, const char *key,
+		      uint64_t *out, char *err, size_t err_len)
+{
+	const char *text;
+
+	if (json_get_u64(args, key, out) == 0)
+		return 0;
+	if (json_get_string(args, key, &text) == 0 &&
+	    cli_parse_size(text, out) == 0)
+		return 0;
+	snprintf(err, err_len,
+		 "'%s' is required: a number, or a string such as \"0x80000000\" or \"1M\"",
+		 key);
+	return -EINVAL;
+}
+
+static int cmd_alias_list(struct vm *vm, void *opaque,
+			  const struct json_value *args, struct jw *reply,
+			  char *err, size_t err_len)
+{
+	alias_list_json(vm_mem(vm), reply);
+	return 0;
+}
+
+static int cmd_alias_add(struct vm *vm, void *opaque,
+			 const struct json_value *args, struct jw *reply,
+			 char *err, size_t err_len)
+{
+	struct alias_spec spec;
+	int ret = number_arg(args, "gpa", &spec.gpa, err, err_len);
+
+	ret = ret ?: number_arg(args, "src_gpa", &spec.src_gpa, err, err_len);
+	ret = ret ?: number_arg(args, "size", &spec.size_bytes, err, err_len);
+	ret = ret ?: alias_add(vm_mem(vm), &spec, err, err_len);
+	return ret ?: cmd_alias_list(vm, opaque, args, reply, err, err_len);
+}
+
+static int cmd_alias_remove(struct vm *vm, void *opaque,
+			    const struct json_value *args, struct jw *reply,
+			    char *err, size_t err_len)
+{
+	uint64_t gpa;
+	int ret = number_arg(args, "gpa", &gpa, err, err_len);
+
+	ret = ret ?: alias_remove(vm_mem(vm), gpa, err, err_len);
+	return ret ?: cmd_alias_list(vm, opaque, args, reply, err, err_len);
+}
+
+int control_register_alias_commands(struct control *c)
+{
+	int ret = control_register(c, "alias-list",
+				   "read-only aliases and shared files",
+				   cmd_alias_list, NULL);
+
+	ret = ret ?: control_register(c, "alias-add",
+				      "{gpa, src_gpa, size}: map guest memory read-only at gpa",
+				      cmd_alias_add, NULL);
+	return ret ?: control_register(c, "alias-remove",
+				       "{gpa}: remove the alias (or shared file) at gpa",
+				       cmd_alias_remove, NULL);
+}
