@@ -17,6 +17,7 @@
 #include "migrate/proto.h"
 #include "migrate/transport.h"
 #include "migrate/vm_state.h"
+#include "migrate/windows.h"
 #include "migrate/wire.h"
 #include "vmm/log.h"
 #include "vmm/memory.h"
@@ -90,6 +91,14 @@ static int receive_setup(struct incoming *in, const struct vm_config *cfg)
 	if (ret)
 		return ret;
 	ret = vm_create(&in->cfg, &in->vm);
+	if (!ret) {
+		char why[256] = "";
+
+		ret = windows_apply(vm_mem(in->vm), &r, why, sizeof(why));
+		if (ret)
+			return mig_stream_fail(&in->s, ret,
+					       "incompatible machine: %s", why);
+	}
 	ret = ret ?: vm_prestart(in->vm);
 	for (unsigned int i = 0; !ret && i < vm_mem(in->vm)->nr_regions; i++) {
 		in->terms[i] = calloc(mem_region_pages(&vm_mem(in->vm)->regions[i]),

@@ -24,6 +24,7 @@
 #include "migrate/throttle.h"
 #include "migrate/transport.h"
 #include "migrate/vm_state.h"
+#include "migrate/windows.h"
 #include "migrate/wire.h"
 #include "vmm/dirty.h"
 #include "vmm/log.h"
@@ -86,6 +87,7 @@ static int send_hello_and_config(struct precopy *pc)
 	if (!ret)
 		wbuf_put_bytes(&w, fdt, fdt_totalsize(fdt));
 	wbuf_end_len(&w, at);
+	windows_put(vm_mem(pc->vm), &w);
 	if (!ret && !w.err)
 		mig_send_buf(&pc->s, MIG_CONFIG, w.data, w.len);
 	ret = ret ?: w.err ?: pc->s.err;

@@ -9,7 +9,8 @@
  * seq counts frames in each direction from 0, so a lost or repeated frame
  * is an error. Source -> destination:
  *   HELLO      u32 flags, str sender
- *   CONFIG     u64 mem_bytes, u32 nr_cpus, str cmdline, block fdt
+ *   CONFIG     u64 mem_bytes, u32 nr_cpus, str cmdline, block fdt, then
+ *              the read-only windows (migrate/windows.h)
  *   RAM        u32 region, u32 npages, u64 first_page, npages * 4096 bytes
  *   ZERO       u32 region, u32 npages, u64 first_page
  *   PASS       u32 pass, u64 pages_sent

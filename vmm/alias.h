@@ -117,4 +117,20 @@ uint64_t alias_writes_trapped(const struct guest_mem *m);
 /* /memory-aliases/alias@GPA and /shared-files/file@GPA nodes (fdt.c). */
 int alias_fdt_nodes(const struct guest_mem *m, void *fdt);
 
+/* One window as a migration describes it (see alias_snapshot). */
+struct alias_info {
+	bool file; /* a --share file; else an alias of RAM or of a window */
+	uint64_t gpa;
+	uint64_t size_bytes;
+	uint64_t src_gpa; /* alias only */
+	char name[32]; /* file only */
+	uint64_t file_bytes; /* file only */
+	const uint8_t *hva; /* file only: its read-only mapping */
+};
+
+/* Copies out up to max windows, shared files first (aliases may point
+ * into them); returns how many there are. */
+unsigned int alias_snapshot(const struct guest_mem *m, struct alias_info *out,
+			    unsigned int max);
+
 #endif

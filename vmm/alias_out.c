@@ -133,6 +133,37 @@ static void entry_json(const struct alias_entry *e, struct jw *w)
 	jw_object_end(w);
 }
 
+static void info_of(const struct alias_entry *e, struct alias_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->file = e->share != NULL;
+	out->gpa = e->gpa;
+	out->size_bytes = e->size_bytes;
+	out->src_gpa = e->src_gpa;
+	if (e->share) {
+		snprintf(out->name, sizeof(out->name), "%s", e->share->name);
+		out->file_bytes = e->share->file_bytes;
+		out->hva = e->share->hva;
+	}
+}
+
+unsigned int alias_snapshot(const struct guest_mem *m, struct alias_info *out,
+			    unsigned int max)
+{
+	struct alias_table *t = m->aliases;
+	unsigned int n = 0;
+
+	if (!t)
+		return 0;
+	pthread_mutex_lock(&t->lock);
+	for (int files = 1; files >= 0; files--)
+		for (unsigned int i = 0; i < t->nr_entries; i++)
+			if ((t->entries[i].share != NULL) == files && n < max)
+				info_of(&t->entries[i], &out[n++]);
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
 void alias_list_json(const struct guest_mem *m, struct jw *w)
 {
 	struct alias_table *t = m->aliases;

@@ -131,6 +131,9 @@ static void serial_line(struct serial *s, int64_t t)
 		snprintf(s->first_line, sizeof(s->first_line), "%.23s", line);
 	}
 	s->last_line_ns = t;
+	if (s->trace)
+		fprintf(s->trace, "%10.3f %s %s\n", (t - s->trace_t0_ns) / 1e6,
+			s->name, line);
 	if (!strncmp(line, "hb ", 3)) {
 		serial_hb(s, strtol(line + 3, NULL, 10), t);
 		return;

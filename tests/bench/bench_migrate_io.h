@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "tests/bench/bench_migrate.h"
@@ -53,6 +54,9 @@ struct serial {
 	int64_t max_gap_ns;
 	struct progress_sample prog[MAX_PROGRESS];
 	unsigned int nr_prog;
+	const char *name; /* "src", "dst" in the trace */
+	FILE *trace; /* every line, stamped relative to trace_t0_ns */
+	int64_t trace_t0_ns;
 };
 
 struct capture {

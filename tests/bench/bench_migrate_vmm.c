@@ -387,7 +387,27 @@ static void end_session(struct session *s)
 	if (s->qmp.fd >= 0)
 		close(s->qmp.fd);
 	free(s->qmp.reply);
+	if (s->src.trace)
+		fclose(s->src.trace);
 	unlink(s->src_sock);
+}
+
+/* The serial lines from the migration's start on, both sides, in
+ * logs/migrate-<id>-<vmm>-<run>.lines: "ms-since-start src|dst line". */
+static void open_trace(struct session *s, enum vmm_id vmm, unsigned int run_no,
+		       int64_t t0)
+{
+	char path[300];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/migrate-%s-%s-%u.lines",
+		 s->env->log_dir, s->sc->id,
+		 vmm == VMM_KVMTRACK ? "kvmtrack" : "qemu", run_no);
+	f = fopen(path, "w");
+	s->src.trace = s->dst.trace = f;
+	s->src.trace_t0_ns = s->dst.trace_t0_ns = t0;
+	s->src.name = "src";
+	s->dst.name = "dst";
 }
 
 /*
@@ -439,6 +459,7 @@ bool migrate_run(const struct bench_env *env, const struct scenario *sc,
 	res->warmup_ms = (bench_now_ns() - s->src.started_ns) / 1e6;
 	res->ran = true;
 	t_start = s->src.gap_from_ns = bench_now_ns();
+	open_trace(s, vmm, run_no, t_start);
 	if (vmm == VMM_KVMTRACK) {
 		t_end = kvmtrack_migrate(s, res);
 	} else {
