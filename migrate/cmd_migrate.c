@@ -27,6 +27,8 @@ static const char usage[] =
 	"      --auto-converge      throttle the guest if it dirties too fast\n"
 	"      --timeout SECONDS    fail if not switched over by then\n"
 	"      --max-passes N       switch over after N passes (default 50)\n"
+	"      --verify full|sent   full: re-read all memory with the guest stopped\n"
+	"                           (default); sent: digest of the pages as sent\n"
 	"      --json               print the final statistics as one object\n";
 
 struct migrate_opts {
@@ -34,6 +36,7 @@ struct migrate_opts {
 	const char *to;
 	uint64_t downtime_ms, max_bandwidth, timeout_s, max_passes;
 	int auto_converge, json;
+	const char *verify;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -54,12 +57,14 @@ static int parse_opts(int argc, char **argv, struct migrate_opts *o)
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "max-passes", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "verify", required_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	*o = (struct migrate_opts){ .downtime_ms = 300, .max_passes = 50 };
+	*o = (struct migrate_opts){ .downtime_ms = 300, .max_passes = 50,
+				    .verify = "full" };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
 		int bad = 0;
@@ -73,6 +78,10 @@ static int parse_opts(int argc, char **argv, struct migrate_opts *o)
 		case 'T': bad = cli_parse_uint(optarg, 1, 86400, &o->timeout_s); break;
 		case 'p': bad = cli_parse_uint(optarg, 1, 10000, &o->max_passes); break;
 		case 'j': o->json = 1; break;
+		case 'v':
+			o->verify = optarg;
+			bad = strcmp(optarg, "full") && strcmp(optarg, "sent") ? -EINVAL : 0;
+			break;
 		case 'h': fputs(usage, stdout); exit(0);
 		default: bad = -EINVAL;
 		}
@@ -154,12 +163,13 @@ static int start(const struct migrate_opts *o)
 
 	snprintf(args, sizeof(args),
 		 "{\"uri\":\"%s\",\"downtime_ms\":%llu,\"max_bandwidth\":%llu,"
-		 "\"auto_converge\":%s,\"timeout_ms\":%llu,\"max_passes\":%llu}",
+		 "\"auto_converge\":%s,\"timeout_ms\":%llu,\"max_passes\":%llu,"
+		 "\"verify\":\"%s\"}",
 		 o->to, (unsigned long long)o->downtime_ms,
 		 (unsigned long long)o->max_bandwidth,
 		 o->auto_converge ? "true" : "false",
 		 (unsigned long long)o->timeout_s * 1000,
-		 (unsigned long long)o->max_passes);
+		 (unsigned long long)o->max_passes, o->verify);
 	if (strchr(o->to, '"') || strchr(o->to, '\\')) {
 		fprintf(stderr, "kvmtrack migrate: bad destination '%s'\n", o->to);
 		return -EINVAL;

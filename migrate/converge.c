@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The switch-over policy. QEMU switches as soon as the remaining pages fit
- * in the downtime limit; kvmtrack keeps iterating while a pass still
- * shrinks what remains by half or more, because each such pass costs no
- * downtime and the final stop-and-copy gets shorter. The limit is a bound,
+ * in the downtime limit; kvmtrack keeps iterating while the last pass
+ * (observed, not predicted) halved what remains, because each such pass
+ * costs no downtime and the final stop-and-copy gets shorter. The limit is a bound,
  * not a target. Explicit ends: nothing left or under 1 ms of work, the
  * limit met with no more progress, or the pass limit (switch anyway, and
  * say so). Auto-converge throttles the vCPUs by just enough that the guest
@@ -35,8 +35,14 @@ void converge_decide(const struct converge_input *in,
 	double send_s = in->bandwidth > 0
 				? in->remaining_pages * PAGE_BYTES / in->bandwidth
 				: 1e9;
-	double next_pages = in->dirty_rate * send_s;
 	bool within = send_s * 1000.0 <= (double)in->downtime_limit_ms;
+	/* Observed, not predicted: a working set the guest rewrites at random
+	 * shrinks between passes much more than a linear estimate says. */
+	bool have_prev = in->prev_remaining_pages > 0;
+	bool shrinking = !have_prev ||
+			 in->remaining_pages <= in->prev_remaining_pages / 2;
+	bool stuck = have_prev &&
+		     in->remaining_pages * 10 >= in->prev_remaining_pages * 9;
 
 	out->expected_downtime_ms = send_s * 1000.0;
 	out->throttle_percent = in->throttle_percent;
@@ -46,15 +52,14 @@ void converge_decide(const struct converge_input *in,
 	} else if (out->expected_downtime_ms < 1.0) {
 		snprintf(out->reason, sizeof(out->reason),
 			 "remaining pages take under 1 ms");
-	} else if (within && next_pages >= 0.5 * in->remaining_pages) {
+	} else if (within && !shrinking) {
 		snprintf(out->reason, sizeof(out->reason),
 			 "within the downtime limit and no longer shrinking");
 	} else if (in->pass >= in->max_passes) {
 		snprintf(out->reason, sizeof(out->reason),
 			 "pass limit %u reached: switching over anyway",
 			 in->max_passes);
-	} else if (!within && in->auto_converge &&
-		   next_pages >= 0.9 * in->remaining_pages &&
+	} else if (!within && in->auto_converge && stuck &&
 		   in->throttle_percent < 99) {
 		out->action = CONVERGE_THROTTLE;
 		out->throttle_percent = needed_throttle(in);

@@ -12,6 +12,7 @@
 
 struct converge_input {
 	uint64_t remaining_pages; /* dirty now, still to send */
+	uint64_t prev_remaining_pages; /* at the previous decision; 0: none */
 	double bandwidth; /* bytes/s measured over the last pass */
 	double dirty_rate; /* pages/s the guest dirtied in the last pass */
 	uint64_t downtime_limit_ms;

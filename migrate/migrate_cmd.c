@@ -3,7 +3,8 @@
  * Control commands of an outgoing migration, in QMP's spirit:
  *   migrate {"uri": "tcp:HOST:PORT", "downtime_ms": 300,
  *            "max_bandwidth": BYTES_PER_S, "auto_converge": false,
- *            "timeout_ms": 0, "max_passes": 50}      -> {} (started)
+ *            "timeout_ms": 0, "max_passes": 50,
+ *            "verify": "full"|"sent"}                -> {} (started)
  *   query-migrate                                    -> status and figures
  *   migrate-cancel                                   -> {}
  */
@@ -33,7 +34,7 @@ static int optional_u64(const struct json_value *args, const char *key,
 static int parse_params(const struct json_value *args, struct mig_params *p,
 			char *err, size_t err_len)
 {
-	const char *uri;
+	const char *uri, *verify;
 	struct mig_uri parsed;
 	uint64_t passes = DEFAULT_MAX_PASSES;
 	int ret;
@@ -54,6 +55,13 @@ static int parse_params(const struct json_value *args, struct mig_params *p,
 	ret = ret ?: optional_u64(args, "timeout_ms", &p->timeout_ms, err,
 				  err_len);
 	ret = ret ?: optional_u64(args, "max_passes", &passes, err, err_len);
+	if (!ret && json_get_string(args, "verify", &verify) == 0) {
+		p->verify_sent = !strcmp(verify, "sent");
+		if (!p->verify_sent && strcmp(verify, "full")) {
+			snprintf(err, err_len, "'verify' must be full or sent");
+			ret = -EINVAL;
+		}
+	}
 	if (!ret && json_get_bool(args, "auto_converge", &p->auto_converge) ==
 			    -EINVAL) {
 		snprintf(err, err_len, "'auto_converge' must be true or false");

@@ -32,6 +32,15 @@ struct mig_params {
 	bool auto_converge;
 	uint64_t timeout_ms; /* 0: none; when reached the migration fails */
 	unsigned int max_passes; /* then switch over anyway (policy) */
+	/*
+	 * full (default): the source reads its whole memory again with the
+	 * guest stopped, which checks the dirty tracking too; its cost is
+	 * the written memory over the memory bandwidth. sent: the digest of
+	 * every page as it was sent, kept during pre-copy: the destination
+	 * still checks every byte it holds against what was sent, in no time,
+	 * but a write the dirty log missed would go unnoticed.
+	 */
+	bool verify_sent;
 };
 
 struct mig_stats {

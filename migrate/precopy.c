@@ -167,6 +167,7 @@ static int iterate(struct precopy *pc)
 		      DIRTY_BACKEND_MANUAL;
 	uint64_t t0 = mig_now_ns(), pass_ns, pass_bytes;
 	unsigned int pass = 1;
+	uint64_t prev_remaining = 0;
 	int ret = ram_send_resident(&pc->rs);
 
 	pass_ns = mig_now_ns() - t0;
@@ -186,6 +187,8 @@ static int iterate(struct precopy *pc)
 		if (ret)
 			break;
 		in.remaining_pages = dirty_set_count(&pc->set);
+		in.prev_remaining_pages = prev_remaining;
+		prev_remaining = in.remaining_pages;
 		in.bandwidth = pass_bytes * 1e9 / (double)(pass_ns ? pass_ns : 1);
 		in.dirty_rate = in.remaining_pages * 1e9 /
 				(double)(pass_ns ? pass_ns : 1);
@@ -233,7 +236,12 @@ static int send_state_and_digest(struct precopy *pc)
 	st->state_us = lap_us(&t);
 	/* The whole memory as it is now, read again: it checks the dirty
 	 * tracking too, not only the transfer. */
-	mem_digest_compute(vm_mem(pc->vm), 2, &digest);
+	if (pc->m->params.verify_sent) {
+		digest.digest = pc->rs.sent_digest;
+		digest.nonzero_pages = pc->rs.sent_nonzero_pages;
+	} else {
+		mem_digest_compute(vm_mem(pc->vm), 2, &digest);
+	}
 	st->digest_us = lap_us(&t);
 	put_le64(buf, digest.digest);
 	put_le64(buf + 8, digest.nonzero_pages);
@@ -256,6 +264,9 @@ static int stop_and_copy(struct precopy *pc)
 		return mig_stream_fail(&pc->s, ret, "cannot stop the vCPUs: %s",
 				       strerror(-ret));
 	pc->stopped_vm = ret == 0;
+	/* The cap protects the link during the long pre-copy; the last pages
+	 * are the downtime itself, so they go as fast as the link allows. */
+	pc->rs.max_bytes_per_s = 0;
 	ret = dirty_sync(vm_dirty(pc->vm), false);
 	ret = ret ?: ram_send_dirty(&pc->rs, &pc->set, false);
 	ret = ret ?: send_pass_end(pc, 0);
@@ -307,6 +318,8 @@ static int precopy_setup(struct precopy *pc, char *err, size_t err_len)
 	pc->rs.cancel = &pc->m->cancel;
 	pc->rs.progress = publish_progress;
 	pc->rs.progress_arg = pc->m;
+	if (pc->m->params.verify_sent && ram_sender_keep_digest(&pc->rs))
+		return mig_stream_fail(&pc->s, -ENOMEM, "setup: out of memory");
 	/* From here every write is recorded: the first pass may race with
 	 * the guest and the next pass resends what it changed. */
 	ret = dirty_attach(vm_dirty(vm), &pc->set);

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "migrate/checksum.h"
 #include "migrate/proto.h"
 #include "migrate/stream.h"
 #include "migrate/wire.h"
@@ -42,10 +43,25 @@ int ram_sender_init(struct ram_sender *rs)
 	return rs->buf ? 0 : -ENOMEM;
 }
 
+int ram_sender_keep_digest(struct ram_sender *rs)
+{
+	for (unsigned int r = 0; r < rs->mem->nr_regions; r++) {
+		rs->terms[r] = calloc(mem_region_pages(&rs->mem->regions[r]),
+				      sizeof(uint64_t));
+		if (!rs->terms[r])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 void ram_sender_free(struct ram_sender *rs)
 {
 	free(rs->buf);
 	rs->buf = NULL;
+	for (unsigned int r = 0; r < MEM_MAX_REGIONS; r++) {
+		free(rs->terms[r]);
+		rs->terms[r] = NULL;
+	}
 }
 
 static bool page_is_zero(const uint8_t *p)
@@ -109,6 +125,16 @@ static int flush_run(struct ram_sender *rs, struct run *run)
 	return 0;
 }
 
+static void account_sent(struct ram_sender *rs, unsigned int region,
+			 uint64_t page, uint64_t term)
+{
+	uint64_t *slot = &rs->terms[region][page];
+
+	rs->sent_digest += term - *slot;
+	rs->sent_nonzero_pages += (term != 0) - (*slot != 0);
+	*slot = term;
+}
+
 /* Adds one page to the current run, flushing when it cannot extend it. */
 static int add_page(struct ram_sender *rs, struct run *run,
 		    unsigned int region, uint64_t page)
@@ -121,6 +147,10 @@ static int add_page(struct ram_sender *rs, struct run *run,
 	/* Snapshot first: the guest may change the page under us. */
 	memcpy(slot, r->hva + page * PAGE, PAGE);
 	zero = page_is_zero(slot);
+	if (rs->terms[0])
+		account_sent(rs, region, page, zero ? 0
+			     : page_digest_term(r->gpa + page * PAGE,
+						page_hash(slot)));
 	if (run->npages &&
 	    (run->region != region || run->first_page + run->npages != page ||
 	     run->zero != zero || run->npages == MIG_RAM_FRAME_PAGES)) {

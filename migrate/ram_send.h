@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmm/memory.h"
+
 struct mig_stream;
 struct guest_mem;
 struct dirty_tracker;
@@ -30,6 +32,14 @@ struct ram_sender {
 	uint64_t max_bytes_per_s; /* 0: unlimited */
 	const bool *cancel; /* checked between frames */
 	struct ram_counters total;
+	/*
+	 * --verify sent: the digest of every page as last sent, kept up to
+	 * date from the copy that goes on the wire (terms per region page).
+	 * NULL terms: not kept.
+	 */
+	uint64_t *terms[MEM_MAX_REGIONS];
+	uint64_t sent_digest;
+	uint64_t sent_nonzero_pages;
 	/* Called after every frame so the caller can publish progress. */
 	void (*progress)(void *arg, const struct ram_counters *c);
 	void *progress_arg;
@@ -41,6 +51,8 @@ struct ram_sender {
 
 int ram_sender_init(struct ram_sender *rs);
 void ram_sender_free(struct ram_sender *rs);
+/* Keeps sent_digest from here on (after init, with mem set). */
+int ram_sender_keep_digest(struct ram_sender *rs);
 
 /*
  * The first pass: every resident page of every region. Pages never touched
