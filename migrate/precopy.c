@@ -26,6 +26,7 @@
 #include "migrate/vm_state.h"
 #include "migrate/windows.h"
 #include "migrate/wire.h"
+#include "vmm/alias.h"
 #include "vmm/dirty.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
@@ -298,6 +299,8 @@ static int precopy_setup(struct precopy *pc, char *err, size_t err_len)
 	ret = connect_peer(pc, err, err_len);
 	if (ret)
 		return ret;
+	/* The windows go out in CONFIG: they must not change after that. */
+	alias_freeze(vm_mem(vm), true);
 	ret = send_hello_and_config(pc);
 	if (ret)
 		return ret;
@@ -332,6 +335,7 @@ static int precopy_setup(struct precopy *pc, char *err, size_t err_len)
 
 static void precopy_cleanup(struct precopy *pc)
 {
+	alias_freeze(vm_mem(pc->vm), false);
 	throttle_destroy(pc->throttle);
 	if (pc->attached)
 		dirty_detach(vm_dirty(pc->vm), &pc->set);

@@ -231,6 +231,28 @@ static int remove_entry(struct guest_mem *m, struct alias_entry *e)
 	return 0;
 }
 
+/* Caller holds t->lock. */
+static int check_frozen(const struct alias_table *t, char *err,
+			size_t err_len)
+{
+	if (!t->frozen)
+		return 0;
+	snprintf(err, err_len,
+		 "a migration is running: the read-only windows cannot change until it ends");
+	return -EBUSY;
+}
+
+void alias_freeze(struct guest_mem *m, bool frozen)
+{
+	struct alias_table *t = m->aliases;
+
+	if (!t)
+		return;
+	pthread_mutex_lock(&t->lock);
+	t->frozen = frozen;
+	pthread_mutex_unlock(&t->lock);
+}
+
 int alias_add(struct guest_mem *m, const struct alias_spec *spec, char *err,
 	      size_t err_len)
 {
@@ -245,7 +267,8 @@ int alias_add(struct guest_mem *m, const struct alias_spec *spec, char *err,
 		return -ENODEV;
 	}
 	pthread_mutex_lock(&t->lock);
-	ret = check_target(m, e.gpa, e.size_bytes, err, err_len);
+	ret = check_frozen(t, err, err_len);
+	ret = ret ?: check_target(m, e.gpa, e.size_bytes, err, err_len);
 	ret = ret ?: resolve_source(m, e.src_gpa, e.size_bytes, &e, err,
 				    err_len);
 	ret = ret ?: insert_entry(m, &e, err, err_len);
@@ -329,6 +352,10 @@ int alias_remove(struct guest_mem *m, uint64_t gpa, char *err,
 	if (!t)
 		return -ENODEV;
 	pthread_mutex_lock(&t->lock);
+	if (check_frozen(t, err, err_len)) {
+		pthread_mutex_unlock(&t->lock);
+		return -EBUSY;
+	}
 	e = entry_at(t, gpa);
 	if (!e) {
 		int r = guest_mem_region_index(m, gpa);

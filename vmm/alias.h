@@ -117,6 +117,10 @@ uint64_t alias_writes_trapped(const struct guest_mem *m);
 /* /memory-aliases/alias@GPA and /shared-files/file@GPA nodes (fdt.c). */
 int alias_fdt_nodes(const struct guest_mem *m, void *fdt);
 
+/* While frozen, alias-add/remove and share_add are refused (-EBUSY): a
+ * migration has described the windows to its destination. */
+void alias_freeze(struct guest_mem *m, bool frozen);
+
 /* One window as a migration describes it (see alias_snapshot). */
 struct alias_info {
 	bool file; /* a --share file; else an alias of RAM or of a window */

@@ -48,6 +48,7 @@ struct alias_table {
 	const struct bus *bus;
 	int policy; /* enum alias_write_policy */
 	pthread_mutex_t lock; /* guards everything below */
+	bool frozen; /* a migration carries the windows: no changes */
 	struct alias_entry entries[MEM_MAX_SLOTS];
 	unsigned int nr_entries;
 	uint64_t writes_trapped; /* every window's, removed ones included */

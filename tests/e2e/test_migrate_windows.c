@@ -105,7 +105,27 @@ Test(migrate_windows, aliases_move_and_files_stay, .timeout = 90)
 	proc_result_free(&end);
 
 	listen_with(&b, mig_test_port(42), file);
-	r = mig_migrate(&a, b.port, NULL);
+	{
+		/* Slow enough to change a window in the middle: refused. */
+		static const char *const capped[] = { "--max-bandwidth", "2M",
+						      NULL };
+		const char *add[] = { KVMTRACK_BIN, "ctl", "--control", a.sock,
+				      "alias-add",
+				      "{\"gpa\":\"0x24000000\",\"src_gpa\":\"0x400000\",\"size\":\"64K\"}",
+				      NULL };
+		struct bg_proc mig;
+		struct proc_result added;
+
+		mig_migrate_bg(&a, b.port, capped, &mig);
+		cr_assert(mig_wait_transferred(&a, 64 << 10, 20000),
+			  "the migration did not start");
+		cr_assert_eq(run_cmd(add, 30, &added), 0);
+		cr_expect_eq(added.status, 1, "%s", added.out);
+		cr_expect(strstr(added.err, "a migration is running"), "%s",
+			  added.err);
+		proc_result_free(&added);
+		r = mig_migrate_wait(&mig, 60);
+	}
 	cr_assert_eq(r.status, 0, "%s %s", r.out, r.err);
 	cr_expect(strstr(r.out, "\"verified\":true"), "%s", r.out);
 	/* 32 MiB of file content behind the window: none of it is sent. */
