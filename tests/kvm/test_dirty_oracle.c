@@ -172,7 +172,7 @@ ParameterizedTestParameters(dirty, oracle)
 	static struct oracle_case cases[] = {
 		{ "bitmap", "1" }, { "bitmap", "2" }, { "manual", "1" },
 		{ "manual", "2" }, { "ring", "1" },   { "ring", "2" },
-		{ "ring:1024", "2" },
+		{ "ring:65536", "2" },
 	};
 
 	return cr_make_param_array(struct oracle_case, cases,
