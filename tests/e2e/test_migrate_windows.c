@@ -61,26 +61,15 @@ static void boot_with_windows(struct mig_host *h, const char *file)
 	cr_assert_fail("the guest does not run its alias checks");
 }
 
-static void listen_with(struct mig_host *h, int port, const char *file)
+static void listen_with(struct mig_host *h, const char *name, int port,
+			const char *file)
 {
-	char share[128], serial[96], uri[64];
-	const char *argv[] = { KVMTRACK_BIN, "run", "--incoming", uri,
-			       "--control", h->sock, "--serial", serial,
-			       file ? "--share" : NULL, share, NULL };
+	static char share[128];
+	const char *opts[] = { "--share", share, NULL };
 
-	snprintf(h->sock, sizeof(h->sock), "/tmp/kt-%d-win-%d.sock", getpid(),
-		 port);
-	snprintf(h->serial, sizeof(h->serial), "/tmp/kt-%d-win-%d.log",
-		 getpid(), port);
-	unlink(h->sock);
-	unlink(h->serial);
-	h->port = port;
-	snprintf(uri, sizeof(uri), "tcp:127.0.0.1:%d", port);
-	snprintf(serial, sizeof(serial), "file:%s", h->serial);
 	if (file)
 		snprintf(share, sizeof(share), "data=%s@" SHARE_GPA, file);
-	cr_assert_eq(bg_start(argv, &h->proc), 0);
-	usleep(300000);
+	mig_listen_opts(h, name, port, file ? opts : NULL);
 }
 
 Test(migrate_windows, aliases_move_and_files_stay, .timeout = 90)
@@ -94,7 +83,7 @@ Test(migrate_windows, aliases_move_and_files_stay, .timeout = 90)
 	boot_with_windows(&a, file);
 
 	/* Without the file the destination refuses before taking memory. */
-	listen_with(&bad, mig_test_port(41), NULL);
+	listen_with(&bad, "win-bad", mig_test_port(41), NULL);
 	r = mig_migrate(&a, bad.port, NULL);
 	cr_expect_eq(r.status, 1);
 	cr_expect(strstr(r.out, "--share data=FILE@0x30000000"), "%s", r.out);
@@ -104,10 +93,10 @@ Test(migrate_windows, aliases_move_and_files_stay, .timeout = 90)
 	bg_wait(&bad.proc, 10, &end);
 	proc_result_free(&end);
 
-	listen_with(&b, mig_test_port(42), file);
+	listen_with(&b, "win-b", mig_test_port(42), file);
 	{
 		/* Slow enough to change a window in the middle: refused. */
-		static const char *const capped[] = { "--max-bandwidth", "2M",
+		static const char *const capped[] = { "--max-bandwidth", "256K",
 						      NULL };
 		const char *add[] = { KVMTRACK_BIN, "ctl", "--control", a.sock,
 				      "alias-add",
@@ -117,8 +106,8 @@ Test(migrate_windows, aliases_move_and_files_stay, .timeout = 90)
 		struct proc_result added;
 
 		mig_migrate_bg(&a, b.port, capped, &mig);
-		cr_assert(mig_wait_transferred(&a, 64 << 10, 20000),
-			  "the migration did not start");
+		cr_assert(mig_wait_transferred(&a, 16 << 10, 20000),
+			  "the migration did not start: %s", mig_stderr(&a));
 		cr_assert_eq(run_cmd(add, 30, &added), 0);
 		cr_expect_eq(added.status, 1, "%s", added.out);
 		cr_expect(strstr(added.err, "a migration is running"), "%s",
