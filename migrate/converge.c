@@ -35,7 +35,8 @@ void converge_decide(const struct converge_input *in,
 	double send_s = in->bandwidth > 0
 				? in->remaining_pages * PAGE_BYTES / in->bandwidth
 				: 1e9;
-	bool within = send_s * 1000.0 <= (double)in->downtime_limit_ms;
+	double downtime_ms = send_s * 1000.0 + in->fixed_downtime_ms;
+	bool within = downtime_ms <= (double)in->downtime_limit_ms;
 	/* Observed, not predicted: a working set the guest rewrites at random
 	 * shrinks between passes much more than a linear estimate says. */
 	bool have_prev = in->prev_remaining_pages > 0;
@@ -44,12 +45,12 @@ void converge_decide(const struct converge_input *in,
 	bool stuck = have_prev &&
 		     in->remaining_pages * 10 >= in->prev_remaining_pages * 9;
 
-	out->expected_downtime_ms = send_s * 1000.0;
+	out->expected_downtime_ms = downtime_ms;
 	out->throttle_percent = in->throttle_percent;
 	out->action = CONVERGE_SWITCH;
 	if (in->remaining_pages == 0) {
 		snprintf(out->reason, sizeof(out->reason), "nothing dirty");
-	} else if (out->expected_downtime_ms < 1.0) {
+	} else if (send_s * 1000.0 < 1.0) {
 		snprintf(out->reason, sizeof(out->reason),
 			 "remaining pages take under 1 ms");
 	} else if (within && !shrinking) {

@@ -16,6 +16,9 @@ struct converge_input {
 	double bandwidth; /* bytes/s measured over the last pass */
 	double dirty_rate; /* pages/s the guest dirtied in the last pass */
 	uint64_t downtime_limit_ms;
+	/* Downtime spent whatever remains: the stopped source's full memory
+	 * digest, about written memory over the memory bandwidth. */
+	double fixed_downtime_ms;
 	unsigned int pass; /* passes done so far, the first included */
 	unsigned int max_passes;
 	bool auto_converge;

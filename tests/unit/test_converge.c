@@ -75,3 +75,17 @@ Test(converge, pass_limit_switches_anyway)
 	cr_expect_eq(d.action, CONVERGE_SWITCH);
 	cr_expect(strstr(d.reason, "pass limit 50"), "%s", d.reason);
 }
+
+Test(converge, the_digest_counts_against_the_limit)
+{
+	/* 60000 pages take 246 ms: within 300 alone, not with 80 ms more. */
+	struct converge_input in = base(60000, 70000);
+	struct converge_decision d = decide(in);
+
+	cr_expect_eq(d.action, CONVERGE_SWITCH);
+	in.fixed_downtime_ms = 80;
+	d = decide(in);
+	cr_expect_eq(d.action, CONVERGE_ITERATE);
+	cr_expect_float_eq(d.expected_downtime_ms, 60000 * 4096 / 1e6 + 80,
+			   1e-6);
+}
