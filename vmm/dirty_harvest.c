@@ -99,24 +99,30 @@ static int harvest_slot_log(struct dirty_tracker *t, unsigned int i,
 				   scratch);
 }
 
-static void mark_gfn(struct dirty_tracker *t, unsigned int vcpu,
-		     uint32_t slot_id, uint64_t offset)
-{
-	const struct guest_mem *mem = t->mem;
+/* Where a ring entry's slot lies in its region: looked up once per run of
+ * entries of the same slot, since the ring holds them in bulk. */
+struct gfn_slot {
+	uint32_t slot_id; /* as in the entry; UINT32_MAX: none yet */
+	bool found;
+	unsigned int region;
+	uint64_t first_page; /* the slot's first page in its region */
+	uint64_t pages;
+};
 
+static void lookup_slot(const struct guest_mem *mem, uint32_t slot_id,
+			struct gfn_slot *c)
+{
+	c->slot_id = slot_id;
+	c->found = false;
 	for (unsigned int i = 0; i < mem->nr_slots; i++) {
 		const struct mem_slot *s = &mem->slots[i];
-		uint64_t pg;
-		unsigned int region;
 
-		if (s->id != (slot_id & 0xffff) ||
-		    offset >= s->size_bytes / GUEST_PAGE_BYTES)
+		if (s->id != (slot_id & 0xffff))
 			continue;
-		region = (unsigned int)(s->region - mem->regions);
-		pg = s->region_offset / GUEST_PAGE_BYTES + offset;
-		fan_out_word(t, region, pg / 64, 1ull << (pg % 64));
-		for (struct dirty_set *set = t->sets; set; set = set->next)
-			set->vcpu_pages[vcpu]++;
+		c->found = true;
+		c->region = (unsigned int)(s->region - mem->regions);
+		c->first_page = s->region_offset / GUEST_PAGE_BYTES;
+		c->pages = s->size_bytes / GUEST_PAGE_BYTES;
 		return;
 	}
 }
@@ -125,7 +131,8 @@ static void mark_gfn(struct dirty_tracker *t, unsigned int vcpu,
 static uint64_t harvest_ring(struct dirty_tracker *t, unsigned int vcpu)
 {
 	struct dirty_ring *r = &t->rings[vcpu];
-	uint64_t n = 0;
+	struct gfn_slot c = { .slot_id = UINT32_MAX };
+	uint64_t n = 0, marked = 0;
 
 	for (;;) {
 		struct kvm_dirty_gfn *e =
@@ -134,12 +141,21 @@ static uint64_t harvest_ring(struct dirty_tracker *t, unsigned int vcpu)
 
 		if (!(flags & KVM_DIRTY_GFN_F_DIRTY))
 			break;
-		mark_gfn(t, vcpu, e->slot, e->offset);
+		if (e->slot != c.slot_id)
+			lookup_slot(t->mem, e->slot, &c);
+		if (c.found && e->offset < c.pages) {
+			uint64_t pg = c.first_page + e->offset;
+
+			fan_out_word(t, c.region, pg / 64, 1ull << (pg % 64));
+			marked++;
+		}
 		__atomic_store_n(&e->flags, KVM_DIRTY_GFN_F_RESET,
 				 __ATOMIC_RELEASE);
 		r->fetch++;
 		n++;
 	}
+	for (struct dirty_set *set = t->sets; marked && set; set = set->next)
+		set->vcpu_pages[vcpu] += marked;
 	return n;
 }
 
