@@ -86,8 +86,11 @@ Test(debian_kernel, pvh_vmlinux_prints_its_banner)
 	cr_assert_eq(bg_start(argv, &p), 0);
 	seen = bg_wait_output(&p, banner, 120 * 1000);
 	/* The initrd (PVH module 0) at the top of RAM, page aligned: a few
-	 * seconds after the banner. */
-	seen = seen && bg_wait_output(&p, "RAMDISK: [mem ", 60 * 1000);
+	 * seconds after the banner. Wait for the whole line: the emulated
+	 * kernel prints it a character at a time, slowly. */
+	seen = seen && bg_wait_output(&p, "RAMDISK: [mem 0x", 60 * 1000) &&
+	       bg_wait_output(&p, "RAMDISK: [mem 0x0ffee000-0x0fffffff]",
+			      10 * 1000);
 	kill(p.pid, SIGTERM);
 	cr_assert_eq(bg_wait(&p, 30, &r), 0);
 	unlink(initrd);
