@@ -66,27 +66,76 @@ void exit_report_close(struct vcpu *vcpu)
 	vcpu->disasm = 0;
 }
 
-/*
- * KVM completes an OUT/IN before it exits to userspace, so on an I/O exit
- * RIP already points past the instruction. Find the I/O instruction that
- * ends exactly at RIP (1 to 3 bytes: opcode, imm8 port, 0x66 prefix).
- */
-static uint64_t io_insn_start(csh handle, const uint8_t *before, uint64_t rip)
+/* Does insn store `len` bytes to memory (a written memory operand)? */
+static bool stores_bytes(const cs_insn *insn, uint32_t len)
 {
-	for (uint64_t len = 1; len <= 3; len++) {
-		cs_insn *insn = NULL;
-		size_t n = cs_disasm(handle, before + 3 - len, len, rip - len,
-				     1, &insn);
-		bool io = n == 1 && insn[0].size == len &&
-			  (!strncmp(insn[0].mnemonic, "in", 2) ||
-			   !strncmp(insn[0].mnemonic, "out", 3));
+	const cs_x86 *x = insn->detail ? &insn->detail->x86 : NULL;
 
+	for (uint8_t i = 0; x && i < x->op_count; i++)
+		if (x->operands[i].type == X86_OP_MEM &&
+		    x->operands[i].size == len &&
+		    (x->operands[i].access & CS_AC_WRITE))
+			return true;
+	return false;
+}
+
+static bool is_io(const cs_insn *insn, uint32_t len)
+{
+	return !strncmp(insn->mnemonic, "in", 2) ||
+	       !strncmp(insn->mnemonic, "out", 3);
+}
+
+/*
+ * KVM completes an OUT/IN, and an MMIO write in its emulator, before it
+ * exits to userspace, so RIP is already past the instruction the exit is
+ * about. x86 cannot be decoded backwards for sure: take the shortest
+ * decode, starting 1 to max_back bytes back, that ends exactly at RIP and
+ * is that kind of instruction (match). RIP itself when none is.
+ */
+static uint64_t insn_ending_at(struct vcpu *vcpu, csh handle,
+			       const struct kvm_regs *regs,
+			       const struct kvm_sregs *sregs, uint64_t max_back,
+			       bool (*match)(const cs_insn *, uint32_t),
+			       uint32_t len)
+{
+	struct kvm_regs at = *regs;
+	uint8_t code[CODE_BYTES];
+	uint64_t gpa, found = regs->rip;
+
+	at.rip -= max_back;
+	if (read_code(vcpu, &at, sregs, code, &gpa) < max_back)
+		return found;
+	cs_option(handle, CS_OPT_DETAIL, CS_OPT_ON);
+	for (uint64_t back = 1; back <= max_back && found == regs->rip;
+	     back++) {
+		cs_insn *insn = NULL;
+		size_t n = cs_disasm(handle, code + max_back - back, back,
+				     regs->rip - back, 1, &insn);
+
+		if (n == 1 && insn[0].size == back && match(insn, len))
+			found = regs->rip - back;
 		if (insn)
 			cs_free(insn, n);
-		if (io)
-			return rip - len;
 	}
-	return rip;
+	cs_option(handle, CS_OPT_DETAIL, CS_OPT_OFF);
+	return found;
+}
+
+/* Where the instruction this exit is about starts. */
+static uint64_t exit_insn_rip(struct vcpu *vcpu, csh handle,
+			      const struct kvm_regs *regs,
+			      const struct kvm_sregs *sregs)
+{
+	const struct kvm_run *run = vcpu->kvm.run;
+
+	if (!handle)
+		return regs->rip;
+	if (run->exit_reason == KVM_EXIT_IO) /* opcode, imm8, 0x66 prefix */
+		return insn_ending_at(vcpu, handle, regs, sregs, 3, is_io, 0);
+	if (run->exit_reason == KVM_EXIT_MMIO && run->mmio.is_write)
+		return insn_ending_at(vcpu, handle, regs, sregs, 15,
+				      stores_bytes, run->mmio.len);
+	return regs->rip;
 }
 
 /* Appends up to max_insns disassembled instructions to out. */
@@ -101,13 +150,7 @@ static void disassemble(struct vcpu *vcpu, const struct kvm_regs *regs,
 	cs_insn *insn = NULL;
 	size_t n, count = 0, used = strlen(out);
 
-	if (vcpu->kvm.run->exit_reason == KVM_EXIT_IO && handle) {
-		at.rip -= 3;
-		if (read_code(vcpu, &at, sregs, code, &gpa) >= 3)
-			at.rip = io_insn_start(handle, code, regs->rip);
-		else
-			at.rip = regs->rip;
-	}
+	at.rip = exit_insn_rip(vcpu, handle, regs, sregs);
 	regs = &at;
 	n = read_code(vcpu, regs, sregs, code, &gpa);
 
@@ -178,69 +221,17 @@ void exit_report_unexpected(struct vcpu *vcpu, const char *what)
 	vm_request_stop(vcpu->vm, VM_STOP_UNEXPECTED, 3, why);
 }
 
-/* Does insn store `len` bytes to memory (a written memory operand)? */
-static bool stores_bytes(const cs_insn *insn, uint32_t len)
-{
-	const cs_x86 *x = insn->detail ? &insn->detail->x86 : NULL;
-
-	for (uint8_t i = 0; x && i < x->op_count; i++)
-		if (x->operands[i].type == X86_OP_MEM &&
-		    x->operands[i].size == len &&
-		    (x->operands[i].access & CS_AC_WRITE))
-			return true;
-	return false;
-}
-
-/*
- * KVM completes an MMIO write in its emulator before it exits (as it does
- * an OUT), so RIP is already past the store. x86 cannot be decoded
- * backwards for sure: take the shortest decode, starting 1 to 15 bytes
- * back, that ends exactly at RIP and writes as many bytes to memory as
- * the exit reports. RIP itself when none does.
- */
-static uint64_t store_insn_start(csh handle, const uint8_t *before,
-				 uint64_t rip, uint32_t len)
-{
-	uint64_t found = rip;
-
-	cs_option(handle, CS_OPT_DETAIL, CS_OPT_ON);
-	for (uint64_t back = 1; back <= 15 && found == rip; back++) {
-		cs_insn *insn = NULL;
-		size_t n = cs_disasm(handle, before + 15 - back, back,
-				     rip - back, 1, &insn);
-
-		if (n == 1 && insn[0].size == back && stores_bytes(insn, len))
-			found = rip - back;
-		if (insn)
-			cs_free(insn, n);
-	}
-	cs_option(handle, CS_OPT_DETAIL, CS_OPT_OFF);
-	return found;
-}
-
 void exit_report_insn(struct vcpu *vcpu, char *out, size_t len)
 {
-	struct kvm_run *run = vcpu->kvm.run;
-	struct kvm_regs regs, at;
+	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 	char line[256] = "";
-	uint8_t code[CODE_BYTES];
-	uint64_t gpa;
-	csh handle;
 	size_t n;
 
 	out[0] = '\0';
 	if (kvm_get_regs(&vcpu->kvm, &regs) < 0 ||
 	    kvm_get_sregs(&vcpu->kvm, &sregs) < 0)
 		return;
-	handle = disasm_handle(vcpu, cpu_mode(&sregs));
-	if (handle && run->exit_reason == KVM_EXIT_MMIO && run->mmio.is_write) {
-		at = regs;
-		at.rip -= 15;
-		if (read_code(vcpu, &at, &sregs, code, &gpa) >= 15)
-			regs.rip = store_insn_start(handle, code, regs.rip,
-						    run->mmio.len);
-	}
 	disassemble(vcpu, &regs, &sregs, 1, line, sizeof(line));
 	/* One line, without its indent and newline. */
 	n = strlen(line);
