@@ -20,17 +20,6 @@
 #define DEFAULT_DOWNTIME_MS 300
 #define DEFAULT_MAX_PASSES 50
 
-static int optional_u64(const struct json_value *args, const char *key,
-			uint64_t *out, char *err, size_t err_len)
-{
-	int ret = json_get_u64(args, key, out);
-
-	if (ret == -EINVAL)
-		snprintf(err, err_len, "'%s' must be a non-negative integer",
-			 key);
-	return ret == -ENOENT ? 0 : ret;
-}
-
 static int parse_params(const struct json_value *args, struct mig_params *p,
 			char *err, size_t err_len)
 {
@@ -49,12 +38,12 @@ static int parse_params(const struct json_value *args, struct mig_params *p,
 	if (ret)
 		return ret;
 	snprintf(p->uri, sizeof(p->uri), "%s", uri);
-	ret = optional_u64(args, "downtime_ms", &p->downtime_ms, err, err_len);
-	ret = ret ?: optional_u64(args, "max_bandwidth", &p->max_bandwidth,
+	ret = json_opt_u64(args, "downtime_ms", &p->downtime_ms, err, err_len);
+	ret = ret ?: json_opt_u64(args, "max_bandwidth", &p->max_bandwidth,
 				  err, err_len);
-	ret = ret ?: optional_u64(args, "timeout_ms", &p->timeout_ms, err,
+	ret = ret ?: json_opt_u64(args, "timeout_ms", &p->timeout_ms, err,
 				  err_len);
-	ret = ret ?: optional_u64(args, "max_passes", &passes, err, err_len);
+	ret = ret ?: json_opt_u64(args, "max_passes", &passes, err, err_len);
 	if (!ret && json_get_string(args, "verify", &verify) == 0) {
 		p->verify_sent = !strcmp(verify, "sent");
 		if (!p->verify_sent && strcmp(verify, "full")) {
@@ -62,11 +51,8 @@ static int parse_params(const struct json_value *args, struct mig_params *p,
 			ret = -EINVAL;
 		}
 	}
-	if (!ret && json_get_bool(args, "auto_converge", &p->auto_converge) ==
-			    -EINVAL) {
-		snprintf(err, err_len, "'auto_converge' must be true or false");
-		ret = -EINVAL;
-	}
+	ret = ret ?: json_opt_bool(args, "auto_converge", &p->auto_converge,
+				   err, err_len);
 	if (!ret && (p->downtime_ms == 0 || passes == 0 || passes > 10000)) {
 		snprintf(err, err_len,
 			 "'downtime_ms' must be positive and 'max_passes' 1 to 10000");
@@ -108,7 +94,7 @@ static int cmd_migrate_cancel(struct vm *vm, void *opaque,
 int migrate_register_commands(struct control *c, void *opaque)
 {
 	int ret = control_register(c, "migrate",
-				   "{uri, downtime_ms?, max_bandwidth?, auto_converge?, timeout_ms?, max_passes?}: start a live migration",
+				   "{uri, downtime_ms?, max_bandwidth?, auto_converge?, timeout_ms?, max_passes?, verify?}: start a live migration",
 				   cmd_migrate, opaque);
 
 	ret = ret ?: control_register(c, "query-migrate",

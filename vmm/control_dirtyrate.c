@@ -42,32 +42,6 @@ static int check_arg_names(const struct json_value *args, char *err,
 	return 0;
 }
 
-/* An optional unsigned argument: absent keeps *out. */
-static int opt_u64(const struct json_value *args, const char *key,
-		   uint64_t *out, char *err, size_t err_len)
-{
-	int ret = json_get_u64(args, key, out);
-
-	if (ret == -ENOENT)
-		return 0;
-	if (ret)
-		snprintf(err, err_len, "'%s' must be a non-negative integer",
-			 key);
-	return ret;
-}
-
-static int opt_bool(const struct json_value *args, const char *key,
-		    bool *out, char *err, size_t err_len)
-{
-	int ret = json_get_bool(args, key, out);
-
-	if (ret == -ENOENT)
-		return 0;
-	if (ret)
-		snprintf(err, err_len, "'%s' must be true or false", key);
-	return ret;
-}
-
 static int parse_mode(const struct json_value *args,
 		      struct dirtyrate_request *req, char *err, size_t err_len)
 {
@@ -98,18 +72,18 @@ static int parse_request(const struct json_value *args,
 	};
 	ret = check_arg_names(args, err, err_len);
 	ret = ret ?: parse_mode(args, req, err, err_len);
-	ret = ret ?: opt_u64(args, "period_ms", &req->period_ms, err, err_len);
-	ret = ret ?: opt_bool(args, "per_vcpu", &req->per_vcpu, err, err_len);
-	ret = ret ?: opt_bool(args, "wss", &req->wss, err, err_len);
-	ret = ret ?: opt_u64(args, "wss_max_ms", &req->wss_max_ms, err,
+	ret = ret ?: json_opt_u64(args, "period_ms", &req->period_ms, err, err_len);
+	ret = ret ?: json_opt_bool(args, "per_vcpu", &req->per_vcpu, err, err_len);
+	ret = ret ?: json_opt_bool(args, "wss", &req->wss, err, err_len);
+	ret = ret ?: json_opt_u64(args, "wss_max_ms", &req->wss_max_ms, err,
 			     err_len);
-	ret = ret ?: opt_u64(args, "sample_pages", &sample_pages, err, err_len);
-	ret = ret ?: opt_u64(args, "range_gpa", &req->range_gpa, err, err_len);
-	ret = ret ?: opt_u64(args, "range_bytes", &req->range_bytes, err,
+	ret = ret ?: json_opt_u64(args, "sample_pages", &sample_pages, err, err_len);
+	ret = ret ?: json_opt_u64(args, "range_gpa", &req->range_gpa, err, err_len);
+	ret = ret ?: json_opt_u64(args, "range_bytes", &req->range_bytes, err,
 			     err_len);
 	if (!ret && json_get(args, "seed")) {
 		req->have_seed = true;
-		ret = opt_u64(args, "seed", &req->seed, err, err_len);
+		ret = json_opt_u64(args, "seed", &req->seed, err, err_len);
 	}
 	if (ret)
 		return ret;

@@ -55,6 +55,16 @@ int json_get_u64(const struct json_value *obj, const char *key,
 int json_get_bool(const struct json_value *obj, const char *key, bool *out);
 
 /*
+ * Optional command arguments: an absent key leaves *out as it was and
+ * returns 0; a value of the wrong type returns -EINVAL with a message
+ * naming the key in err.
+ */
+int json_opt_u64(const struct json_value *obj, const char *key,
+		 uint64_t *out, char *err, size_t err_len);
+int json_opt_bool(const struct json_value *obj, const char *key, bool *out,
+		  char *err, size_t err_len);
+
+/*
  * The writer builds one JSON text in a growing buffer. `key` is the member
  * name inside an object and must be NULL inside an array or at top level.
  * Errors (out of memory) are sticky and reported by jw_finish().

@@ -4,6 +4,7 @@
  * members of objects with typed getters.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,6 +120,31 @@ int json_get_u64(const struct json_value *obj, const char *key,
 	else
 		return -EINVAL;
 	return 0;
+}
+
+int json_opt_u64(const struct json_value *obj, const char *key,
+		 uint64_t *out, char *err, size_t err_len)
+{
+	int ret = json_get_u64(obj, key, out);
+
+	if (ret == -ENOENT)
+		return 0;
+	if (ret)
+		snprintf(err, err_len, "'%s' must be a non-negative integer",
+			 key);
+	return ret;
+}
+
+int json_opt_bool(const struct json_value *obj, const char *key, bool *out,
+		  char *err, size_t err_len)
+{
+	int ret = json_get_bool(obj, key, out);
+
+	if (ret == -ENOENT)
+		return 0;
+	if (ret)
+		snprintf(err, err_len, "'%s' must be true or false", key);
+	return ret;
 }
 
 int json_get_bool(const struct json_value *obj, const char *key, bool *out)

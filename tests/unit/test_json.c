@@ -340,3 +340,25 @@ Test(json, writer_errors)
 	cr_assert_str_eq(jw_finish(&w), "", "nothing written");
 	jw_free(&w);
 }
+
+Test(json, optional_arguments_keep_defaults_and_name_bad_keys)
+{
+	struct json_value *v = NULL;
+	char err[128] = "";
+	uint64_t n = 7;
+	bool b = true;
+	const char *text = "{\"n\": 3, \"s\": \"x\", \"b\": false}";
+
+	cr_assert_eq(json_parse(text, strlen(text), &v, err, sizeof(err)), 0);
+	cr_expect_eq(json_opt_u64(v, "absent", &n, err, sizeof(err)), 0);
+	cr_expect_eq(n, 7, "an absent key keeps the default");
+	cr_expect_eq(json_opt_u64(v, "n", &n, err, sizeof(err)), 0);
+	cr_expect_eq(n, 3);
+	cr_expect_eq(json_opt_bool(v, "b", &b, err, sizeof(err)), 0);
+	cr_expect(!b);
+	cr_expect_eq(json_opt_u64(v, "s", &n, err, sizeof(err)), -EINVAL);
+	cr_expect(strstr(err, "'s' must be a non-negative integer"), "%s", err);
+	cr_expect_eq(json_opt_bool(v, "n", &b, err, sizeof(err)), -EINVAL);
+	cr_expect(strstr(err, "'n' must be true or false"), "%s", err);
+	json_free(v);
+}
