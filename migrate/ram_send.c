@@ -188,21 +188,6 @@ static int send_block(struct ram_sender *rs, struct run *run,
 	return 0;
 }
 
-/* Moves a block's bits out of the set: they are being sent now. */
-static void take_block(uint64_t *set_bits, uint64_t *out, uint64_t words)
-{
-	memcpy(out, set_bits, words * sizeof(uint64_t));
-	memset(set_bits, 0, words * sizeof(uint64_t));
-}
-
-static bool any(const uint64_t *bits, uint64_t words)
-{
-	for (uint64_t w = 0; w < words; w++)
-		if (bits[w])
-			return true;
-	return false;
-}
-
 int ram_send_dirty(struct ram_sender *rs, struct dirty_set *set,
 		   bool clear_log)
 {
@@ -218,9 +203,9 @@ int ram_send_dirty(struct ram_sender *rs, struct dirty_set *set,
 					     ? words - w
 					     : BLOCK_PAGES / 64;
 
-			if (!any(set->bits[r] + w, n))
+			/* They are being sent now: out of the set. */
+			if (!dirty_set_take(rs->dirty, set, r, w, n, block))
 				continue;
-			take_block(set->bits[r] + w, block, n);
 			/* Clear before reading, so a racing write is logged
 			 * again (QEMU's ram.c explains the same ordering). */
 			if (clear_log)

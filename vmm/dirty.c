@@ -387,6 +387,22 @@ void dirty_set_clear(struct dirty_set *s)
 	s->vmm_pages = 0;
 }
 
+bool dirty_set_take(struct dirty_tracker *t, struct dirty_set *s,
+		    unsigned int region, uint64_t word, uint64_t n,
+		    uint64_t *out)
+{
+	uint64_t *bits = s->bits[region] + word, any = 0;
+
+	pthread_mutex_lock(&t->lock);
+	for (uint64_t i = 0; i < n; i++) {
+		out[i] = bits[i];
+		any |= bits[i];
+		bits[i] = 0;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return any != 0;
+}
+
 uint64_t dirty_set_count(const struct dirty_set *s)
 {
 	uint64_t n = 0;

@@ -83,6 +83,18 @@ int dirty_set_init(struct dirty_set *s, const struct guest_mem *mem);
 void dirty_set_free(struct dirty_set *s);
 void dirty_set_clear(struct dirty_set *s);
 uint64_t dirty_set_count(const struct dirty_set *s);
+
+/*
+ * Moves words [word, word + n) of a region's bits out of an attached set
+ * into out, clearing them in the set, under the tracker's lock: a harvest
+ * running at the same time (the ring reaper, another consumer's sync)
+ * ORs bits into every set, and one landing between a consumer's copy and
+ * its clear would be lost. Returns false (and out all zero) if no bit was
+ * set.
+ */
+bool dirty_set_take(struct dirty_tracker *t, struct dirty_set *s,
+		    unsigned int region, uint64_t word, uint64_t n,
+		    uint64_t *out);
 static inline bool dirty_set_test(const struct dirty_set *s,
 				  unsigned int region, uint64_t page)
 {
