@@ -23,6 +23,12 @@ static const char *const workload_names[] = {
 	[TESTDEV_WL_ALIAS] = "alias",
 };
 
+/* stamp: a write stores the two stamp words only; page: the whole page. */
+static const char *const fill_names[] = {
+	[FILL_STAMP] = "stamp",
+	[FILL_PAGE] = "page",
+};
+
 const char *workload_name(uint32_t wl)
 {
 	return wl < ARRAY_SIZE(workload_names) ? workload_names[wl] : "?";
@@ -120,14 +126,16 @@ static bool parse_bool(const char *s, size_t len, bool *b)
 	return false;
 }
 
-static bool parse_workload(const char *s, size_t len, uint32_t *wl)
+/* One of nr names (a table indexed by value): *v is its index. */
+static bool parse_choice(const char *s, size_t len, const char *const *names,
+			 uint32_t nr, uint32_t *v)
 {
 	uint32_t i;
 
-	for (i = 0; i < ARRAY_SIZE(workload_names); i++) {
-		if (strlen(workload_names[i]) == len &&
-		    !strncmp(workload_names[i], s, len)) {
-			*wl = i;
+	for (i = 0; i < nr; i++) {
+		if (names[i] && strlen(names[i]) == len &&
+		    !strncmp(names[i], s, len)) {
+			*v = i;
 			return true;
 		}
 	}
@@ -170,7 +178,8 @@ static bool apply(const char *k, size_t klen, const char *v, size_t vlen,
 	bool ok;
 
 	if (key_is(k, klen, "workload"))
-		ok = parse_workload(v, vlen, &config.workload);
+		ok = parse_choice(v, vlen, workload_names,
+				  ARRAY_SIZE(workload_names), &config.workload);
 	else if (key_is(k, klen, "wss"))
 		ok = parse_size(v, vlen, &config.wss_bytes);
 	else if (key_is(k, klen, "rate"))
@@ -181,6 +190,9 @@ static bool apply(const char *k, size_t klen, const char *v, size_t vlen,
 		ok = parse_u32(v, vlen, &config.vcpus);
 	else if (key_is(k, klen, "verify"))
 		ok = parse_bool(v, vlen, &config.verify);
+	else if (key_is(k, klen, "fill"))
+		ok = parse_choice(v, vlen, fill_names, ARRAY_SIZE(fill_names),
+				  &config.fill);
 	else if (key_is(k, klen, "heartbeat"))
 		ok = parse_u64(v, vlen, &config.heartbeat_ms);
 	else if (key_is(k, klen, "report"))
@@ -244,8 +256,9 @@ void config_parse(const char *cmdline)
 
 void config_print(void)
 {
-	printf("kvmtrack-guest: workload=%s wss=%luK rate=%lu duration=%lums vcpus=%u verify=%u heartbeat=%lums report=%lums\n",
+	printf("kvmtrack-guest: workload=%s wss=%luK rate=%lu duration=%lums vcpus=%u verify=%u fill=%s heartbeat=%lums report=%lums\n",
 	       workload_name(config.workload), config.wss_bytes >> 10,
 	       config.rate_pages_per_s, config.duration_ms, config.vcpus,
-	       config.verify, config.heartbeat_ms, config.report_ms);
+	       config.verify, fill_names[config.fill], config.heartbeat_ms,
+	       config.report_ms);
 }

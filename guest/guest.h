@@ -192,6 +192,12 @@ uint64_t ms_to_tsc(uint64_t ms);
 uint64_t tsc_to_ms(uint64_t ticks);
 
 /* --- config.c: the command line ------------------------------------------ */
+/* What a page write stores besides the two stamp words (fill=). */
+enum fill_mode {
+	FILL_STAMP, /* nothing: the rest of the page keeps its zeros */
+	FILL_PAGE, /* every other word: pseudo-random, non-zero (stamp.c) */
+};
+
 struct config {
 	uint32_t workload; /* enum testdev_workload */
 	uint64_t wss_bytes;
@@ -199,12 +205,13 @@ struct config {
 	uint64_t duration_ms; /* 0: forever */
 	uint32_t vcpus; /* writers */
 	bool verify;
+	uint32_t fill; /* enum fill_mode */
 	uint64_t heartbeat_ms;
 	uint64_t report_ms;
 	uint64_t progress_ms; /* serial progress line period, 0: off */
 	bool debugexit; /* force port 0x501 without a DT (QEMU) */
 	bool ap_halt; /* apidle=halt: idle secondary CPUs hlt instead of spin */
-	uint64_t corrupt_pages; /* debug: spoil this many stamps before verify */
+	uint64_t corrupt_pages; /* debug: spoil this many pages before verify */
 	bool crash; /* debug: take a #UD at CPL3 */
 	bool sync; /* sync=1: host-driven passes (sync.c) */
 	uint32_t write_percent; /* sync: pages per pass, % (1-100) */
@@ -246,10 +253,19 @@ extern uint64_t ws_base_gpa;
 extern uint64_t ws_pages;
 extern uint32_t *gen_table; /* expected generation per page, 0: unwritten */
 
+/* Where the stamp's second word goes in page pfn: 1-511, pfn-dependent. */
+static inline uint32_t stamp_word2_index(uint64_t pfn)
+{
+	return 1 + pfn % 511;
+}
+
 static inline uint64_t stamp_word2(uint64_t w0)
 {
 	return ~w0 ^ 0x6b766d747261636bull; /* "kvmtrack" */
 }
+
+/* fill=page: fills words 1-511 of the page at gpa for stamp word w0. */
+void stamp_fill(uint64_t gpa, uint64_t w0);
 
 /* Writes generation gen (non-zero) into page idx of the working set. */
 static inline void stamp_page(uint64_t idx, uint32_t gen)
@@ -259,15 +275,18 @@ static inline void stamp_page(uint64_t idx, uint32_t gen)
 	uint64_t w0 = ((uint64_t)gen << 32) | (uint32_t)pfn;
 	volatile uint64_t *p = (volatile uint64_t *)(uintptr_t)gpa;
 
+	if (config.fill == FILL_PAGE)
+		stamp_fill(gpa, w0);
 	/* Word 0 is (generation, pfn); a second word at a pfn-dependent
 	 * offset catches a page holding a mix of two pages' content. */
 	p[0] = w0;
-	p[1 + pfn % 511] = stamp_word2(w0);
+	p[stamp_word2_index(pfn)] = stamp_word2(w0);
 	gen_table[idx] = gen;
 }
 
 void stamp_verify(struct verify_result *res);
-/* Debug: spoils the stamps of up to n written pages. */
+/* Debug: spoils up to n written pages: their stamp, or with fill=page
+ * their filler (every word but the two stamp words zeroed). */
 void stamp_corrupt(uint64_t n);
 /* The interval bitmap of writer w (one bit per page of its slice). */
 uint64_t *stamp_bitmap(uint32_t writer, uint64_t *words);

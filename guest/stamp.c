@@ -6,6 +6,11 @@
  * lost a write (stale), got another page's content (foreign) or was
  * zeroed fails the check, whenever it is run.
  *
+ * With fill=page a write also fills every other word of the page with a
+ * pseudo-random, non-zero value of (pfn, generation, word index), so that
+ * written pages are neither zero-elided nor compressible on the way to
+ * another host; the check then also looks at a few of those words.
+ *
  * Layout above the image, from the first 2 MiB boundary past its end:
  *   [metadata: generation table, per-writer interval bitmaps]  2 MiB aligned
  *   [working set]
@@ -121,20 +126,61 @@ uint64_t *stamp_bitmap(uint32_t writer, uint64_t *words)
 	return bitmaps[writer];
 }
 
-static bool stamp_ok(uint64_t idx, uint32_t gen)
+/*
+ * Filler word i of the page whose stamp word is w0 (which holds the pfn
+ * and the generation): splitmix64's finalizer over a per-page sequence,
+ * two multiplies a word, the words independent of each other.
+ */
+static inline uint64_t fill_word(uint64_t w0, uint64_t i)
+{
+	uint64_t z = w0 * 0xd1b54a32d192ed03ull + i * 0x9e3779b97f4a7c15ull;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	return z + !z; /* never zero */
+}
+
+void stamp_fill(uint64_t gpa, uint64_t w0)
+{
+	uint64_t *p = (uint64_t *)(uintptr_t)gpa, i;
+
+	/* The stamp's second word is among these: stamp_page writes it
+	 * after, which is cheaper than skipping it here. */
+	for (i = 1; i < PAGE_SIZE / 8; i++)
+		p[i] = fill_word(w0, i);
+}
+
+/* Filler words the check looks at (fill=page); a stamp word is skipped. */
+static const uint32_t fill_checked[] = { 1, 256, 511 };
+
+/* The index of the first wrong word of page idx, -1 if it is right. */
+static int bad_word(uint64_t idx, uint32_t gen)
 {
 	uint64_t gpa = ws_base_gpa + (idx << PAGE_SHIFT);
 	uint64_t pfn = gpa >> PAGE_SHIFT;
 	const volatile uint64_t *p = (const volatile uint64_t *)(uintptr_t)gpa;
 	uint64_t w0 = ((uint64_t)gen << 32) | (uint32_t)pfn;
+	uint32_t w2 = stamp_word2_index(pfn), i, w;
 
-	return p[0] == w0 && p[1 + pfn % 511] == stamp_word2(w0);
+	if (p[0] != w0)
+		return 0;
+	if (p[w2] != stamp_word2(w0))
+		return w2;
+	for (i = 0; config.fill == FILL_PAGE && i < ARRAY_SIZE(fill_checked);
+	     i++) {
+		w = fill_checked[i];
+		if (w != w2 && p[w] != fill_word(w0, w))
+			return w;
+	}
+	return -1;
 }
 
 void stamp_verify(struct verify_result *res)
 {
-	uint64_t idx;
+	uint64_t idx, gpa;
 	uint32_t gen;
+	int w;
 
 	*res = (struct verify_result){ 0 };
 	for (idx = 0; idx < ws_pages; idx++) {
@@ -142,29 +188,38 @@ void stamp_verify(struct verify_result *res)
 		if (!gen)
 			continue;
 		res->checked++;
-		if (stamp_ok(idx, gen))
+		w = bad_word(idx, gen);
+		if (w < 0)
 			continue;
+		gpa = ws_base_gpa + (idx << PAGE_SHIFT);
 		if (!res->bad++)
-			res->first_bad_gpa = ws_base_gpa + (idx << PAGE_SHIFT);
+			res->first_bad_gpa = gpa;
 		if (res->bad <= 4)
-			printf("kvmtrack-guest: bad stamp at %#lx: want gen %u, have %#lx\n",
-			       ws_base_gpa + (idx << PAGE_SHIFT), gen,
-			       *(volatile uint64_t *)(uintptr_t)(ws_base_gpa +
-							(idx << PAGE_SHIFT)));
+			printf("kvmtrack-guest: bad page at %#lx: want gen %u, word %d is %#lx\n",
+			       gpa, gen, w,
+			       ((volatile uint64_t *)(uintptr_t)gpa)[w]);
 	}
 }
 
 void stamp_corrupt(uint64_t n)
 {
-	uint64_t idx;
+	uint64_t idx, gpa, w2, i;
 	volatile uint64_t *p;
 
 	for (idx = 0; idx < ws_pages && n; idx++) {
 		if (!gen_table[idx])
 			continue;
-		p = (volatile uint64_t *)(uintptr_t)(ws_base_gpa +
-						     (idx << PAGE_SHIFT));
-		p[0] ^= 1ull << 32; /* as if the page missed its last write */
+		gpa = ws_base_gpa + (idx << PAGE_SHIFT);
+		p = (volatile uint64_t *)(uintptr_t)gpa;
+		w2 = stamp_word2_index(gpa >> PAGE_SHIFT);
+		if (config.fill == FILL_PAGE) {
+			/* as if only the stamp words had arrived */
+			for (i = 1; i < PAGE_SIZE / 8; i++)
+				if (i != w2)
+					p[i] = 0;
+		} else {
+			p[0] ^= 1ull << 32; /* as if it missed its last write */
+		}
 		n--;
 	}
 }

@@ -376,7 +376,7 @@ __noreturn void workload_finish(void)
 	       total, ms, per_s, ctl.nr_writers ? per_s / ctl.nr_writers : 0);
 	if (config.corrupt_pages) {
 		stamp_corrupt(config.corrupt_pages);
-		printf("kvmtrack-guest: spoiled %lu stamps (_corrupt)\n",
+		printf("kvmtrack-guest: spoiled %lu pages (_corrupt)\n",
 		       config.corrupt_pages);
 	}
 	if (config.verify)

@@ -60,22 +60,37 @@ uint32_t crc32c(uint32_t crc, const void *data, size_t len)
 }
 
 /*
- * The page hash: four independent multiply-rotate lanes over 32-byte
- * stripes (so the multiplies overlap), folded and avalanched at the end.
- * Constants are odd 64-bit numbers with well-spread bits.
+ * The page hash is a sum over the page's words of a mix of (index, word)
+ * that is 0 for a zero word. So a page's hash can be computed from its
+ * nonzero words alone (the sparse encoder and decoder do), the zero page
+ * hashes to 0, and changing any one word always changes the hash: both
+ * multiplications are by odd numbers, and the rotation is a bijection.
+ * The per-index keys are odd 64-bit numbers from splitmix64.
  */
 #define K1 0x9e3779b185ebca87ull
 #define K2 0xc2b2ae3d27d4eb4full
 #define K3 0x165667b19e3779f9ull
 
-static inline uint64_t rotl64(uint64_t v, int r)
+static uint64_t hash_keys[PAGE_HASH_WORDS];
+static pthread_once_t hash_keys_once = PTHREAD_ONCE_INIT;
+
+static void hash_keys_init(void)
 {
-	return (v << r) | (v >> (64 - r));
+	uint64_t x = K3;
+
+	for (unsigned int i = 0; i < PAGE_HASH_WORDS; i++) {
+		uint64_t z = (x += K1);
+
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		hash_keys[i] = (z ^ (z >> 31)) | 1;
+	}
 }
 
-static inline uint64_t lane(uint64_t acc, uint64_t word)
+const uint64_t *page_hash_keys(void)
 {
-	return rotl64(acc + word * K2, 31) * K1;
+	pthread_once(&hash_keys_once, hash_keys_init);
+	return hash_keys;
 }
 
 static inline uint64_t avalanche(uint64_t h)
@@ -90,33 +105,24 @@ static inline uint64_t avalanche(uint64_t h)
 
 uint64_t page_hash(const void *page)
 {
+	const uint64_t *keys = page_hash_keys();
 	const uint8_t *p = page;
-	uint64_t a = K1 + K2, b = K2, c = 0, d = 0 - K1, w[4];
+	uint64_t a = 0, b = 0;
 
-	for (size_t off = 0; off < 4096; off += 32) {
-		memcpy(w, p + off, 32);
-		a = lane(a, w[0]);
-		b = lane(b, w[1]);
-		c = lane(c, w[2]);
-		d = lane(d, w[3]);
+	/* Two sums, so that the multiplies of neighbouring words overlap. */
+	for (unsigned int i = 0; i < PAGE_HASH_WORDS; i += 2) {
+		uint64_t w[2];
+
+		memcpy(w, p + i * 8, 16);
+		a += page_hash_word(keys, i, w[0]);
+		b += page_hash_word(keys, i + 1, w[1]);
 	}
-	return avalanche(rotl64(a, 1) + rotl64(b, 7) + rotl64(c, 12) +
-			 rotl64(d, 18) + 4096);
-}
-
-uint64_t page_hash_zero(void)
-{
-	static uint64_t zero_hash;
-	static const uint8_t zero_page[4096];
-
-	if (!zero_hash)
-		zero_hash = page_hash(zero_page);
-	return zero_hash;
+	return a + b;
 }
 
 uint64_t page_digest_term(uint64_t gpa, uint64_t hash)
 {
-	if (hash == page_hash_zero())
+	if (hash == 0)
 		return 0;
 	return avalanche(hash ^ (gpa * K3));
 }

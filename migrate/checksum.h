@@ -13,9 +13,22 @@
 /* CRC32C (Castagnoli); start with crc = 0, chain by passing it back. */
 uint32_t crc32c(uint32_t crc, const void *data, size_t len);
 
-/* 64-bit hash of one 4 KiB page; page_hash_zero() is the all-zero page's. */
+/*
+ * 64-bit hash of one 4 KiB page: the sum of page_hash_word() over its
+ * words, so 0 for the zero page, and computable from the nonzero words
+ * alone. keys is page_hash_keys().
+ */
+#define PAGE_HASH_WORDS 512
 uint64_t page_hash(const void *page);
-uint64_t page_hash_zero(void);
+const uint64_t *page_hash_keys(void);
+
+static inline uint64_t page_hash_word(const uint64_t *keys, unsigned int i,
+				      uint64_t word)
+{
+	uint64_t m = word * 0xc2b2ae3d27d4eb4full;
+
+	return ((m << 31) | (m >> 33)) * keys[i];
+}
 
 /*
  * A page's contribution to a memory digest: 0 for a zero page, so that

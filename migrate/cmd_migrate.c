@@ -138,7 +138,7 @@ static void print_summary(const struct json_value *q, const char *status)
 	printf("  total            %llu ms (setup %llu ms)\n"
 	       "  downtime         %.3f ms\n"
 	       "  transferred      %.1f MiB in %llu passes\n"
-	       "  pages            %llu normal, %llu zero, %llu never touched (skipped)\n"
+	       "  pages            %llu normal (%llu of them sparse), %llu zero, %llu never touched (skipped)\n"
 	       "  throttle         %llu%%\n"
 	       "  memory verified  %s\n",
 	       (unsigned long long)field(q, "total_ms"),
@@ -147,6 +147,7 @@ static void print_summary(const struct json_value *q, const char *status)
 	       field(q, "transferred_bytes") / 1048576.0,
 	       (unsigned long long)field(q, "passes"),
 	       (unsigned long long)field(q, "normal_pages"),
+	       (unsigned long long)field(q, "sparse_pages"),
 	       (unsigned long long)field(q, "zero_pages"),
 	       (unsigned long long)field(q, "skipped_pages"),
 	       (unsigned long long)field(q, "throttle_percent"),

@@ -15,6 +15,7 @@
 #include "migrate/checksum.h"
 #include "migrate/incoming_impl.h"
 #include "migrate/proto.h"
+#include "migrate/ram_recv.h"
 #include "migrate/transport.h"
 #include "migrate/vm_state.h"
 #include "migrate/windows.h"
@@ -26,9 +27,6 @@
 #define IO_TIMEOUT_MS 10000
 #define CONFIG_FDT_MAX_BYTES 65536
 
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
 
 /* The source's machine must match what this destination can be. */
 static int check_config(struct incoming *in, const struct vm_config *cfg,
@@ -112,80 +110,6 @@ static int receive_setup(struct incoming *in, const struct vm_config *cfg)
 	return mig_send_buf(&in->s, MIG_READY, NULL, 0);
 }
 
-/* Re-hashes pages just written, from guest memory (see incoming_impl.h). */
-static void account_pages(struct incoming *in, unsigned int region,
-			  uint64_t first, uint32_t npages)
-{
-	const struct mem_region *r = &vm_mem(in->vm)->regions[region];
-
-	for (uint64_t page = first; page < first + npages; page++) {
-		uint64_t *slot = &in->terms[region][page];
-		uint64_t term = page_digest_term(
-			r->gpa + page * GUEST_PAGE_BYTES,
-			page_hash(r->hva + page * GUEST_PAGE_BYTES));
-
-		in->digest += term - *slot;
-		in->nonzero_pages += (term != 0) - (*slot != 0);
-		*slot = term;
-	}
-}
-
-/* RAM and ZERO frames: header checked against the layout before any byte
- * lands in guest memory. */
-static int receive_pages(struct incoming *in)
-{
-	struct guest_mem *mem = vm_mem(in->vm);
-	uint32_t crc = mig_recv_crc_begin(&in->s);
-	bool zero = in->s.type == MIG_ZERO;
-	uint8_t hdr[16];
-	const struct mem_region *r;
-	uint32_t region, npages;
-	uint64_t first, bytes;
-	uint8_t *dst;
-	int ret = 0;
-
-	if (in->s.len < sizeof(hdr))
-		return mig_stream_fail(&in->s, -EBADMSG, "short %s frame",
-				       mig_frame_name(in->s.type));
-	/* mig_recv() read (and checked) a ZERO frame whole; a RAM frame's
-	 * payload is read here, in place. */
-	if (zero)
-		memcpy(hdr, in->s.payload, sizeof(hdr));
-	else
-		ret = mig_recv_payload_into(&in->s, hdr, sizeof(hdr), &crc);
-	if (ret)
-		return ret;
-	region = get_le32(hdr);
-	npages = get_le32(hdr + 4);
-	first = get_le64(hdr + 8);
-	bytes = zero ? 0 : (uint64_t)npages * GUEST_PAGE_BYTES;
-	r = region < mem->nr_regions ? &mem->regions[region] : NULL;
-	if (!r || npages == 0 || npages > MIG_RAM_MAX_PAGES ||
-	    first > mem_region_pages(r) ||
-	    npages > mem_region_pages(r) - first ||
-	    in->s.len != sizeof(hdr) + bytes)
-		return mig_stream_fail(&in->s, -EBADMSG,
-				       "%s frame for pages %llu+%u of region %u does not fit the memory layout",
-				       mig_frame_name(in->s.type),
-				       (unsigned long long)first, npages, region);
-	dst = r->hva + first * GUEST_PAGE_BYTES;
-	if (zero) {
-		/* Fresh memory is zero; only pages written before need it. */
-		memset(dst, 0, npages * GUEST_PAGE_BYTES);
-		in->zero_pages += npages;
-	} else {
-		/* Allocating the pages in one call is ~10x faster here than
-		 * one fault per page inside recv() (shared/KVM-HERE.md). */
-		madvise(dst, bytes, MADV_POPULATE_WRITE);
-		ret = mig_recv_payload_into(&in->s, dst, bytes, &crc);
-		ret = ret ?: mig_recv_finish(&in->s, crc);
-		in->normal_pages += npages;
-	}
-	if (!ret)
-		account_pages(in, region, first, npages);
-	return ret;
-}
-
 static int receive_state(struct incoming *in)
 {
 	char why[256] = "";
@@ -220,6 +144,18 @@ static int check_digest(struct incoming *in)
 	return 0;
 }
 
+/* Every frame before this PASS is applied: tell the source. */
+static int pass_applied(struct incoming *in)
+{
+	uint8_t pass[4];
+
+	if (in->s.len < 4)
+		return mig_stream_fail(&in->s, -EBADMSG, "short PASS frame");
+	memcpy(pass, in->s.payload, 4);
+	in->passes++;
+	return mig_send_buf(&in->s, MIG_SYNCED, pass, sizeof(pass));
+}
+
 /* Frames until the digest: memory, passes, state, then the digest. */
 static int receive_body(struct incoming *in)
 {
@@ -232,11 +168,11 @@ static int receive_body(struct incoming *in)
 			return ret;
 		switch (in->s.type) {
 		case MIG_RAM:
-		case MIG_ZERO:
-			ret = receive_pages(in);
+		case MIG_SPARSE:
+			ret = ram_recv_frame(in);
 			break;
 		case MIG_PASS:
-			in->passes++;
+			ret = pass_applied(in);
 			break;
 		case MIG_STATE:
 			ret = have_state ? mig_stream_fail(&in->s, -EPROTO,
@@ -282,7 +218,7 @@ static void free_terms(struct incoming *in)
 static void discard(struct incoming *in)
 {
 	free_terms(in);
-	in->normal_pages = in->zero_pages = 0;
+	in->normal_pages = in->sparse_pages = in->zero_pages = 0;
 	in->passes = 0;
 	mig_send_error(&in->s, in->s.err, in->s.err_msg);
 	vm_destroy(in->vm);
@@ -340,9 +276,10 @@ void incoming_ack(void *arg)
 	if (mig_send_buf(&in->s, MIG_DONE, NULL, 0))
 		log_err("could not tell the source that the guest runs here: %s",
 			mig_stream_error(&in->s));
-	log_info("received the guest from %s in %llu ms: %llu pages, %llu zero, memory verified; it runs here now",
+	log_info("received the guest from %s in %llu ms: %llu pages (%llu sparse), %llu zero, memory verified; it runs here now",
 		 in->peer, (unsigned long long)in->total_ms,
 		 (unsigned long long)in->normal_pages,
+		 (unsigned long long)in->sparse_pages,
 		 (unsigned long long)in->zero_pages);
 }
 

@@ -20,6 +20,7 @@ static int cmd_query_incoming(struct vm *vm, void *opaque,
 	jw_u64(reply, "total_ms", in->total_ms);
 	jw_u64(reply, "received_bytes", in->s.bytes_received);
 	jw_u64(reply, "normal_pages", in->normal_pages);
+	jw_u64(reply, "sparse_pages", in->sparse_pages);
 	jw_u64(reply, "zero_pages", in->zero_pages);
 	jw_u64(reply, "passes", in->passes);
 	jw_bool(reply, "verified", in->verified);

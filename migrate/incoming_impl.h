@@ -4,6 +4,7 @@
 #define KVMTRACK_INCOMING_IMPL_H
 
 #include "migrate/incoming.h"
+#include "migrate/proto.h"
 #include "migrate/stream.h"
 #include "vmm/config.h"
 #include "vmm/memory.h"
@@ -16,7 +17,8 @@ struct incoming {
 	struct vm *vm;
 	uint64_t start_ns;
 	/* what arrived */
-	uint64_t normal_pages;
+	uint64_t normal_pages; /* pages with data, whole or sparse */
+	uint64_t sparse_pages;
 	uint64_t zero_pages;
 	unsigned int passes;
 	uint64_t total_ms;
@@ -31,6 +33,9 @@ struct incoming {
 	uint64_t *terms[MEM_MAX_REGIONS]; /* per page */
 	uint64_t digest;
 	uint64_t nonzero_pages;
+	/* ram_recv.c's scratch: a frame's page numbers and encodings */
+	uint64_t pages[MIG_RAM_MAX_PAGES];
+	uint32_t offsets[MIG_RAM_MAX_PAGES];
 };
 
 #endif

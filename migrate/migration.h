@@ -50,6 +50,7 @@ struct mig_stats {
 	uint64_t downtime_us;
 	uint64_t transferred_bytes;
 	uint64_t normal_pages;
+	uint64_t sparse_pages; /* of normal_pages, sent sparse */
 	uint64_t zero_pages;
 	uint64_t skipped_pages;
 	unsigned int passes;

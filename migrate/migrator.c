@@ -134,6 +134,7 @@ static void query_stats(const struct mig_stats *s, struct jw *w)
 	jw_u64(w, "downtime_us", s->downtime_us);
 	jw_u64(w, "transferred_bytes", s->transferred_bytes);
 	jw_u64(w, "normal_pages", s->normal_pages);
+	jw_u64(w, "sparse_pages", s->sparse_pages);
 	jw_u64(w, "zero_pages", s->zero_pages);
 	jw_u64(w, "skipped_pages", s->skipped_pages);
 	jw_u64(w, "passes", s->passes);

@@ -58,6 +58,7 @@ static void publish_progress(void *arg, const struct ram_counters *c)
 	pthread_mutex_lock(&m->lock);
 	m->stats.transferred_bytes = c->bytes;
 	m->stats.normal_pages = c->normal_pages;
+	m->stats.sparse_pages = c->sparse_pages;
 	m->stats.zero_pages = c->zero_pages;
 	m->stats.skipped_pages = c->skipped_pages;
 	pthread_mutex_unlock(&m->lock);
@@ -115,24 +116,19 @@ static int connect_peer(struct precopy *pc, char *err, size_t err_len)
 	return 0;
 }
 
+/* PASS, then the destination's word that it applied the pass. */
 static int send_pass_end(struct precopy *pc, unsigned int pass)
 {
 	uint8_t buf[12];
+	int ret;
 
 	put_le32(buf, pass);
 	put_le64(buf + 4, pc->rs.total.normal_pages + pc->rs.total.zero_pages);
-	return mig_send_buf(&pc->s, MIG_PASS, buf, sizeof(buf));
-}
-
-/* One pass of dirty pages; returns its duration and bytes. */
-static int dirty_pass(struct precopy *pc, bool clear_log, uint64_t *ns,
-		      uint64_t *bytes)
-{
-	uint64_t t0 = mig_now_ns(), b0 = pc->rs.total.bytes;
-	int ret = ram_send_dirty(&pc->rs, &pc->set, clear_log);
-
-	*ns = mig_now_ns() - t0;
-	*bytes = pc->rs.total.bytes - b0;
+	ret = mig_send_buf(&pc->s, MIG_PASS, buf, sizeof(buf));
+	ret = ret ?: mig_expect(&pc->s, MIG_SYNCED);
+	if (!ret && (pc->s.len != 4 || get_le32(pc->s.payload) != pass))
+		ret = mig_stream_fail(&pc->s, -EPROTO,
+				      "SYNCED for another pass than %u", pass);
 	return ret;
 }
 
@@ -181,13 +177,12 @@ static int iterate(struct precopy *pc)
 {
 	bool manual = dirty_tracker_backend(vm_dirty(pc->vm)) ==
 		      DIRTY_BACKEND_MANUAL;
-	uint64_t t0 = mig_now_ns(), pass_ns, pass_bytes;
+	uint64_t pass_start = mig_now_ns(), pass_ns;
+	uint64_t pass_bytes = pc->rs.total.page_bytes;
 	unsigned int pass = 1;
 	uint64_t prev_remaining = 0;
 	int ret = ram_send_resident(&pc->rs);
 
-	pass_ns = mig_now_ns() - t0;
-	pass_bytes = pc->rs.total.bytes;
 	pc->written_pages = pc->rs.total.normal_pages + pc->rs.total.zero_pages;
 	for (; !ret; pass++) {
 		struct converge_input in = {
@@ -200,7 +195,10 @@ static int iterate(struct precopy *pc)
 		};
 		struct converge_decision d;
 
+		/* A pass lasts until the destination applied it. */
 		ret = send_pass_end(pc, pass);
+		pass_ns = mig_now_ns() - pass_start;
+		pass_bytes = pc->rs.total.page_bytes - pass_bytes;
 		ret = ret ?: dirty_sync(vm_dirty(pc->vm), manual);
 		if (ret)
 			break;
@@ -220,7 +218,9 @@ static int iterate(struct precopy *pc)
 					       (unsigned long long)(pc->m->params.timeout_ms / 1000));
 		if (d.action == CONVERGE_THROTTLE)
 			ret = throttle_set(pc->throttle, d.throttle_percent);
-		ret = ret ?: dirty_pass(pc, manual, &pass_ns, &pass_bytes);
+		pass_start = mig_now_ns();
+		pass_bytes = pc->rs.total.page_bytes;
+		ret = ret ?: ram_send_dirty(&pc->rs, &pc->set, manual);
 	}
 	return ret;
 }

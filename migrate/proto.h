@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The kvmtrack migration protocol, version 1. A stream of frames, each a
+ * The kvmtrack migration protocol, version 2. A stream of frames, each a
  * 20-byte little-endian header and a payload:
  *
  *   u32 magic "KTMG"  u16 version  u16 type  u32 payload_len  u32 seq
@@ -11,13 +11,19 @@
  *   HELLO      u32 flags, str sender
  *   CONFIG     u64 mem_bytes, u32 nr_cpus, str cmdline, block fdt, then
  *              the read-only windows (migrate/windows.h)
- *   RAM        u32 region, u32 npages, u64 first_page, npages * 4096 bytes
- *   ZERO       u32 region, u32 npages, u64 first_page
+ *   RAM        u32 region, u32 npages, npages * u64 page, then the
+ *              pages' 4096 bytes each, in the same order
+ *   SPARSE     u32 region, u32 npages, then per page: u64 page and the
+ *              page in the sparse encoding (migrate/page_codec.h); a zero
+ *              page is an empty encoding
  *   PASS       u32 pass, u64 pages_sent
  *   STATE      the machine state (migrate/vm_state.h)
  *   DIGEST     u64 digest, u64 nonzero_pages
  * Destination -> source:
  *   READY      (empty) configuration accepted
+ *   SYNCED     u32 pass: every frame up to that PASS is applied, so
+ *              the source times a pass from end to end, not by how
+ *              fast the socket swallows it
  *   DONE       (empty) memory verified, guest resumed here
  *   ERROR      i32 -errno, str message: the peer gives up; both sides
  *              discard what the migration built. The source may send it too.
@@ -27,23 +33,25 @@
 #define KVMTRACK_PROTO_H
 
 #define MIG_MAGIC 0x474d544bu /* "KTMG" */
-#define MIG_VERSION 1
+#define MIG_VERSION 2
 #define MIG_HEADER_BYTES 20
 #define MIG_MAX_PAYLOAD_BYTES (4u << 20)
 #define MIG_RAM_FRAME_PAGES 64 /* pages per RAM frame the source sends */
 #define MIG_RAM_MAX_PAGES 1024 /* most a receiver accepts in one frame */
+#define MIG_SPARSE_FRAME_BYTES (256u << 10) /* a SPARSE frame's most */
 
 enum mig_frame {
 	MIG_HELLO = 1,
 	MIG_CONFIG = 2,
 	MIG_RAM = 4,
-	MIG_ZERO = 5,
+	MIG_SPARSE = 5,
 	MIG_PASS = 6,
 	MIG_STATE = 7,
 	MIG_DIGEST = 8,
 	MIG_READY = 64,
 	MIG_DONE = 65,
 	MIG_ERROR = 66,
+	MIG_SYNCED = 67,
 };
 
 const char *mig_frame_name(unsigned int type);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "migrate/checksum.h"
+#include "migrate/page_codec.h"
 #include "migrate/proto.h"
 #include "migrate/stream.h"
 #include "migrate/wire.h"
@@ -18,14 +19,6 @@
 #define PAGE GUEST_PAGE_BYTES
 /* Pages per CLEAR block: 16 MiB, one ioctl each. */
 #define BLOCK_PAGES 4096
-
-/* A run of pages being gathered into one frame. */
-struct run {
-	unsigned int region;
-	uint64_t first_page;
-	uint32_t npages;
-	bool zero;
-};
 
 static uint64_t now_ns(void)
 {
@@ -37,10 +30,9 @@ static uint64_t now_ns(void)
 
 int ram_sender_init(struct ram_sender *rs)
 {
-	/* One page more than a frame: the page that ends a run is read
-	 * before the run is flushed. */
-	rs->buf = aligned_alloc(PAGE, (MIG_RAM_FRAME_PAGES + 1) * PAGE);
-	return rs->buf ? 0 : -ENOMEM;
+	rs->buf = aligned_alloc(PAGE, MIG_RAM_FRAME_PAGES * PAGE);
+	rs->sparse = malloc(MIG_SPARSE_FRAME_BYTES);
+	return rs->buf && rs->sparse ? 0 : -ENOMEM;
 }
 
 int ram_sender_keep_digest(struct ram_sender *rs)
@@ -58,20 +50,12 @@ void ram_sender_free(struct ram_sender *rs)
 {
 	free(rs->buf);
 	rs->buf = NULL;
+	free(rs->sparse);
+	rs->sparse = NULL;
 	for (unsigned int r = 0; r < MEM_MAX_REGIONS; r++) {
 		free(rs->terms[r]);
 		rs->terms[r] = NULL;
 	}
-}
-
-static bool page_is_zero(const uint8_t *p)
-{
-	const uint64_t *w = (const uint64_t *)p;
-	uint64_t acc = 0;
-
-	for (size_t i = 0; i < PAGE / 8; i++)
-		acc |= w[i];
-	return acc == 0;
 }
 
 /* Sleeps as needed to stay under max_bytes_per_s (a 100 ms window). */
@@ -92,37 +76,66 @@ static void rate_limit(struct ram_sender *rs, uint64_t bytes)
 				    1000));
 }
 
-static int flush_run(struct ram_sender *rs, struct run *run)
+/* Sends one frame of the batch: the caller's payload, then accounting. */
+static int send_frame(struct ram_sender *rs, unsigned int type,
+		      struct iovec *iov, int iovcnt)
 {
-	uint8_t hdr[16];
-	struct iovec iov[2] = {
-		{ .iov_base = hdr, .iov_len = sizeof(hdr) },
-		{ .iov_base = rs->buf, .iov_len = run->npages * PAGE },
-	};
+	uint64_t len = 0;
 	int ret;
 
-	if (run->npages == 0)
-		return 0;
 	if (rs->cancel && __atomic_load_n(rs->cancel, __ATOMIC_RELAXED))
 		return mig_stream_fail(rs->s, -ECANCELED, "cancelled");
-	put_le32(hdr, run->region);
-	put_le32(hdr + 4, run->npages);
-	put_le64(hdr + 8, run->first_page);
-	ret = mig_send(rs->s, run->zero ? MIG_ZERO : MIG_RAM, iov,
-		       run->zero ? 1 : 2);
+	ret = mig_send(rs->s, type, iov, iovcnt);
 	if (ret)
 		return ret;
-	if (run->zero)
-		rs->total.zero_pages += run->npages;
-	else
-		rs->total.normal_pages += run->npages;
-	rs->total.bytes += MIG_HEADER_BYTES + sizeof(hdr) +
-			   (run->zero ? 0 : run->npages * PAGE);
-	rate_limit(rs, run->zero ? sizeof(hdr) : run->npages * PAGE);
+	for (int i = 0; i < iovcnt; i++)
+		len += iov[i].iov_len;
+	rs->total.bytes += MIG_HEADER_BYTES + len;
+	rate_limit(rs, len);
 	if (rs->progress)
 		rs->progress(rs->progress_arg, &rs->total);
-	run->npages = 0;
 	return 0;
+}
+
+/* RAM: the page list, then the pages' copies from buf. */
+static int flush_dense(struct ram_sender *rs)
+{
+	uint8_t head[8 + 8 * MIG_RAM_FRAME_PAGES];
+	struct iovec iov[2] = {
+		{ .iov_base = head, .iov_len = 8 + 8 * (size_t)rs->ndense },
+		{ .iov_base = rs->buf, .iov_len = rs->ndense * PAGE },
+	};
+
+	if (rs->ndense == 0)
+		return 0;
+	put_le32(head, rs->batch_region);
+	put_le32(head + 4, rs->ndense);
+	for (uint32_t i = 0; i < rs->ndense; i++)
+		put_le64(head + 8 + 8 * i, rs->dense_pages[i]);
+	rs->ndense = 0;
+	return send_frame(rs, MIG_RAM, iov, 2);
+}
+
+/* SPARSE: its 8-byte head was left free in front of the entries. */
+static int flush_sparse(struct ram_sender *rs)
+{
+	struct iovec iov = { .iov_base = rs->sparse, .iov_len = rs->sparse_len };
+
+	if (rs->nsparse == 0)
+		return 0;
+	put_le32(rs->sparse, rs->batch_region);
+	put_le32(rs->sparse + 4, rs->nsparse);
+	rs->nsparse = 0;
+	return send_frame(rs, MIG_SPARSE, &iov, 1);
+}
+
+/* Both frames of the batch. Within a pass each page is sent once, so the
+ * two may go in either order; a pass ends with this. */
+static int flush_batch(struct ram_sender *rs)
+{
+	int ret = flush_sparse(rs);
+
+	return ret ?: flush_dense(rs);
 }
 
 static void account_sent(struct ram_sender *rs, unsigned int region,
@@ -135,51 +148,63 @@ static void account_sent(struct ram_sender *rs, unsigned int region,
 	*slot = term;
 }
 
-/* Adds one page to the current run, flushing when it cannot extend it. */
-static int add_page(struct ram_sender *rs, struct run *run,
-		    unsigned int region, uint64_t page)
+/* One page into the batch: sparse when its encoding is small, else whole. */
+static int add_page(struct ram_sender *rs, unsigned int region, uint64_t page)
 {
 	const struct mem_region *r = &rs->mem->regions[region];
-	uint8_t *slot = rs->buf + (size_t)run->npages * PAGE;
-	bool zero;
-	int ret;
+	uint8_t *slot = rs->buf + (size_t)rs->ndense * PAGE;
+	uint64_t hash;
+	size_t n;
+	int ret = 0;
 
-	/* Snapshot first: the guest may change the page under us. */
+	if ((rs->ndense || rs->nsparse) && rs->batch_region != region)
+		ret = flush_batch(rs);
+	if (!ret && MIG_SPARSE_FRAME_BYTES - rs->sparse_len <
+			    8 + PAGE_SPARSE_MAX_BYTES)
+		ret = flush_sparse(rs);
+	if (ret)
+		return ret;
+	rs->batch_region = region;
+	if (rs->nsparse == 0)
+		rs->sparse_len = 8;
+	/* Snapshot first: the guest may change the page under us, and what
+	 * is hashed and encoded must be what is sent. */
 	memcpy(slot, r->hva + page * PAGE, PAGE);
-	zero = page_is_zero(slot);
+	n = page_encode((const uint64_t *)slot, rs->sparse + rs->sparse_len + 8,
+			PAGE_SPARSE_MAX_BYTES, &hash);
+	if (n) {
+		put_le64(rs->sparse + rs->sparse_len, page);
+		rs->sparse_len += 8 + n;
+		rs->nsparse++;
+		if (hash)
+			rs->total.sparse_pages++;
+	} else {
+		rs->dense_pages[rs->ndense++] = page;
+	}
+	rs->total.page_bytes += PAGE;
+	if (hash)
+		rs->total.normal_pages++;
+	else
+		rs->total.zero_pages++;
 	if (rs->terms[0])
-		account_sent(rs, region, page, zero ? 0
-			     : page_digest_term(r->gpa + page * PAGE,
-						page_hash(slot)));
-	if (run->npages &&
-	    (run->region != region || run->first_page + run->npages != page ||
-	     run->zero != zero || run->npages == MIG_RAM_FRAME_PAGES)) {
-		ret = flush_run(rs, run);
-		if (ret)
-			return ret;
-		/* The page that ended the run starts the next one. */
-		if (!zero)
-			memcpy(rs->buf, slot, PAGE);
-	}
-	if (run->npages == 0) {
-		run->region = region;
-		run->first_page = page;
-		run->zero = zero;
-	}
-	run->npages++;
-	return 0;
+		account_sent(rs, region, page,
+			     page_digest_term(r->gpa + page * PAGE, hash));
+	if (rs->ndense == MIG_RAM_FRAME_PAGES)
+		ret = flush_dense(rs);
+	if (!ret && rs->nsparse == MIG_RAM_MAX_PAGES)
+		ret = flush_sparse(rs);
+	return ret;
 }
 
 /* Sends the pages set in bits[0..words) of a block starting at page base. */
-static int send_block(struct ram_sender *rs, struct run *run,
-		      unsigned int region, uint64_t base, const uint64_t *bits,
+static int send_block(struct ram_sender *rs, unsigned int region, uint64_t base, const uint64_t *bits,
 		      uint64_t words)
 {
 	for (uint64_t w = 0; w < words; w++) {
 		for (uint64_t b = bits[w]; b; b &= b - 1) {
 			uint64_t page = base + w * 64 +
 					(uint64_t)__builtin_ctzll(b);
-			int ret = add_page(rs, run, region, page);
+			int ret = add_page(rs, region, page);
 
 			if (ret)
 				return ret;
@@ -192,7 +217,6 @@ int ram_send_dirty(struct ram_sender *rs, struct dirty_set *set,
 		   bool clear_log)
 {
 	uint64_t block[BLOCK_PAGES / 64];
-	struct run run = { 0 };
 	int ret = 0;
 
 	for (unsigned int r = 0; r < set->nr_regions && !ret; r++) {
@@ -211,15 +235,14 @@ int ram_send_dirty(struct ram_sender *rs, struct dirty_set *set,
 			if (clear_log)
 				ret = dirty_clear_bits(rs->dirty, r, w * 64,
 						       n * 64, block);
-			ret = ret ?: send_block(rs, &run, r, w * 64, block, n);
+			ret = ret ?: send_block(rs, r, w * 64, block, n);
 		}
 	}
-	return ret ?: flush_run(rs, &run);
+	return ret ?: flush_batch(rs);
 }
 
 int ram_send_resident(struct ram_sender *rs)
 {
-	struct run run = { 0 };
 	int ret = 0;
 
 	for (unsigned int r = 0; r < rs->mem->nr_regions && !ret; r++) {
@@ -228,11 +251,11 @@ int ram_send_resident(struct ram_sender *rs)
 
 		while (!ret && guest_mem_next_data(region, from, &first, &end)) {
 			for (uint64_t page = first; page < end && !ret; page++)
-				ret = add_page(rs, &run, r, page);
+				ret = add_page(rs, r, page);
 			sent += end - first;
 			from = end;
 		}
 		rs->total.skipped_pages += mem_region_pages(region) - sent;
 	}
-	return ret ?: flush_run(rs, &run);
+	return ret ?: flush_batch(rs);
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Sending guest RAM: per backing region, in runs of pages. Every page is
- * copied to a private buffer before it is checksummed and sent, because
- * the guest may write it at any time during a live pass. Zero pages go as
- * ZERO runs without data; pages never touched (not resident) are skipped.
+ * Sending guest RAM: per backing region, in batches of pages. Every page
+ * is copied to a private buffer before it is hashed, encoded and sent,
+ * because the guest may write it at any time during a live pass. Mostly
+ * zero pages (and zero pages) go in SPARSE frames, the rest whole in RAM
+ * frames; pages never touched (not resident) are skipped unread.
  */
 #ifndef KVMTRACK_RAM_SEND_H
 #define KVMTRACK_RAM_SEND_H
@@ -11,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "migrate/proto.h"
 #include "vmm/memory.h"
 
 struct mig_stream;
@@ -19,10 +21,15 @@ struct dirty_tracker;
 struct dirty_set;
 
 struct ram_counters {
-	uint64_t normal_pages;
+	uint64_t normal_pages; /* pages with data: whole or sparse */
+	uint64_t sparse_pages; /* of those, sent sparse */
 	uint64_t zero_pages;
 	uint64_t skipped_pages; /* never written: not read, not sent */
-	uint64_t bytes; /* RAM and ZERO frames, headers included */
+	uint64_t bytes; /* RAM and SPARSE frames, headers included */
+	/* Guest memory covered, 4 KiB a page however it went: what the
+	 * switch-over policy weighs, as sparse pages cost far less wire
+	 * than their reading and handling. */
+	uint64_t page_bytes;
 };
 
 struct ram_sender {
@@ -43,8 +50,14 @@ struct ram_sender {
 	/* Called after every frame so the caller can publish progress. */
 	void (*progress)(void *arg, const struct ram_counters *c);
 	void *progress_arg;
-	/* private */
-	uint8_t *buf;
+	/* private: the batch being gathered, of one region */
+	unsigned int batch_region;
+	uint8_t *buf; /* copies of the whole pages */
+	uint64_t dense_pages[MIG_RAM_FRAME_PAGES];
+	uint32_t ndense;
+	uint8_t *sparse; /* a SPARSE frame's payload */
+	size_t sparse_len;
+	uint32_t nsparse;
 	uint64_t limit_start_ns;
 	uint64_t limit_bytes;
 };

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,10 +31,10 @@ const char *mig_frame_name(unsigned int type)
 	static const char *const names[] = {
 		[MIG_HELLO] = "HELLO", [MIG_CONFIG] = "CONFIG",
 		[MIG_RAM] = "RAM",
-		[MIG_ZERO] = "ZERO", [MIG_PASS] = "PASS",
+		[MIG_SPARSE] = "SPARSE", [MIG_PASS] = "PASS",
 		[MIG_STATE] = "STATE", [MIG_DIGEST] = "DIGEST",
 		[MIG_READY] = "READY", [MIG_DONE] = "DONE",
-		[MIG_ERROR] = "ERROR",
+		[MIG_ERROR] = "ERROR", [MIG_SYNCED] = "SYNCED",
 	};
 
 	if (type < sizeof(names) / sizeof(names[0]) && names[type])
@@ -96,6 +97,20 @@ static int read_full(struct mig_stream *s, void *buf, size_t len,
 	return 0;
 }
 
+/* Moves iov and n past `done` bytes that went out or came in. */
+static void iov_advance(struct iovec **iov, int *n, size_t done)
+{
+	while (*n > 0 && done >= (*iov)->iov_len) {
+		done -= (*iov)->iov_len;
+		(*iov)++;
+		(*n)--;
+	}
+	if (*n > 0) {
+		(*iov)->iov_base = (uint8_t *)(*iov)->iov_base + done;
+		(*iov)->iov_len -= done;
+	}
+}
+
 /* sendmsg until everything in iov went out, advancing over partial sends. */
 static int send_all(struct mig_stream *s, struct iovec *iov, int n)
 {
@@ -108,15 +123,7 @@ static int send_all(struct mig_stream *s, struct iovec *iov, int n)
 		if (sent <= 0)
 			return io_error(s, "send", sent);
 		s->bytes_sent += (uint64_t)sent;
-		while (n > 0 && (size_t)sent >= iov->iov_len) {
-			sent -= (ssize_t)iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (uint8_t *)iov->iov_base + sent;
-			iov->iov_len -= (size_t)sent;
-		}
+		iov_advance(&iov, &n, (size_t)sent);
 	}
 	return 0;
 }
@@ -268,6 +275,55 @@ int mig_recv_payload_into(struct mig_stream *s, void *dst, size_t len,
 	if (!ret)
 		*crc = crc32c(*crc, dst, len);
 	return ret;
+}
+
+int mig_recv_payload_iov(struct mig_stream *s, const struct iovec *iov,
+			 int n, uint32_t *crc)
+{
+	struct iovec work[MIG_RECV_MAX_IOV], *cur = work;
+	int left = n;
+
+	if (n > MIG_RECV_MAX_IOV)
+		return mig_stream_fail(s, -EINVAL, "frame with %d pieces", n);
+	memcpy(work, iov, sizeof(*iov) * (size_t)n);
+	/* readv until all arrived, advancing over partly filled pieces. */
+	while (left > 0) {
+		ssize_t got = readv(s->fd, cur, left);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return io_error(s, "receive", got);
+		s->bytes_received += (uint64_t)got;
+		iov_advance(&cur, &left, (size_t)got);
+	}
+	for (int i = 0; i < n; i++)
+		*crc = crc32c(*crc, iov[i].iov_base, iov[i].iov_len);
+	return 0;
+}
+
+int mig_recv_blame(struct mig_stream *s, size_t consumed, uint32_t crc)
+{
+	uint8_t sink[4096];
+	size_t left = s->len - consumed;
+	int saved = s->err, ret = 0;
+	char msg[sizeof(s->err_msg)];
+
+	memcpy(msg, s->err_msg, sizeof(msg));
+	s->err = 0;
+	while (left && !ret) {
+		size_t n = left < sizeof(sink) ? left : sizeof(sink);
+
+		ret = mig_recv_payload_into(s, sink, n, &crc);
+		left -= n;
+	}
+	ret = ret ?: mig_recv_finish(s, crc);
+	if (!ret) {
+		/* The frame arrived as sent: the peer's fault stands. */
+		s->err = saved;
+		memcpy(s->err_msg, msg, sizeof(msg));
+	}
+	return s->err;
 }
 
 /* An ERROR frame from the peer: its message becomes our error. */

@@ -58,6 +58,16 @@ void mig_send_error(struct mig_stream *s, int err, const char *msg);
 int mig_recv(struct mig_stream *s);
 int mig_recv_payload_into(struct mig_stream *s, void *dst, size_t len,
 			  uint32_t *crc);
+/* The same into n <= MIG_RECV_MAX_IOV places, in order. */
+#define MIG_RECV_MAX_IOV 1024
+int mig_recv_payload_iov(struct mig_stream *s, const struct iovec *iov,
+			 int n, uint32_t *crc);
+/*
+ * After a frame read in place was refused part way (a page outside the
+ * layout, say), reads the rest of it: when its CRC does not match, the
+ * error becomes "CRC mismatch", the true cause, instead of the refusal.
+ */
+int mig_recv_blame(struct mig_stream *s, size_t consumed, uint32_t crc);
 /* The CRC of the pending header, to start an in-place payload's CRC. */
 uint32_t mig_recv_crc_begin(const struct mig_stream *s);
 int mig_recv_finish(struct mig_stream *s, uint32_t crc);

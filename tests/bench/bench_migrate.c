@@ -7,6 +7,8 @@
  *   a  idle 1 GiB guest
  *   b  1 GiB guest writing a 256 MiB working set at random, paced
  *   c  a guest writing faster than a 64 MiB/s bandwidth cap: auto-converge
+ *   d  as b, but every write fills the whole page with pseudo-random words
+ *      (guest fill=page): b's pages are 99.6% zeros, d's are incompressible
  * Each is run R times per VMM, alternating K Q / Q K, and reported as the
  * median per VMM and the ratio kvmtrack / QEMU of the medians, with the
  * issue's goals marked PASS or MISS.
@@ -20,7 +22,9 @@
  *
  * Output: bench-results/migrate-<id>-<name>.json per scenario, rows for
  * the combined summary table on stdout, and the side-by-side table with
- * the goals in --md FILE.
+ * the goals in --md FILE. --kvmtrack-migrate-args "STR" appends STR's
+ * words to every `kvmtrack migrate`; STR is in the JSON, the table's
+ * kvmtrack column and the summary rows.
  */
 #include "tests/bench/bench_migrate.h"
 
@@ -34,12 +38,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_RUNS 20
 #define MIB (1024.0 * 1024.0)
 
 static const char *const vmm_names[NR_VMMS] = { "kvmtrack", "qemu" };
+/* "kvmtrack (migrate ARGS)" with --kvmtrack-migrate-args, else empty. */
+static char kvmtrack_label[256];
 
 static struct scenario scenarios[] = {
 	{ .id = "a", .name = "idle", .title = "(a) idle 1 GiB",
@@ -49,10 +56,14 @@ static struct scenario scenarios[] = {
 	  .cmdline = "workload=random wss=256M rate=100000 heartbeat=1 progress=100",
 	  .mem = "1G", .warmup_ms = 2000, .rate_pages = 100000, .timeout_s = 60 },
 	{ .id = "c", .name = "converge", .title = "(c) 64 MiB/s cap, auto-converge",
-	  .cmdline = "workload=random wss=64M rate=49152 heartbeat=1 progress=100",
+	  .cmdline = "workload=random wss=64M rate=49152 fill=page heartbeat=1 progress=100",
 	  .mem = "1G", .warmup_ms = 2000, .rate_pages = 49152,
 	  .max_bandwidth_bytes = 64ull << 20,
 	  .auto_converge = true, .timeout_s = 45 },
+	{ .id = "d", .name = "wss256m-page",
+	  .title = "(d) 1 GiB, 256 MiB random writes, whole pages (incompressible)",
+	  .cmdline = "workload=random wss=256M rate=100000 fill=page heartbeat=1 progress=100",
+	  .mem = "1G", .warmup_ms = 2000, .rate_pages = 100000, .timeout_s = 60 },
 };
 #define NR_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
 
@@ -121,6 +132,13 @@ struct options {
 	const char *md_path;
 	struct bench_env env;
 };
+
+/* The VMM as the tables name it: with the extra migrate arguments. */
+static const char *subject(int vmm)
+{
+	return vmm == VMM_KVMTRACK && *kvmtrack_label ? kvmtrack_label
+						      : vmm_names[vmm];
+}
 
 static double field(const struct run_result *r, int m)
 {
@@ -205,6 +223,7 @@ static int goals(const struct scenario *sc, const struct vmm_runs *v,
 			     "<= 0.5x QEMU and < 2 ms");
 		break;
 	case 'b':
+	case 'd':
 		n = goal_add(g, n, MT_TOTAL, ratio(v, MT_TOTAL) <= 0.5,
 			     "<= 0.5x QEMU");
 		n = goal_add(g, n, MT_OBSERVED, ratio(v, MT_OBSERVED) <= 0.5,
@@ -241,6 +260,22 @@ static void json_num(FILE *f, const char *key, double x, bool comma)
 		fprintf(f, "\"%s\": %.3f%s", key, x, comma ? ", " : "");
 }
 
+/* s as a JSON string: quotes and backslashes escaped, bytes outside
+ * printable ASCII dropped. */
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			fputc('\\', f);
+		if (c >= ' ' && c < 0x7f)
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
 static void json_run(FILE *f, const struct run_result *r)
 {
 	fprintf(f, "        {\"status\": \"%s\", \"completed\": %s, ",
@@ -255,11 +290,9 @@ static void json_run(FILE *f, const struct run_result *r)
 			r->bd_us[4], r->switchover);
 	fprintf(f, "\"last_source_hb\": %ld, \"first_destination_hb\": %ld, ",
 		r->last_src_hb, r->first_dst_hb);
-	fprintf(f, "\"first_destination_line\": \"");
-	for (const char *c = r->first_dst_line; *c; c++)
-		if (*c >= ' ' && *c != '"' && *c != '\\')
-			fputc(*c, f);
-	fprintf(f, "\"}");
+	fprintf(f, "\"first_destination_line\": ");
+	json_string(f, r->first_dst_line);
+	fprintf(f, "}");
 }
 
 static void json_vmm(FILE *f, const struct vmm_runs *v, const char *name,
@@ -299,14 +332,16 @@ static int write_json(const struct options *o, const struct scenario *sc,
 		return -1;
 	}
 	fprintf(f, "{\n  \"benchmark\": \"migrate\",\n  \"scenario\": \"%s\",\n"
-		   "  \"title\": \"%s\",\n  \"guest_cmdline\": \"%s\",\n"
-		   "  \"mem\": \"%s\",\n  \"downtime_limit_ms\": 300,\n"
+		   "  \"title\": \"%s\",\n  \"guest_cmdline\": \"%s\",\n",
+		sc->id, sc->title, sc->cmdline);
+	fprintf(f, "  \"kvmtrack_migrate_args\": ");
+	json_string(f, o->env.migrate_args ? o->env.migrate_args : "");
+	fprintf(f, ",\n  \"mem\": \"%s\",\n  \"downtime_limit_ms\": 300,\n"
 		   "  \"max_bandwidth_bytes\": %llu,\n  \"auto_converge\": %s,\n"
 		   "  \"warmup_ms\": %u,\n  \"order\": \"alternating KQ QK ...\",\n"
 		   "  \"loadavg_before\": \"%s\",\n  \"loadavg_after\": \"%s\",\n"
 		   "  \"vmms\": {\n",
-		sc->id, sc->title, sc->cmdline, sc->mem,
-		(unsigned long long)sc->max_bandwidth_bytes,
+		sc->mem, (unsigned long long)sc->max_bandwidth_bytes,
 		sc->auto_converge ? "true" : "false", sc->warmup_ms, load0, load1);
 	json_vmm(f, &v[VMM_KVMTRACK], "kvmtrack", false);
 	json_vmm(f, &v[VMM_QEMU], "qemu", true);
@@ -376,7 +411,7 @@ static void summary_rows(const struct scenario *sc, const struct vmm_runs *v)
 
 		for (int i = 0; i < NR_VMMS; i++)
 			printf("| migrate %s: %s | %s | %.2f | %.2f | %.2f | %s | %u/%u completed |\n",
-			       sc->title, metrics[m].label, vmm_names[i],
+			       sc->title, metrics[m].label, subject(i),
 			       v[i].st[m].median, v[i].st[m].min, v[i].st[m].max,
 			       metrics[m].unit, v[i].nr_completed, v[i].nr);
 		printf("| migrate %s: %s | kvmtrack / QEMU | %.2fx | | | ratio of medians | alternating runs |\n",
@@ -445,14 +480,65 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: bench-migrate [options]\n"
-		"  -n, --runs N            runs per VMM for (a) and (b) (default 5)\n"
+		"  -n, --runs N            runs per VMM for (a), (b) and (d) (default 5)\n"
 		"      --converge-runs N   runs per VMM for (c) (default 3)\n"
-		"      --scenarios LIST    any of a, b, c (default abc)\n"
+		"      --scenarios LIST    any of a, b, c, d (default abc)\n"
 		"      --kvmtrack PATH     (default ./kvmtrack)\n"
 		"      --qemu PATH         (default qemu-system-x86_64)\n"
 		"      --guest PATH        (default guest/kvmtrack-guest.elf)\n"
 		"      --out DIR           JSON files and logs/ (default bench-results)\n"
-		"      --md PATH           write the side-by-side table here\n");
+		"      --md PATH           write the side-by-side table here\n"
+		"      --kvmtrack-migrate-args STR\n"
+		"                          append STR's words (split at blanks) to\n"
+		"                          every `kvmtrack migrate`, e.g. \"--verify sent\"\n");
+}
+
+/* --kvmtrack-migrate-args: the words for argv, and the tables' label. */
+static int split_migrate_args(struct options *o)
+{
+	static char *words[MAX_MIGRATE_ARGS];
+	char *copy = strdup(o->env.migrate_args), *save = NULL, *w;
+	int n = 0;
+
+	if (!copy)
+		return -1;
+	for (w = strtok_r(copy, " \t\n", &save); w;
+	     w = strtok_r(NULL, " \t\n", &save)) {
+		if (n == MAX_MIGRATE_ARGS) {
+			fprintf(stderr, "bench-migrate: --kvmtrack-migrate-args: more than %d words\n",
+				MAX_MIGRATE_ARGS);
+			return -1;
+		}
+		words[n++] = w;
+	}
+	o->env.migrate_argv = words;
+	o->env.nr_migrate_argv = n;
+	if (n)
+		snprintf(kvmtrack_label, sizeof(kvmtrack_label),
+			 "kvmtrack (migrate %s)", o->env.migrate_args);
+	return 0;
+}
+
+/* mkdir -p: path and every missing parent. */
+static int mkdir_p(const char *path)
+{
+	char buf[400], *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+		fprintf(stderr, "bench-migrate: %s: path too long\n", path);
+		return -1;
+	}
+	for (p = strchr(buf + 1, '/');; p = strchr(p + 1, '/')) {
+		if (p)
+			*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST) {
+			perror(buf);
+			return -1;
+		}
+		if (!p)
+			return 0;
+		*p = '/';
+	}
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -466,6 +552,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "guest", required_argument, NULL, 'g' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "md", required_argument, NULL, 'm' },
+		{ "kvmtrack-migrate-args", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -481,6 +568,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'g': o->env.guest = optarg; break;
 		case 'o': o->out_dir = optarg; break;
 		case 'm': o->md_path = optarg; break;
+		case 'a': o->env.migrate_args = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
@@ -490,7 +578,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		usage(stderr);
 		return -1;
 	}
-	return 0;
+	return o->env.migrate_args ? split_migrate_args(o) : 0;
 }
 
 int main(int argc, char **argv)
@@ -510,6 +598,8 @@ int main(int argc, char **argv)
 		return 2;
 	snprintf(log_dir, sizeof(log_dir), "%s/logs", o.out_dir);
 	o.env.log_dir = log_dir;
+	if (mkdir_p(log_dir))
+		return 1;
 	o.env.port = 31000 + (getpid() * 13) % 20000;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -520,8 +610,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (md)
-		fprintf(md, "| scenario | metric | kvmtrack | QEMU | kvmtrack / QEMU | goal | result |\n"
-			    "|---|---|---:|---:|---:|---|---|\n");
+		fprintf(md, "| scenario | metric | %s | QEMU | kvmtrack / QEMU | goal | result |\n"
+			    "|---|---|---:|---:|---:|---|---|\n",
+			subject(VMM_KVMTRACK));
 	for (unsigned int s = 0; s < NR_SCENARIOS; s++) {
 		struct scenario *sc = &scenarios[s];
 		struct goal g[8];
@@ -531,8 +622,9 @@ int main(int argc, char **argv)
 			continue;
 		sc->runs = sc->auto_converge ? o.converge_runs : o.runs;
 		loadavg(load0, sizeof(load0));
-		fprintf(stderr, "bench-migrate: %s, guest \"%s\", %u runs per VMM, load %s\n",
-			sc->title, sc->cmdline, sc->runs, load0);
+		fprintf(stderr, "bench-migrate: %s, guest \"%s\", %u runs per VMM, load %s%s%s\n",
+			sc->title, sc->cmdline, sc->runs, load0,
+			*kvmtrack_label ? ", " : "", kvmtrack_label);
 		run_scenario(&o, sc, v[s]);
 		loadavg(load1, sizeof(load1));
 		nr_goals = goals(sc, v[s], g);

@@ -28,6 +28,8 @@ struct scenario {
 	unsigned int runs; /* per VMM */
 };
 
+#define MAX_MIGRATE_ARGS 16 /* words in --kvmtrack-migrate-args */
+
 struct bench_env {
 	const char *kvmtrack;
 	const char *qemu;
@@ -35,6 +37,11 @@ struct bench_env {
 	const char *log_dir;
 	int port; /* the destination listens here */
 	bool verbose;
+	/* --kvmtrack-migrate-args: appended to `kvmtrack migrate`, as given
+	 * (for the record) and split at blanks */
+	const char *migrate_args;
+	char **migrate_argv;
+	int nr_migrate_argv;
 };
 
 /* What one migration measured; NAN (or -1 for counters) is "not known". */

@@ -151,9 +151,11 @@ static int64_t kvmtrack_migrate(struct session *s, struct run_result *res)
 						"digest", "destination" };
 	const char *bd;
 	char bw[32], timeout[16], err_path[300];
-	char *argv[20] = { (char *)s->env->kvmtrack, "migrate", "--control",
-			   s->src_sock, "--to", s->uri, "--json",
-			   "--downtime-ms", "300", "--timeout", timeout };
+	char *argv[16 + MAX_MIGRATE_ARGS] = {
+		(char *)s->env->kvmtrack, "migrate", "--control", s->src_sock,
+		"--to", s->uri, "--json", "--downtime-ms", "300", "--timeout",
+		timeout
+	};
 	int n = 11;
 
 	snprintf(timeout, sizeof(timeout), "%u", s->sc->timeout_s);
@@ -165,6 +167,8 @@ static int64_t kvmtrack_migrate(struct session *s, struct run_result *res)
 	}
 	if (s->sc->auto_converge)
 		argv[n++] = "--auto-converge";
+	for (int i = 0; i < s->env->nr_migrate_argv; i++)
+		argv[n++] = s->env->migrate_argv[i];
 	argv[n] = NULL;
 	snprintf(err_path, sizeof(err_path), "%s/migrate-%s-kvmtrack-ctl.err",
 		 s->env->log_dir, s->sc->id);

@@ -8,7 +8,9 @@
 #
 # Environment: BENCH_OUT (bench-results), BOOT_RUNS (5), PAGERATE_RUNS (3),
 #   QEMU (qemu-system-x86_64), DIRTYLOG_MEM (1G), DIRTYLOG_ITERATIONS (5),
-#   MIGRATE_RUNS (5), CONVERGE_RUNS (3).
+#   MIGRATE_RUNS (5), CONVERGE_RUNS (3), MIGRATE_SCENARIOS (abcd),
+#   MIGRATE_ARGS (none: extra words for every `kvmtrack migrate`, e.g.
+#   "--verify sent"; they are named in the migration table).
 # The machines are shared and noisy: compare numbers taken in one run.
 
 set -u
@@ -21,6 +23,8 @@ dirtylog_mem=${DIRTYLOG_MEM:-1G}
 dirtylog_iterations=${DIRTYLOG_ITERATIONS:-5}
 migrate_runs=${MIGRATE_RUNS:-5}
 converge_runs=${CONVERGE_RUNS:-3}
+migrate_scenarios=${MIGRATE_SCENARIOS:-abcd}
+migrate_args=${MIGRATE_ARGS:-}
 qemu=${QEMU:-qemu-system-x86_64}
 status=0
 
@@ -96,6 +100,7 @@ done
 migrate_load0=$(uptime | sed 's/.*load average: //')
 echo "bench: live migration, kvmtrack beside QEMU, $migrate_runs runs per VMM ((c): $converge_runs), load $migrate_load0" >&2
 if ! tests/bench/bench-migrate --runs "$migrate_runs" --converge-runs "$converge_runs" \
+	--scenarios "$migrate_scenarios" ${migrate_args:+--kvmtrack-migrate-args "$migrate_args"} \
 	--kvmtrack "$kvmtrack" --qemu "$qemu" --guest "$guest" --out "$out" \
 	--md "$out/migrate.md" >>"$rows"; then
 	echo "bench: live migration failed" >&2
@@ -174,7 +179,10 @@ fi
 	[ -s "$out/migrate.md" ] && cat "$out/migrate.md"
 	echo
 	echo "Guests: (a) workload=idle; (b) workload=random wss=256M rate=100000; (c) workload=random"
-	echo "wss=64M rate=49152 (192 MiB/s, 3x the cap); all with heartbeat=1 and 1 GiB. Warm-up before"
+	echo "wss=64M rate=49152 (192 MiB/s, 3x the cap); (d) as (b) with fill=page: each write fills"
+	echo "the whole page with pseudo-random non-zero words, where (b) stores 16 bytes in a page"
+	echo "of zeros, so (d)'s pages can be neither elided nor compressed; all with heartbeat=1 and"
+	echo "1 GiB. Warm-up before"
 	echo "migrating: at least 2 s, then until the guest writes at 90% of its rate over 0.6 s (its"
 	echo "working set is resident; at most 10 s). \"Downtime observed\" is what a user sees: the"
 	echo "harness reads both VMMs' stdout (the guest's serial console) in one poll() loop at"

@@ -27,7 +27,8 @@
 
 /* A guest that dirties 78 MiB/s over 32 MiB: no capped transfer ever
  * catches up with it, an uncapped one does in a pass or two. */
-#define WRITER "workload=random wss=32M rate=20000 heartbeat=20 verify=1 "
+/* Whole pages: the sparse encoding would send stamped pages in no time. */
+#define WRITER "workload=random wss=32M rate=20000 fill=page heartbeat=20 verify=1 "
 /* 16 MiB/s: the first pass alone lasts over a second. */
 static const char *const capped[] = { "--max-bandwidth", "16M", NULL };
 
@@ -223,7 +224,7 @@ Test(migrate_failures, converges_only_with_auto_converge, .timeout = 120,
 	long last;
 
 	mig_boot(&a, "ac-a", "1",
-		 "workload=random wss=32M rate=40000 heartbeat=20 verify=1 duration=12");
+		 "workload=random wss=32M rate=40000 fill=page heartbeat=20 verify=1 duration=12");
 	cr_assert(mig_wait_heartbeat(&a, 10, 10000));
 	mig_listen(&b, "ac-b", mig_test_port(51));
 	r = mig_migrate(&a, b.port, plain);
@@ -309,7 +310,7 @@ static size_t read_until_close(int fd, char *buf, size_t cap)
 	return have;
 }
 
-Test(migrate_failures, destination_refuses_version_2, .timeout = 30,
+Test(migrate_failures, destination_refuses_version_1, .timeout = 30,
      .fini = mig_kill_leftovers)
 {
 	struct mig_host b;
@@ -318,27 +319,28 @@ Test(migrate_failures, destination_refuses_version_2, .timeout = 30,
 	size_t n;
 	int fd;
 
-	mig_listen(&b, "v2-b", mig_test_port(61));
+	mig_listen(&b, "v1-b", mig_test_port(61));
 	fd = connect_port(b.port);
-	frame_header(hello, 2, 1 /* HELLO */, 0);
+	/* As kvmtrack before the sparse page encoding would. */
+	frame_header(hello, 1, 1 /* HELLO */, 0);
 	cr_assert_eq(write(fd, hello, sizeof(hello)), (ssize_t)sizeof(hello));
 	n = read_until_close(fd, reply, sizeof(reply));
 	close(fd);
-	/* An ERROR frame of version 1 (bytes 4-7: version 1, type 66). */
+	/* An ERROR frame of version 2 (bytes 4-7: version 2, type 66). */
 	cr_assert_gt(n, 20, "no answer");
-	cr_expect(reply[4] == 1 && reply[5] == 0 && reply[6] == 66, "not ERROR");
-	cr_expect(memmem(reply, n, "speaks migration protocol version 2", 35),
+	cr_expect(reply[4] == 2 && reply[5] == 0 && reply[6] == 66, "not ERROR");
+	cr_expect(memmem(reply, n, "speaks migration protocol version 1", 35),
 		  "the ERROR does not name the version");
 	cr_expect(mig_wait_stderr(&b, "discarded, waiting for the next", 5000));
 	b_err = mig_stderr(&b);
-	cr_expect(strstr(b_err, "speaks migration protocol version 2"), "%s",
+	cr_expect(strstr(b_err, "speaks migration protocol version 1"), "%s",
 		  b_err);
 	free(b_err);
 	mig_stop(&b);
 }
 
-/* A fake destination: answers the source's HELLO with a version-2 frame. */
-static pid_t fake_v2_destination(int port)
+/* A fake destination: answers the source's HELLO with a version-1 frame. */
+static pid_t fake_v1_destination(int port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET,
 				 .sin_port = htons((uint16_t)port),
@@ -359,10 +361,10 @@ static pid_t fake_v2_destination(int port)
 		return pid;
 	}
 	fd = accept(lfd, NULL, NULL);
-	/* The HELLO's header, then answer as a version-2 peer would. */
+	/* The HELLO's header, then answer as a version-1 peer would. */
 	if (fd < 0 || recv(fd, hdr, sizeof(hdr), MSG_WAITALL) != sizeof(hdr))
 		_exit(1);
-	frame_header(hdr, 2, 64 /* READY */, 0);
+	frame_header(hdr, 1, 64 /* READY */, 0);
 	if (write(fd, hdr, sizeof(hdr)) != sizeof(hdr))
 		_exit(1);
 	while (read(fd, rest, sizeof(rest)) > 0)
@@ -370,7 +372,7 @@ static pid_t fake_v2_destination(int port)
 	_exit(0);
 }
 
-Test(migrate_failures, source_refuses_version_2, .timeout = 30,
+Test(migrate_failures, source_refuses_version_1, .timeout = 30,
      .fini = mig_kill_leftovers)
 {
 	struct mig_host a;
@@ -378,10 +380,10 @@ Test(migrate_failures, source_refuses_version_2, .timeout = 30,
 	int status;
 	pid_t fake;
 
-	boot_writer(&a, "v2-a", "2");
-	fake = fake_v2_destination(mig_test_port(62));
+	boot_writer(&a, "v1-a", "2");
+	fake = fake_v1_destination(mig_test_port(62));
 	r = mig_migrate(&a, mig_test_port(62), NULL);
-	expect_failed(&r, "failed", "speaks migration protocol version 2");
+	expect_failed(&r, "failed", "speaks migration protocol version 1");
 	proc_result_free(&r);
 	cr_expect_eq(waitpid(fake, &status, 0), fake);
 	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Receiving RAM and SPARSE frames into the destination's guest memory.
+ * Every page number is checked against the memory layout, and a frame's
+ * structure is checked whole, before any byte lands in guest memory.
+ */
+#include "migrate/ram_recv.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+
+#include "migrate/checksum.h"
+#include "migrate/incoming_impl.h"
+#include "migrate/page_codec.h"
+#include "migrate/proto.h"
+#include "migrate/wire.h"
+#include "vmm/memory.h"
+#include "vmm/vm.h"
+
+#define PAGE GUEST_PAGE_BYTES
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/* A page's new digest term in place of its old one. */
+static void account_term(struct incoming *in, unsigned int region,
+			 uint64_t page, uint64_t hash)
+{
+	const struct mem_region *r = &vm_mem(in->vm)->regions[region];
+	uint64_t *slot = &in->terms[region][page];
+	uint64_t term = page_digest_term(r->gpa + page * PAGE, hash);
+
+	in->digest += term - *slot;
+	in->nonzero_pages += (term != 0) - (*slot != 0);
+	*slot = term;
+}
+
+/*
+ * Allocates the frame's runs of consecutive pages (a first pass sends
+ * long ones) in one call each: one fault per page inside recv() or the
+ * decoder costs ~10x more here (KVM-HERE.md). Shorter runs are left to
+ * fault; scattered pages of later passes were mostly allocated by then.
+ */
+#define POPULATE_MIN_PAGES 8
+static void populate(const struct mem_region *r, const uint64_t *pages,
+		     uint32_t n)
+{
+	uint32_t start = 0;
+
+	for (uint32_t i = 1; i <= n; i++) {
+		if (i < n && pages[i] == pages[i - 1] + 1)
+			continue;
+		if (i - start >= POPULATE_MIN_PAGES)
+			madvise(r->hva + pages[start] * PAGE,
+				(size_t)(i - start) * PAGE, MADV_POPULATE_WRITE);
+		start = i;
+	}
+}
+
+/* The frame's region and page count, checked; NULL after a failure. */
+static const struct mem_region *frame_region(struct incoming *in,
+					     const uint8_t *head,
+					     uint32_t *region, uint32_t *npages)
+{
+	struct guest_mem *mem = vm_mem(in->vm);
+
+	*region = get_le32(head);
+	*npages = get_le32(head + 4);
+	if (*region >= mem->nr_regions || *npages == 0 ||
+	    *npages > MIG_RAM_MAX_PAGES) {
+		mig_stream_fail(&in->s, -EBADMSG,
+				"%s frame of %u pages for region %u does not fit the memory layout",
+				mig_frame_name(in->s.type), *npages, *region);
+		return NULL;
+	}
+	return &mem->regions[*region];
+}
+
+static int bad_page(struct incoming *in, uint64_t page, uint32_t region)
+{
+	return mig_stream_fail(&in->s, -EBADMSG,
+			       "%s frame: page %llu is outside region %u",
+			       mig_frame_name(in->s.type),
+			       (unsigned long long)page, region);
+}
+
+/* RAM: the page list, then the pages read straight into guest memory. */
+static int receive_ram(struct incoming *in)
+{
+	struct iovec iov[MIG_RAM_MAX_PAGES];
+	uint32_t crc = mig_recv_crc_begin(&in->s);
+	const struct mem_region *r;
+	uint32_t region, npages;
+	uint8_t head[8];
+	int ret;
+
+	if (in->s.len < sizeof(head))
+		return mig_stream_fail(&in->s, -EBADMSG, "short RAM frame");
+	ret = mig_recv_payload_into(&in->s, head, sizeof(head), &crc);
+	if (ret)
+		return ret;
+	r = frame_region(in, head, &region, &npages);
+	if (!r)
+		return mig_recv_blame(&in->s, sizeof(head), crc);
+	if (in->s.len != sizeof(head) + (uint64_t)npages * (8 + PAGE)) {
+		mig_stream_fail(&in->s, -EBADMSG,
+				"RAM frame of %u pages has %u bytes", npages,
+				in->s.len);
+		return mig_recv_blame(&in->s, sizeof(head), crc);
+	}
+	ret = mig_recv_payload_into(&in->s, in->pages, npages * 8ull, &crc);
+	if (ret)
+		return ret;
+	for (uint32_t i = 0; i < npages; i++) {
+		uint64_t page = get_le64((uint8_t *)&in->pages[i]);
+
+		if (page >= mem_region_pages(r)) {
+			bad_page(in, page, region);
+			return mig_recv_blame(&in->s, sizeof(head) + npages * 8ull,
+					      crc);
+		}
+		in->pages[i] = page;
+		iov[i] = (struct iovec){ .iov_base = r->hva + page * PAGE,
+					 .iov_len = PAGE };
+	}
+	populate(r, in->pages, npages);
+	ret = mig_recv_payload_iov(&in->s, iov, (int)npages, &crc);
+	ret = ret ?: mig_recv_finish(&in->s, crc);
+	if (ret)
+		return ret;
+	/* Hashed from guest memory, right after it was written. */
+	for (uint32_t i = 0; i < npages; i++)
+		account_term(in, region, in->pages[i],
+			     page_hash(r->hva + in->pages[i] * PAGE));
+	in->normal_pages += npages;
+	return 0;
+}
+
+/* SPARSE: read and CRC-checked whole by mig_recv(); parsed, then applied. */
+static int receive_sparse(struct incoming *in)
+{
+	const uint8_t *p = in->s.payload;
+	size_t len = in->s.len, pos = 8;
+	const struct mem_region *r;
+	uint32_t region, npages, nonzero = 0;
+
+	if (len < 8)
+		return mig_stream_fail(&in->s, -EBADMSG, "short SPARSE frame");
+	r = frame_region(in, p, &region, &npages);
+	if (!r)
+		return in->s.err;
+	for (uint32_t i = 0; i < npages; i++) {
+		const char *why = "truncated page number";
+		uint64_t page;
+		size_t n = 0;
+
+		if (len - pos >= 8) {
+			page = get_le64(p + pos);
+			if (page >= mem_region_pages(r))
+				return bad_page(in, page, region);
+			in->pages[i] = page;
+			in->offsets[i] = (uint32_t)(pos + 8);
+			n = page_encoded_len(p + pos + 8, len - pos - 8, &why);
+			nonzero += n && !page_encoded_zero(p + pos + 8);
+		}
+		if (!n)
+			return mig_stream_fail(&in->s, -EBADMSG,
+					       "SPARSE frame, page %u of %u: %s",
+					       i + 1, npages, why);
+		pos += 8 + n;
+	}
+	if (pos != len)
+		return mig_stream_fail(&in->s, -EBADMSG,
+				       "SPARSE frame: %zu bytes after its %u pages",
+				       len - pos, npages);
+	if (nonzero >= npages / 2)
+		populate(r, in->pages, npages);
+	for (uint32_t i = 0; i < npages; i++) {
+		const uint8_t *enc = p + in->offsets[i];
+		uint64_t page = in->pages[i];
+		/* A zero term is a zero page: memory starts zero and only
+		 * these frames write it before the guest resumes. */
+		bool was_zero = !in->terms[region][page];
+
+		if (page_encoded_zero(enc)) {
+			in->zero_pages++;
+			/* Nothing to clear (nor to allocate). */
+			if (was_zero)
+				continue;
+		} else {
+			in->normal_pages++;
+			in->sparse_pages++;
+		}
+		account_term(in, region, page,
+			     page_decode(enc, (uint64_t *)(r->hva + page * PAGE),
+					 was_zero));
+	}
+	return 0;
+}
+
+int ram_recv_frame(struct incoming *in)
+{
+	return in->s.type == MIG_RAM ? receive_ram(in) : receive_sparse(in);
+}
