@@ -35,6 +35,7 @@ struct incoming {
 	uint64_t nonzero_pages;
 	/* ram_recv.c's scratch: a frame's page numbers and encodings */
 	uint64_t pages[MIG_RAM_MAX_PAGES];
+	uint8_t list[16 * MIG_RAM_MAX_PAGES]; /* a RAM frame's (page, hash) */
 	uint32_t offsets[MIG_RAM_MAX_PAGES];
 };
 

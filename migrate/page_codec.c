@@ -10,19 +10,48 @@
 
 #define RUN_HEADER 4
 
-/* The hash of words [from, PAGE_WORDS), for a page the encoder gave up on. */
-static uint64_t hash_rest(const uint64_t *keys, const uint64_t *page,
-			  unsigned int from)
+/* Each word of guest memory is read once: the guest may be writing it. */
+static inline uint64_t load(const uint64_t *p)
 {
-	uint64_t h = 0;
-
-	for (unsigned int i = from; i < PAGE_WORDS; i++)
-		h += page_hash_word(keys, i, page[i]);
-	return h;
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
-size_t page_encode(const uint64_t *page, uint8_t *out, size_t room,
-		   uint64_t *hash)
+/* Copies and hashes words [from, PAGE_WORDS), for a page sent whole. */
+static uint64_t copy_rest(const uint64_t *keys, const uint64_t *src,
+			  uint64_t *copy, unsigned int from)
+{
+	uint64_t a = 0, b = 0;
+	unsigned int i = from;
+
+	if (i & 1) {
+		copy[i] = load(src + i);
+		a = page_hash_word(keys, i, copy[i]);
+		i++;
+	}
+	/* Two sums, so that the multiplies of neighbouring words overlap. */
+	for (; i < PAGE_WORDS; i += 2) {
+		uint64_t w0 = load(src + i), w1 = load(src + i + 1);
+
+		copy[i] = w0;
+		copy[i + 1] = w1;
+		a += page_hash_word(keys, i, w0);
+		b += page_hash_word(keys, i + 1, w1);
+	}
+	return a + b;
+}
+
+/* Pages with data in at least half of 8 spread words go whole at once. */
+static bool looks_dense(const uint64_t *src)
+{
+	unsigned int nonzero = 0;
+
+	for (unsigned int i = 7; i < PAGE_WORDS; i += PAGE_WORDS / 8)
+		nonzero += load(src + i) != 0;
+	return nonzero >= 4;
+}
+
+size_t page_encode(const uint64_t *src, uint64_t *copy, uint8_t *out,
+		   size_t room, uint64_t *hash)
 {
 	const uint64_t *keys = page_hash_keys();
 	size_t pos = 2, run_at = 0;
@@ -30,13 +59,14 @@ size_t page_encode(const uint64_t *page, uint8_t *out, size_t room,
 	bool in_run = false;
 	uint64_t h = 0;
 
-	if (room < 2) {
-		*hash = page_hash(page);
+	if (room < 2 || looks_dense(src)) {
+		*hash = copy_rest(keys, src, copy, 0);
 		return 0;
 	}
 	for (unsigned int i = 0; i < PAGE_WORDS; i++) {
-		uint64_t w = page[i];
+		uint64_t w = load(src + i);
 
+		copy[i] = w;
 		if (!w) {
 			if (in_run)
 				put_le16(out + run_at + 2,
@@ -46,7 +76,7 @@ size_t page_encode(const uint64_t *page, uint8_t *out, size_t room,
 		}
 		h += page_hash_word(keys, i, w);
 		if (pos + (in_run ? 8 : RUN_HEADER + 8) > room) {
-			*hash = h + hash_rest(keys, page, i + 1);
+			*hash = h + copy_rest(keys, src, copy, i + 1);
 			return 0;
 		}
 		if (!in_run) {

@@ -24,13 +24,14 @@
 #define PAGE_SPARSE_MAX_BYTES 2048
 
 /*
- * Encodes `page` (a private copy: it must not change meanwhile) into out,
- * of room bytes. Returns the encoded length, or 0 when the encoding would
- * exceed room. *hash is page_hash(page) in either case, computed in the
- * same pass.
+ * Reads the page at src once, word by word (the guest may be writing it),
+ * into copy, and encodes what it read into out, of room bytes. Returns
+ * the encoded length, or 0 when the encoding would exceed room or the
+ * page looks dense. *hash is page_hash(copy) in either case: what was
+ * read is what is hashed, encoded and sent.
  */
-size_t page_encode(const uint64_t *page, uint8_t *out, size_t room,
-		   uint64_t *hash);
+size_t page_encode(const uint64_t *src, uint64_t *copy, uint8_t *out,
+		   size_t room, uint64_t *hash);
 
 /*
  * Checks one encoded page at in[0..len): returns its length, or 0 when it

@@ -103,36 +103,41 @@ static int receive_ram(struct incoming *in)
 	r = frame_region(in, head, &region, &npages);
 	if (!r)
 		return mig_recv_blame(&in->s, sizeof(head), crc);
-	if (in->s.len != sizeof(head) + (uint64_t)npages * (8 + PAGE)) {
+	if (in->s.len != sizeof(head) + (uint64_t)npages * (16 + PAGE)) {
 		mig_stream_fail(&in->s, -EBADMSG,
 				"RAM frame of %u pages has %u bytes", npages,
 				in->s.len);
 		return mig_recv_blame(&in->s, sizeof(head), crc);
 	}
-	ret = mig_recv_payload_into(&in->s, in->pages, npages * 8ull, &crc);
+	ret = mig_recv_payload_into(&in->s, in->list, npages * 16ull, &crc);
+	ret = ret ?: mig_recv_finish(&in->s, crc);
 	if (ret)
 		return ret;
 	for (uint32_t i = 0; i < npages; i++) {
-		uint64_t page = get_le64((uint8_t *)&in->pages[i]);
+		uint64_t page = get_le64(in->list + 16 * i);
 
-		if (page >= mem_region_pages(r)) {
-			bad_page(in, page, region);
-			return mig_recv_blame(&in->s, sizeof(head) + npages * 8ull,
-					      crc);
-		}
+		if (page >= mem_region_pages(r))
+			return bad_page(in, page, region);
 		in->pages[i] = page;
 		iov[i] = (struct iovec){ .iov_base = r->hva + page * PAGE,
 					 .iov_len = PAGE };
 	}
 	populate(r, in->pages, npages);
-	ret = mig_recv_payload_iov(&in->s, iov, (int)npages, &crc);
-	ret = ret ?: mig_recv_finish(&in->s, crc);
+	ret = mig_recv_payload_iov(&in->s, iov, (int)npages, NULL);
 	if (ret)
 		return ret;
 	/* Hashed from guest memory, right after it was written. */
-	for (uint32_t i = 0; i < npages; i++)
-		account_term(in, region, in->pages[i],
-			     page_hash(r->hva + in->pages[i] * PAGE));
+	for (uint32_t i = 0; i < npages; i++) {
+		uint64_t page = in->pages[i];
+		uint64_t hash = page_hash(r->hva + page * PAGE);
+
+		if (hash != get_le64(in->list + 16 * i + 8))
+			return mig_stream_fail(&in->s, -EBADMSG,
+					       "frame %u (RAM): page %llu does not match its hash: corrupted in transit",
+					       in->s.recv_seq - 1,
+					       (unsigned long long)page);
+		account_term(in, region, page, hash);
+	}
 	in->normal_pages += npages;
 	return 0;
 }

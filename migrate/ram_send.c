@@ -78,14 +78,14 @@ static void rate_limit(struct ram_sender *rs, uint64_t bytes)
 
 /* Sends one frame of the batch: the caller's payload, then accounting. */
 static int send_frame(struct ram_sender *rs, unsigned int type,
-		      struct iovec *iov, int iovcnt)
+		      struct iovec *iov, int iovcnt, int crc_pieces)
 {
 	uint64_t len = 0;
 	int ret;
 
 	if (rs->cancel && __atomic_load_n(rs->cancel, __ATOMIC_RELAXED))
 		return mig_stream_fail(rs->s, -ECANCELED, "cancelled");
-	ret = mig_send(rs->s, type, iov, iovcnt);
+	ret = mig_send_crc_over(rs->s, type, iov, iovcnt, crc_pieces);
 	if (ret)
 		return ret;
 	for (int i = 0; i < iovcnt; i++)
@@ -97,12 +97,12 @@ static int send_frame(struct ram_sender *rs, unsigned int type,
 	return 0;
 }
 
-/* RAM: the page list, then the pages' copies from buf. */
+/* RAM: the page list with hashes (under the CRC), then the copies. */
 static int flush_dense(struct ram_sender *rs)
 {
-	uint8_t head[8 + 8 * MIG_RAM_FRAME_PAGES];
+	uint8_t head[8 + 16 * MIG_RAM_FRAME_PAGES];
 	struct iovec iov[2] = {
-		{ .iov_base = head, .iov_len = 8 + 8 * (size_t)rs->ndense },
+		{ .iov_base = head, .iov_len = 8 + 16 * (size_t)rs->ndense },
 		{ .iov_base = rs->buf, .iov_len = rs->ndense * PAGE },
 	};
 
@@ -110,10 +110,12 @@ static int flush_dense(struct ram_sender *rs)
 		return 0;
 	put_le32(head, rs->batch_region);
 	put_le32(head + 4, rs->ndense);
-	for (uint32_t i = 0; i < rs->ndense; i++)
-		put_le64(head + 8 + 8 * i, rs->dense_pages[i]);
+	for (uint32_t i = 0; i < rs->ndense; i++) {
+		put_le64(head + 8 + 16 * i, rs->dense_pages[i]);
+		put_le64(head + 16 + 16 * i, rs->dense_hashes[i]);
+	}
 	rs->ndense = 0;
-	return send_frame(rs, MIG_RAM, iov, 2);
+	return send_frame(rs, MIG_RAM, iov, 2, 1);
 }
 
 /* SPARSE: its 8-byte head was left free in front of the entries. */
@@ -126,7 +128,7 @@ static int flush_sparse(struct ram_sender *rs)
 	put_le32(rs->sparse, rs->batch_region);
 	put_le32(rs->sparse + 4, rs->nsparse);
 	rs->nsparse = 0;
-	return send_frame(rs, MIG_SPARSE, &iov, 1);
+	return send_frame(rs, MIG_SPARSE, &iov, 1, 1);
 }
 
 /* Both frames of the batch. Within a pass each page is sent once, so the
@@ -167,10 +169,10 @@ static int add_page(struct ram_sender *rs, unsigned int region, uint64_t page)
 	rs->batch_region = region;
 	if (rs->nsparse == 0)
 		rs->sparse_len = 8;
-	/* Snapshot first: the guest may change the page under us, and what
-	 * is hashed and encoded must be what is sent. */
-	memcpy(slot, r->hva + page * PAGE, PAGE);
-	n = page_encode((const uint64_t *)slot, rs->sparse + rs->sparse_len + 8,
+	/* One read into a private copy: the guest may change the page under
+	 * us, and what is hashed and encoded must be what is sent. */
+	n = page_encode((const uint64_t *)(r->hva + page * PAGE),
+			(uint64_t *)slot, rs->sparse + rs->sparse_len + 8,
 			PAGE_SPARSE_MAX_BYTES, &hash);
 	if (n) {
 		put_le64(rs->sparse + rs->sparse_len, page);
@@ -179,6 +181,7 @@ static int add_page(struct ram_sender *rs, unsigned int region, uint64_t page)
 		if (hash)
 			rs->total.sparse_pages++;
 	} else {
+		rs->dense_hashes[rs->ndense] = hash;
 		rs->dense_pages[rs->ndense++] = page;
 	}
 	rs->total.page_bytes += PAGE;

@@ -54,6 +54,7 @@ struct ram_sender {
 	unsigned int batch_region;
 	uint8_t *buf; /* copies of the whole pages */
 	uint64_t dense_pages[MIG_RAM_FRAME_PAGES];
+	uint64_t dense_hashes[MIG_RAM_FRAME_PAGES];
 	uint32_t ndense;
 	uint8_t *sparse; /* a SPARSE frame's payload */
 	size_t sparse_len;

@@ -166,6 +166,12 @@ static int pick_up_peer_error(struct mig_stream *s)
 int mig_send(struct mig_stream *s, unsigned int type, const struct iovec *iov,
 	     int iovcnt)
 {
+	return mig_send_crc_over(s, type, iov, iovcnt, iovcnt);
+}
+
+int mig_send_crc_over(struct mig_stream *s, unsigned int type,
+		      const struct iovec *iov, int iovcnt, int crc_pieces)
+{
 	struct iovec all[MAX_IOV + 1];
 	uint8_t hdr[MIG_HEADER_BYTES];
 	size_t len = 0;
@@ -186,7 +192,7 @@ int mig_send(struct mig_stream *s, unsigned int type, const struct iovec *iov,
 	put_le32(hdr + 8, (uint32_t)len);
 	put_le32(hdr + 12, s->send_seq++);
 	crc = crc32c(0, hdr, 16);
-	for (int i = 0; i < iovcnt; i++)
+	for (int i = 0; i < crc_pieces; i++)
 		crc = crc32c(crc, iov[i].iov_base, iov[i].iov_len);
 	put_le32(hdr + 16, crc);
 	all[0] = (struct iovec){ .iov_base = hdr, .iov_len = sizeof(hdr) };
@@ -297,7 +303,7 @@ int mig_recv_payload_iov(struct mig_stream *s, const struct iovec *iov,
 		s->bytes_received += (uint64_t)got;
 		iov_advance(&cur, &left, (size_t)got);
 	}
-	for (int i = 0; i < n; i++)
+	for (int i = 0; crc && i < n; i++)
 		*crc = crc32c(*crc, iov[i].iov_base, iov[i].iov_len);
 	return 0;
 }

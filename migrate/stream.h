@@ -45,6 +45,9 @@ int mig_send(struct mig_stream *s, unsigned int type, const struct iovec *iov,
 	     int iovcnt);
 int mig_send_buf(struct mig_stream *s, unsigned int type, const void *buf,
 		 size_t len);
+/* The same with the CRC over the first crc_pieces of iov only (RAM). */
+int mig_send_crc_over(struct mig_stream *s, unsigned int type,
+		      const struct iovec *iov, int iovcnt, int crc_pieces);
 /* Sends ERROR with a message, ignoring failures (best effort). */
 void mig_send_error(struct mig_stream *s, int err, const char *msg);
 
@@ -58,7 +61,8 @@ void mig_send_error(struct mig_stream *s, int err, const char *msg);
 int mig_recv(struct mig_stream *s);
 int mig_recv_payload_into(struct mig_stream *s, void *dst, size_t len,
 			  uint32_t *crc);
-/* The same into n <= MIG_RECV_MAX_IOV places, in order. */
+/* The same into n <= MIG_RECV_MAX_IOV places, in order; crc may be NULL
+ * for bytes the frame's CRC does not cover. */
 #define MIG_RECV_MAX_IOV 1024
 int mig_recv_payload_iov(struct mig_stream *s, const struct iovec *iov,
 			 int n, uint32_t *crc);

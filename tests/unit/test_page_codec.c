@@ -6,7 +6,7 @@
 #include "migrate/checksum.h"
 #include "migrate/page_codec.h"
 
-static uint64_t page[PAGE_WORDS], back[PAGE_WORDS];
+static uint64_t page[PAGE_WORDS], back[PAGE_WORDS], copy[PAGE_WORDS];
 static uint8_t enc[8192];
 
 /* Encodes page, decodes into back over garbage, and checks both ways. */
@@ -14,9 +14,12 @@ static size_t round_trip(void)
 {
 	const char *why = NULL;
 	uint64_t hash, hash_back;
-	size_t n = page_encode(page, enc, PAGE_SPARSE_MAX_BYTES, &hash);
+	size_t n;
 
+	memset(copy, 0x5a, sizeof(copy));
+	n = page_encode(page, copy, enc, PAGE_SPARSE_MAX_BYTES, &hash);
 	cr_assert_eq(hash, page_hash(page), "encoder's hash");
+	cr_assert_eq(memcmp(page, copy, sizeof(page)), 0, "the copy differs");
 	if (!n)
 		return 0;
 	cr_assert_eq(page_encoded_len(enc, n, &why), n, "%s", why);
@@ -62,6 +65,15 @@ Test(page_codec, dense_page_is_refused_with_its_hash)
 	for (unsigned int i = 0; i < PAGE_WORDS; i++)
 		page[i] = i * 0x9e3779b97f4a7c15ull + 1;
 	cr_expect_eq(round_trip(), 0);
+	/* Dense only in its second half: given up part way. */
+	memset(page, 0, sizeof(page) / 2);
+	cr_expect_eq(round_trip(), 0);
+	/* Zero at the words the dense guess samples (7, 71, ...): the
+	 * encoder runs, and gives up in the fifth run. */
+	memset(page, 0, sizeof(page));
+	for (unsigned int i = 8; i < 327; i++)
+		page[i] = (i - 7) % 64 ? i : 0;
+	cr_expect_eq(round_trip(), 0);
 }
 
 Test(page_codec, limit_is_exact)
@@ -72,10 +84,11 @@ Test(page_codec, limit_is_exact)
 	memset(page, 0, sizeof(page));
 	for (unsigned int i = 0; i < 10; i++)
 		page[i * 2] = i + 1; /* 10 runs of one word: 2 + 10 * 12 */
-	n = page_encode(page, enc, 122, &hash);
+	n = page_encode(page, copy, enc, 122, &hash);
 	cr_expect_eq(n, 122);
-	cr_expect_eq(page_encode(page, enc, 121, &hash), 0);
+	cr_expect_eq(page_encode(page, copy, enc, 121, &hash), 0);
 	cr_expect_eq(hash, page_hash(page));
+	cr_expect_eq(memcmp(page, copy, sizeof(page)), 0);
 }
 
 Test(page_codec, one_word_changes_the_hash)
