@@ -110,6 +110,7 @@ static int handle_report(struct testdev *td, const struct testdev_report *r)
 			       "REPORT for vCPU %u, but indexes end at %u",
 			       r->vcpu, TESTDEV_MAX_VCPUS - 1);
 	v = &td->vcpus[r->vcpu];
+	td->vcpus_used |= 1u << r->vcpu;
 	v->ring[v->next] = *r;
 	v->next = (v->next + 1) % TESTDEV_REPORT_RING;
 	if (v->count < TESTDEV_REPORT_RING)

@@ -107,12 +107,12 @@ static void put_vcpus(struct wbuf *w, const struct testdev *td)
 	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < TESTDEV_MAX_VCPUS; i++)
-		n += td->vcpus[i].count != 0;
+		n += (td->vcpus_used >> i & 1) && td->vcpus[i].count != 0;
 	wbuf_put_u32(w, n);
 	for (uint32_t i = 0; i < TESTDEV_MAX_VCPUS; i++) {
 		const struct testdev_vcpu *v = &td->vcpus[i];
 
-		if (!v->count)
+		if (!(td->vcpus_used >> i & 1) || !v->count)
 			continue;
 		wbuf_put_u32(w, i);
 		put_totals(w, &v->totals);
@@ -169,7 +169,9 @@ static int get_vcpus(struct rbuf *r, struct testdev *td, char *err,
 			return -EINVAL;
 		}
 		prev = idx;
-		v = &td->vcpus[idx < TESTDEV_MAX_VCPUS ? idx : 0];
+		idx = idx < TESTDEV_MAX_VCPUS ? idx : 0;
+		v = &td->vcpus[idx];
+		td->vcpus_used |= 1u << idx;
 		get_totals(r, &v->totals);
 		get_report(r, &v->ring[0]);
 		if (!r->err && v->ring[0].vcpu != idx) {
@@ -223,10 +225,14 @@ static int load_locked(struct rbuf *r, struct testdev *td, char *err,
 	return ret;
 }
 
-/* The fresh device's reports, totals and queue, all cleared. */
+/* The fresh device's reports, totals and queue, all cleared. Only the
+ * vCPUs ever written: the others were never touched (calloc). */
 static void reset_locked(struct testdev *td)
 {
-	memset(td->vcpus, 0, TESTDEV_MAX_VCPUS * sizeof(*td->vcpus));
+	for (uint32_t i = 0; i < TESTDEV_MAX_VCPUS; i++)
+		if (td->vcpus_used >> i & 1)
+			memset(&td->vcpus[i], 0, sizeof(td->vcpus[i]));
+	td->vcpus_used = 0;
 	td->cmd_head = 0;
 	td->cmd_count = 0;
 	memset(td->errors, 0, sizeof(td->errors));

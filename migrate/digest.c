@@ -128,3 +128,43 @@ void mem_digest_compute(const struct guest_mem *mem, unsigned int threads,
 	}
 	free(ranges);
 }
+
+static uint64_t xorshift64(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+uint64_t mem_spot_check(const struct guest_mem *mem, uint64_t *const *terms,
+			unsigned int n, uint64_t seed, uint64_t *first_gpa)
+{
+	uint64_t total = 0, bad = 0, rng = seed | 1;
+	unsigned int checked = 0;
+
+	for (unsigned int r = 0; r < mem->nr_regions; r++)
+		total += mem_region_pages(&mem->regions[r]);
+	/* Pages sent as zero (and never-written ones, which are not even
+	 * resident) are passed over, a bounded number of times. */
+	for (uint64_t tries = 0; total && checked < n && tries < 16ull * n;
+	     tries++) {
+		uint64_t pick = xorshift64(&rng) % total;
+		unsigned int r = 0;
+		const struct mem_region *reg;
+		uint64_t term;
+
+		while (pick >= mem_region_pages(&mem->regions[r]))
+			pick -= mem_region_pages(&mem->regions[r++]);
+		if (!terms[r][pick])
+			continue;
+		reg = &mem->regions[r];
+		term = page_digest_term(reg->gpa + pick * GUEST_PAGE_BYTES,
+					page_hash(reg->hva +
+						  pick * GUEST_PAGE_BYTES));
+		if (term != terms[r][pick] && bad++ == 0)
+			*first_gpa = reg->gpa + pick * GUEST_PAGE_BYTES;
+		checked++;
+	}
+	return bad;
+}

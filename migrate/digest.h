@@ -21,4 +21,15 @@ struct mem_digest {
 void mem_digest_compute(const struct guest_mem *mem, unsigned int threads,
 			struct mem_digest *out);
 
+/*
+ * --verify sent's spot check, with the vCPUs stopped and every dirty page
+ * sent: up to n pages drawn at random among those sent with data
+ * (terms[region][page] != 0) are read again, and their terms compared
+ * with the ones sent. A difference is a write the dirty log missed; the
+ * full re-read (--verify full) is the certain way to find every one.
+ * Returns how many differ, and the first one's guest-physical address.
+ */
+uint64_t mem_spot_check(const struct guest_mem *mem, uint64_t *const *terms,
+			unsigned int n, uint64_t seed, uint64_t *first_gpa);
+
 #endif

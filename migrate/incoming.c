@@ -263,6 +263,13 @@ int incoming_receive(const struct vm_config *cfg, struct incoming **in_out,
 		discard(in);
 		pthread_sigmask(SIG_SETMASK, &listen_mask, NULL);
 	}
+	/* The memory is verified: the guest runs here from now on. Its
+	 * prestarted vCPUs go first and the source hears it next; the rest
+	 * (vm_run(), the control socket, the log line) is not downtime. */
+	vm_resume(in->vm);
+	if (mig_send_buf(&in->s, MIG_DONE, NULL, 0))
+		log_err("could not tell the source that the guest runs here: %s",
+			mig_stream_error(&in->s));
 	close(lfd);
 	*in_out = in;
 	*vm_out = in->vm;
@@ -273,9 +280,6 @@ void incoming_ack(void *arg)
 {
 	struct incoming *in = arg;
 
-	if (mig_send_buf(&in->s, MIG_DONE, NULL, 0))
-		log_err("could not tell the source that the guest runs here: %s",
-			mig_stream_error(&in->s));
 	log_info("received the guest from %s in %llu ms: %llu pages (%llu sparse), %llu zero, memory verified; it runs here now",
 		 in->peer, (unsigned long long)in->total_ms,
 		 (unsigned long long)in->normal_pages,

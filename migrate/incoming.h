@@ -19,13 +19,14 @@ struct control;
 
 /*
  * Listens on cfg->incoming_uri and returns the first migration that
- * arrives whole: *vm_out is created, loaded and verified, not yet running.
+ * arrives whole: *vm_out is created, loaded and verified, and its vCPUs
+ * already run (vm_run() finds them running), the source told so (DONE).
  * Returns -errno only when listening itself fails (err says why).
  */
 int incoming_receive(const struct vm_config *cfg, struct incoming **in_out,
 		     struct vm **vm_out, char *err, size_t err_len);
 
-/* Tells the source the guest runs here (pass to vm_on_started()). */
+/* Logs what arrived, once the guest runs here (pass to vm_on_started()). */
 void incoming_ack(void *in);
 
 /* "query-migrate" on the destination: what was received. opaque = in. */

@@ -62,11 +62,13 @@ struct mig_stats {
 	uint64_t bandwidth; /* bytes/s during the last pass */
 	uint64_t expected_downtime_ms;
 	char switch_reason[96];
-	/* Where the downtime went, in microseconds. */
+	/* Where the downtime went, in microseconds, one after the other. */
 	uint64_t stop_us; /* pausing the vCPUs */
 	uint64_t final_pages_us; /* last sync and the last dirty pages */
 	uint64_t state_us; /* saving and sending the machine state */
-	uint64_t digest_us; /* the source's memory digest */
+	/* the source's memory digest: read by a vCPU thread meanwhile
+	 * (digest_job.h), so what was left to wait for, and sending it */
+	uint64_t digest_us;
 	uint64_t ack_us; /* the destination: verify, load, resume, DONE */
 };
 

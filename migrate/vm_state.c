@@ -222,10 +222,15 @@ static int parse_machine(struct parse_ctx *c, struct rbuf *b)
 {
 	c->p->nr_vcpus = rbuf_get_u32(b);
 	c->p->mem_bytes = rbuf_get_u64(b);
-	if (!b->err && (!c->p->nr_vcpus || c->p->nr_vcpus > VM_MAX_CPUS))
+	if (b->err)
+		return 0; /* reported as truncation by the caller */
+	if (!c->p->nr_vcpus || c->p->nr_vcpus > VM_MAX_CPUS)
 		return PARSE_FAIL(c, -EINVAL,
 				  "section 'machine': nr_vcpus %u out of range 1-%u",
 				  c->p->nr_vcpus, VM_MAX_CPUS);
+	c->p->vcpus = calloc(c->p->nr_vcpus, sizeof(*c->p->vcpus));
+	if (!c->p->vcpus)
+		return PARSE_FAIL(c, -ENOMEM, "section 'machine': out of memory");
 	c->have_machine = true;
 	return 0;
 }
@@ -403,8 +408,10 @@ int vm_state_parse(struct rbuf *r, struct vm_state_parsed *p, char *err,
 
 void vm_state_parsed_free(struct vm_state_parsed *p)
 {
-	for (unsigned int i = 0; i < VM_MAX_CPUS; i++)
+	for (unsigned int i = 0; p->vcpus && i < p->nr_vcpus; i++)
 		vcpu_snapshot_free(&p->vcpus[i]);
+	free(p->vcpus);
+	p->vcpus = NULL;
 }
 
 /* --- load ----------------------------------------------------------------- */
@@ -476,7 +483,9 @@ static int load_parsed(struct vm *vm, const struct vm_state_parsed *p,
 
 int vm_state_load(struct vm *vm, struct rbuf *r, char *err, size_t err_len)
 {
-	struct vm_state_parsed *p;
+	/* About 2 KiB without the vCPUs: on the stack, whose pages are warm,
+	 * rather than in fresh heap pages (see struct vm_state_parsed). */
+	struct vm_state_parsed parsed = { 0 }, *p = &parsed;
 	int ret;
 
 	if (vm_has_run(vm) || vm_get_state(vm) == VM_STOPPED) {
@@ -484,9 +493,9 @@ int vm_state_load(struct vm *vm, struct rbuf *r, char *err, size_t err_len)
 			 vm_state_name(vm_get_state(vm)));
 		return -EBUSY;
 	}
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return -ENOMEM;
+	/* Prestarted vCPU threads (a migration destination) get ready to
+	 * run while the state loads, rather than on the resume. */
+	vm_expect_resume(vm);
 	ret = vm_state_parse(r, p, err, err_len);
 	if (!ret && p->nr_vcpus != vm->nr_vcpus) {
 		snprintf(err, err_len,
@@ -503,6 +512,5 @@ int vm_state_load(struct vm *vm, struct rbuf *r, char *err, size_t err_len)
 	}
 	ret = ret ?: load_parsed(vm, p, err, err_len);
 	vm_state_parsed_free(p);
-	free(p);
 	return ret;
 }

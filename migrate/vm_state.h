@@ -45,7 +45,9 @@ int vm_state_prepare(struct vm *vm);
  * (-EBADMSG: truncated or bytes left over; -EINVAL: unknown section or
  * device, wrong version, count mismatch, a value KVM or a device refuses)
  * with a message naming the section and field in err, and the VM must be
- * destroyed. On success r is positioned after the "end" section.
+ * destroyed. On success r is positioned after the "end" section. A VM
+ * whose vCPU threads were prestarted is expected to resume soon after
+ * (vm_expect_resume()).
  */
 int vm_state_load(struct vm *vm, struct rbuf *r, char *err, size_t err_len);
 

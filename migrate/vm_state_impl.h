@@ -117,11 +117,16 @@ struct device_section {
 	struct rbuf block;
 };
 
-/* A whole stream, decoded and checked but not loaded anywhere. */
+/*
+ * A whole stream, decoded and checked but not loaded anywhere. vcpus has
+ * nr_vcpus entries, allocated when the "machine" section is read: sized
+ * for VM_MAX_CPUS the struct would be 43 KiB, whose fresh pages cost a
+ * destination ~50 us of its downtime to fault in and give back.
+ */
 struct vm_state_parsed {
 	uint32_t nr_vcpus;
 	uint64_t mem_bytes;
-	struct vcpu_snapshot vcpus[VM_MAX_CPUS];
+	struct vcpu_snapshot *vcpus;
 	bool have_vcpu[VM_MAX_CPUS];
 	struct platform_snapshot platform;
 	struct device_section devices[VM_STATE_MAX_DEVICES];

@@ -9,6 +9,7 @@
  * only under vm->lock together with the state change, so no kick is lost.
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -60,6 +61,36 @@ void vcpu_kick(struct vcpu *vcpu)
 		pthread_kill(vcpu->thread, KICK_SIGNAL);
 }
 
+/*
+ * While a resume is expected (vm_expect_resume()), polls for it instead of
+ * sleeping: the resume then costs no wake-up of this thread, tens to
+ * hundreds of microseconds on the nested development hosts, and it is a
+ * migration's downtime. sched_yield() leaves the CPU to any other thread
+ * that wants it. vm->lock held on entry and on return.
+ */
+static void poll_for_resume(struct vm *vm)
+{
+	uint64_t until_ns = vm->resume_expected_until_ns;
+
+	pthread_mutex_unlock(&vm->lock);
+	while (vm_get_state(vm) == VM_PAUSED && vm_now_ns() < until_ns)
+		sched_yield();
+	pthread_mutex_lock(&vm->lock);
+}
+
+/* The last vCPU to park runs vm_pause_then()'s function, on the CPU the
+ * guest just left. vm->lock held on entry and on return. */
+static void run_parked_fn(struct vm *vm)
+{
+	void (*fn)(void *arg) = vm->parked_fn;
+	void *arg = vm->parked_fn_arg;
+
+	vm->parked_fn = NULL;
+	pthread_mutex_unlock(&vm->lock);
+	fn(arg);
+	pthread_mutex_lock(&vm->lock);
+}
+
 /* Blocks while paused. Returns false when the VM is stopping. */
 static bool vcpu_wait_runnable(struct vcpu *vcpu)
 {
@@ -68,10 +99,18 @@ static bool vcpu_wait_runnable(struct vcpu *vcpu)
 
 	pthread_mutex_lock(&vm->lock);
 	while (vm->state == VM_PAUSED) {
-		vm->parked++;
+		/* Atomic: vm_pause() polls it without the lock. Running the
+		 * parked function or polling for a resume counts as parked:
+		 * this vCPU is out of KVM_RUN. */
+		__atomic_add_fetch(&vm->parked, 1, __ATOMIC_RELEASE);
 		pthread_cond_broadcast(&vm->cond);
-		pthread_cond_wait(&vm->cond, &vm->lock);
-		vm->parked--;
+		if (vm->parked_fn && vm->parked == vm->nr_vcpus)
+			run_parked_fn(vm);
+		else if (vm_now_ns() < vm->resume_expected_until_ns)
+			poll_for_resume(vm);
+		else
+			pthread_cond_wait(&vm->cond, &vm->lock);
+		__atomic_sub_fetch(&vm->parked, 1, __ATOMIC_RELAXED);
 	}
 	run = vm->state == VM_RUNNING;
 	if (run)

@@ -67,6 +67,9 @@ int vm_add_control_commands(struct vm *vm,
  * Creates the vCPU threads ahead of vm_run(), waiting as if paused, so that
  * vm_run() only has to release them: a migration destination does this
  * before the final pages arrive, to keep thread creation out of downtime.
+ * vm_resume() releases them too, before vm_run() if need be (a destination
+ * resumes the guest as soon as its memory is verified); vm_run() then finds
+ * them running.
  */
 int vm_prestart(struct vm *vm);
 
@@ -93,6 +96,27 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int status,
 /* Pause and resume all vCPUs; both wait until the vCPUs have complied. */
 int vm_pause(struct vm *vm);
 int vm_resume(struct vm *vm);
+
+/*
+ * vm_pause(), and then the vCPU thread that parks last calls fn(arg)
+ * before it sleeps: work that needs every vCPU out of KVM_RUN starts at
+ * once on the CPU the guest just left, with no thread to wake (a wake-up
+ * costs tens to hundreds of microseconds on the nested development hosts,
+ * and the new thread tends to land on the caller's CPU). *called says
+ * whether a vCPU thread took fn (it may still be running when this
+ * returns, and the caller must wait for it by its own means); when false,
+ * fn is not called at all, e.g. when the VM was not running.
+ */
+int vm_pause_then(struct vm *vm, void (*fn)(void *arg), void *arg,
+		  bool *called);
+
+/*
+ * Says that a paused VM will be resumed within milliseconds (a migration
+ * destination that is loading the state): its vCPU threads wake now and
+ * poll for the resume for a while (yielding the CPU), so that the resume
+ * does not wait for them to wake. A no-op on a VM that is not paused.
+ */
+void vm_expect_resume(struct vm *vm);
 enum vm_state vm_get_state(const struct vm *vm);
 /* True once the vCPUs were ever let run (vm_prestart alone does not). */
 bool vm_has_run(const struct vm *vm);

@@ -70,7 +70,10 @@ struct vm {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	enum vm_state state;
-	unsigned int parked; /* vCPUs waiting while paused */
+	unsigned int parked; /* vCPUs waiting while paused (atomic writes) */
+	void (*parked_fn)(void *arg); /* vm_pause_then() */
+	void *parked_fn_arg;
+	uint64_t resume_expected_until_ns; /* vm_expect_resume() */
 	enum vm_stop_reason stop_reason;
 	int stop_status;
 	char stop_why[512];

@@ -63,11 +63,16 @@ int vm_prestart(struct vm *vm)
 	return create_vcpu_threads(vm, VM_PAUSED);
 }
 
+/* A migration destination may have resumed its prestarted vCPUs already,
+ * as soon as the memory was verified (incoming.c). */
 static int start_vcpus(struct vm *vm)
 {
+	int ret;
+
 	if (!vm->threads_created)
 		return create_vcpu_threads(vm, VM_RUNNING);
-	return vm_resume(vm);
+	ret = vm_resume(vm);
+	return ret == -EALREADY ? 0 : ret;
 }
 
 /* Waits for a stop request or a signal, turning the signal into a stop. */

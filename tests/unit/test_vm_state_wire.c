@@ -284,6 +284,7 @@ static void add_report(struct testdev *td, uint32_t vcpu, uint32_t seq)
 	struct testdev_report *r = &v->ring[v->next];
 
 	memset(r, 0, sizeof(*r));
+	td->vcpus_used |= 1u << vcpu;
 	r->hdr.type = TESTDEV_MSG_REPORT;
 	r->hdr.len_bytes = sizeof(*r);
 	r->vcpu = vcpu;
