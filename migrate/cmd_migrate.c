@@ -27,14 +27,16 @@ static const char usage[] =
 	"      --auto-converge      throttle the guest if it dirties too fast\n"
 	"      --timeout SECONDS    fail if not switched over by then\n"
 	"      --max-passes N       switch over after N passes (default 50)\n"
-	"      --verify full|sent   full: re-read all memory with the guest stopped\n"
-	"                           (default); sent: digest of the pages as sent\n"
+	"      --verify sent|full   sent (default): digest of the pages as sent, and\n"
+	"                           a spot check of pages read again when stopped;\n"
+	"                           full: re-read all memory with the guest stopped\n"
 	"      --json               print the final statistics as one object\n";
 
 struct migrate_opts {
 	const char *control;
 	const char *to;
 	uint64_t downtime_ms, max_bandwidth, timeout_s, max_passes;
+	uint64_t x_lose; /* tests only: see mig_params */
 	int auto_converge, json;
 	const char *verify;
 };
@@ -58,13 +60,14 @@ static int parse_opts(int argc, char **argv, struct migrate_opts *o)
 		{ "max-passes", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "verify", required_argument, NULL, 'v' },
+		{ "x-lose-dirty-percent", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	*o = (struct migrate_opts){ .downtime_ms = 300, .max_passes = 50,
-				    .verify = "full" };
+				    .verify = "sent" };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
 		int bad = 0;
@@ -78,6 +81,7 @@ static int parse_opts(int argc, char **argv, struct migrate_opts *o)
 		case 'T': bad = cli_parse_uint(optarg, 1, 86400, &o->timeout_s); break;
 		case 'p': bad = cli_parse_uint(optarg, 1, 10000, &o->max_passes); break;
 		case 'j': o->json = 1; break;
+		case 'x': bad = cli_parse_uint(optarg, 0, 100, &o->x_lose); break;
 		case 'v':
 			o->verify = optarg;
 			bad = strcmp(optarg, "full") && strcmp(optarg, "sent") ? -EINVAL : 0;
@@ -165,12 +169,13 @@ static int start(const struct migrate_opts *o)
 	snprintf(args, sizeof(args),
 		 "{\"uri\":\"%s\",\"downtime_ms\":%llu,\"max_bandwidth\":%llu,"
 		 "\"auto_converge\":%s,\"timeout_ms\":%llu,\"max_passes\":%llu,"
-		 "\"verify\":\"%s\"}",
+		 "\"verify\":\"%s\",\"x-lose-dirty-percent\":%llu}",
 		 o->to, (unsigned long long)o->downtime_ms,
 		 (unsigned long long)o->max_bandwidth,
 		 o->auto_converge ? "true" : "false",
 		 (unsigned long long)o->timeout_s * 1000,
-		 (unsigned long long)o->max_passes, o->verify);
+		 (unsigned long long)o->max_passes, o->verify,
+		 (unsigned long long)o->x_lose);
 	if (strchr(o->to, '"') || strchr(o->to, '\\')) {
 		fprintf(stderr, "kvmtrack migrate: bad destination '%s'\n", o->to);
 		return -EINVAL;

@@ -29,6 +29,7 @@ void mem_digest_compute(const struct guest_mem *mem, unsigned int threads,
  * full re-read (--verify full) is the certain way to find every one.
  * Returns how many differ, and the first one's guest-physical address.
  */
+#define SPOT_CHECK_PAGES 1024
 uint64_t mem_spot_check(const struct guest_mem *mem, uint64_t *const *terms,
 			unsigned int n, uint64_t seed, uint64_t *first_gpa);
 

@@ -4,7 +4,8 @@
  *   migrate {"uri": "tcp:HOST:PORT", "downtime_ms": 300,
  *            "max_bandwidth": BYTES_PER_S, "auto_converge": false,
  *            "timeout_ms": 0, "max_passes": 50,
- *            "verify": "full"|"sent"}                -> {} (started)
+ *            "verify": "sent"|"full",
+ *            "x-lose-dirty-percent": 0 (tests only)} -> {} (started)
  *   query-migrate                                    -> status and figures
  *   migrate-cancel                                   -> {}
  */
@@ -25,11 +26,12 @@ static int parse_params(const struct json_value *args, struct mig_params *p,
 {
 	const char *uri, *verify;
 	struct mig_uri parsed;
-	uint64_t passes = DEFAULT_MAX_PASSES;
+	uint64_t passes = DEFAULT_MAX_PASSES, lose = 0;
 	int ret;
 
 	memset(p, 0, sizeof(*p));
 	p->downtime_ms = DEFAULT_DOWNTIME_MS;
+	p->verify_sent = true;
 	if (json_get_string(args, "uri", &uri) < 0) {
 		snprintf(err, err_len, "'uri' (tcp:HOST:PORT) is required");
 		return -EINVAL;
@@ -53,6 +55,13 @@ static int parse_params(const struct json_value *args, struct mig_params *p,
 	}
 	ret = ret ?: json_opt_bool(args, "auto_converge", &p->auto_converge,
 				   err, err_len);
+	ret = ret ?: json_opt_u64(args, "x-lose-dirty-percent", &lose, err,
+				  err_len);
+	if (!ret && lose > 100) {
+		snprintf(err, err_len, "'x-lose-dirty-percent' is 0 to 100");
+		ret = -EINVAL;
+	}
+	p->x_lose_dirty_percent = (unsigned int)lose;
 	if (!ret && (p->downtime_ms == 0 || passes == 0 || passes > 10000)) {
 		snprintf(err, err_len,
 			 "'downtime_ms' must be positive and 'max_passes' 1 to 10000");

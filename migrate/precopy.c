@@ -277,6 +277,16 @@ static int send_digest(struct precopy *pc)
 	uint8_t buf[16];
 
 	if (pc->m->params.verify_sent) {
+		uint64_t gpa = 0, bad;
+
+		bad = mem_spot_check(vm_mem(pc->vm), pc->rs.terms,
+				     SPOT_CHECK_PAGES, mig_now_ns(), &gpa);
+		if (bad)
+			return mig_stream_fail(&pc->s, -EIO,
+					       "spot check: %llu of %u written pages read again differ from what was sent (the first at GPA %#llx): the dirty log missed writes",
+					       (unsigned long long)bad,
+					       SPOT_CHECK_PAGES,
+					       (unsigned long long)gpa);
 		digest.digest = pc->rs.sent_digest;
 		digest.nonzero_pages = pc->rs.sent_nonzero_pages;
 	} else {
@@ -413,6 +423,7 @@ static int precopy_setup(struct precopy *pc, char *err, size_t err_len)
 	pc->rs.dirty = vm_dirty(vm);
 	pc->rs.max_bytes_per_s = pc->m->params.max_bandwidth;
 	pc->rs.cancel = &pc->m->cancel;
+	pc->rs.lose_percent = pc->m->params.x_lose_dirty_percent;
 	pc->rs.progress = publish_progress;
 	pc->rs.progress_arg = pc->m;
 	if (pc->m->params.verify_sent && ram_sender_keep_digest(&pc->rs))

@@ -207,7 +207,11 @@ static int send_block(struct ram_sender *rs, unsigned int region, uint64_t base,
 		for (uint64_t b = bits[w]; b; b &= b - 1) {
 			uint64_t page = base + w * 64 +
 					(uint64_t)__builtin_ctzll(b);
-			int ret = add_page(rs, region, page);
+			int ret;
+
+			if (page % 100 < rs->lose_percent)
+				continue;
+			ret = add_page(rs, region, page);
 
 			if (ret)
 				return ret;

@@ -38,6 +38,7 @@ struct ram_sender {
 	struct dirty_tracker *dirty; /* clear KVM's bits before reading */
 	uint64_t max_bytes_per_s; /* 0: unlimited */
 	const bool *cancel; /* checked between frames */
+	unsigned int lose_percent; /* tests only: mig_params x_lose_... */
 	struct ram_counters total;
 	/*
 	 * --verify sent: the digest of every page as last sent, kept up to
