@@ -15,7 +15,7 @@ struct migrator {
 	struct mig_params params;
 	enum mig_status status;
 	struct mig_stats stats;
-	char error[256];
+	char error[512];
 	bool cancel; /* set by migrate-cancel, read by the thread */
 	int fd; /* the connection, for shutdown() on cancel */
 	bool final_seen; /* a client read the final status */

@@ -49,6 +49,9 @@ struct precopy {
 	struct dirty_set set;
 	bool attached;
 	bool stopped_vm; /* we paused the vCPUs for stop-and-copy */
+	/* DIGEST went out: from here the destination may resume the guest
+	 * at any moment, and only its ERROR proves it did not. */
+	bool digest_sent;
 	bool have_digest_job;
 	bool digest_job_called; /* handed to a vCPU by vm_pause_then() */
 	struct digest_job digest_job;
@@ -335,6 +338,7 @@ static int send_final(struct precopy *pc, uint64_t *t)
 	cork(pc, 0);
 	st->state_us = lap_us(t);
 	ret = ret ?: send_digest(pc);
+	pc->digest_sent = !ret;
 	st->digest_us = lap_us(t);
 	return ret;
 }
@@ -460,15 +464,36 @@ static void precopy_cleanup(struct precopy *pc)
 	mig_stream_free(&pc->s);
 }
 
+/*
+ * After DIGEST, a connection that fails without the destination's ERROR
+ * leaves it unknown whether the guest runs there: the destination resumes
+ * it before it says DONE. Resuming here too could run the guest twice, on
+ * two hosts at once; so it stays paused, and the user decides (as QEMU's
+ * source stays in postmigrate). The peer's ERROR ("peer: ...") says it
+ * discarded everything, and then resuming here is safe.
+ */
+static bool outcome_unknown(const struct precopy *pc)
+{
+	return pc->digest_sent && strncmp(pc->s.err_msg, "peer: ", 6) != 0;
+}
+
 /* Failure: tell the peer, resume the guest here, record why. */
 static void precopy_fail(struct precopy *pc, int err, const char *why)
 {
 	struct migrator *m = pc->m;
 	bool cancelled = __atomic_load_n(&m->cancel, __ATOMIC_RELAXED);
+	bool unknown = outcome_unknown(pc);
+	char msg[sizeof(m->error)];
 
+	if (unknown) {
+		snprintf(msg, sizeof(msg),
+			 "%s after the whole guest was sent: the destination may be running it, so it stays paused here; 'resume' it here only if it does not run there",
+			 why);
+		why = msg;
+	}
 	if (pc->s.fd > 0)
 		mig_send_error(&pc->s, err, cancelled ? "cancelled" : why);
-	if (pc->stopped_vm)
+	if (pc->stopped_vm && !unknown)
 		vm_resume(pc->vm);
 	pthread_mutex_lock(&m->lock);
 	snprintf(m->error, sizeof(m->error), "%s",
@@ -477,8 +502,11 @@ static void precopy_fail(struct precopy *pc, int err, const char *why)
 	m->stats.total_ms = (mig_now_ns() - m->start_ns) / 1000000;
 	pthread_cond_broadcast(&m->cond);
 	pthread_mutex_unlock(&m->lock);
-	log_err("migration to %s failed: %s; the guest keeps running here",
-		m->params.uri, m->error);
+	if (unknown)
+		log_err("migration to %s failed: %s", m->params.uri, m->error);
+	else
+		log_err("migration to %s failed: %s; the guest keeps running here",
+			m->params.uri, m->error);
 }
 
 /* Success: the guest runs at the destination now; stop it here once a

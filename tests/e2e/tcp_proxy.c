@@ -16,6 +16,7 @@
 
 #define FRAME_HEADER_BYTES 20 /* migrate/proto.h */
 #define FRAME_RAM 4
+#define FRAME_DONE 65
 #define RAM_HEADER_BYTES 16 /* region, npages, first_page */
 #define BUF_BYTES 65536
 
@@ -37,6 +38,7 @@ struct proxy {
 	uint64_t forwarded; /* client to target */
 	bool injected;
 	struct frame_scan scan;
+	struct frame_scan down; /* target to client, for EAT_DONE */
 };
 
 static void new_frame(struct proxy *px)
@@ -133,17 +135,62 @@ static bool forward_up(struct proxy *px, bool *close_all)
 	return send_all(px->tfd, buf, (size_t)n);
 }
 
-/* Target to client; false when the target has nothing more to say. */
+/* How many of buf's n bytes come before a DONE frame's header. */
+static size_t before_done(struct frame_scan *d, const uint8_t *buf, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t take;
+
+		if (d->payload_left) {
+			take = d->payload_left < n - i ? d->payload_left : n - i;
+			d->payload_left -= take;
+			i += take;
+			continue;
+		}
+		if (d->hdr_have == 0)
+			d->frame_start = d->stream_at + i;
+		d->hdr[d->hdr_have++] = buf[i++];
+		if (d->hdr_have < FRAME_HEADER_BYTES)
+			continue;
+		d->hdr_have = 0;
+		/* A header begun in an earlier read has gone out in part. */
+		if ((d->hdr[6] | d->hdr[7] << 8) == FRAME_DONE)
+			return d->frame_start > d->stream_at
+				       ? d->frame_start - d->stream_at
+				       : 0;
+		d->payload_left = (uint32_t)d->hdr[8] |
+				  (uint32_t)d->hdr[9] << 8 |
+				  (uint32_t)d->hdr[10] << 16 |
+				  (uint32_t)d->hdr[11] << 24;
+	}
+	d->stream_at += n;
+	return n;
+}
+
+/* Target to client; false when the target has nothing more to say (or
+ * its DONE was eaten: then everything closes). */
 static bool forward_down(struct proxy *px)
 {
 	uint8_t buf[4096];
 	ssize_t n = read(px->tfd, buf, sizeof(buf));
+	size_t pass;
 
 	if (n <= 0) {
 		shutdown(px->cfd, SHUT_WR);
 		return false;
 	}
-	return send_all(px->cfd, buf, (size_t)n);
+	if (px->fault != TCP_PROXY_EAT_DONE)
+		return send_all(px->cfd, buf, (size_t)n);
+	pass = before_done(&px->down, buf, (size_t)n);
+	if (!send_all(px->cfd, buf, pass))
+		return false;
+	if (pass < (size_t)n) {
+		px->injected = true;
+		return false;
+	}
+	return true;
 }
 
 static void relay(struct proxy *px)

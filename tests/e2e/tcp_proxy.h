@@ -10,6 +10,10 @@
  *                    RAM frame (proto.h) that starts at or after that
  *                    point, so that only its CRC can catch it, and goes on
  *                    forwarding (the target's answer reaches the client).
+ *   TCP_PROXY_EAT_DONE forwards everything but the target's DONE frame:
+ *                    there it closes both connections, as a network that
+ *                    fails just as the guest moved would (after_bytes is
+ *                    not used).
  */
 #ifndef KVMTRACK_TESTS_TCP_PROXY_H
 #define KVMTRACK_TESTS_TCP_PROXY_H
@@ -22,6 +26,7 @@ enum tcp_proxy_fault {
 	TCP_PROXY_PASS,
 	TCP_PROXY_CLOSE,
 	TCP_PROXY_FLIP,
+	TCP_PROXY_EAT_DONE,
 };
 
 struct tcp_proxy {

@@ -208,6 +208,40 @@ Test(migrate_failures, missed_dirty_writes_are_caught, .timeout = 90,
 	mig_expect_guest_verifies(&b, 30);
 }
 
+/*
+ * The network fails just as the guest moved: the destination verified and
+ * resumed it, and its DONE is lost. The source cannot tell, so it must not
+ * resume the guest too (it would run on two hosts at once): it stays
+ * paused and says so, and the guest goes on at the destination.
+ */
+Test(migrate_failures, lost_done_leaves_the_source_paused, .timeout = 90,
+     .fini = mig_kill_leftovers)
+{
+	struct mig_host a, b;
+	struct tcp_proxy px;
+	struct proc_result r;
+	long last;
+
+	boot_writer(&a, "done-a", "6");
+	mig_listen(&b, "done-b", mig_test_port(93));
+	cr_assert_eq(tcp_proxy_start(&px, mig_test_port(94), b.port,
+				     TCP_PROXY_EAT_DONE, 0), 0);
+	mig_track(px.pid);
+	r = mig_migrate(&a, px.port, NULL);
+	cr_expect(tcp_proxy_finish(&px, 5000), "the proxy saw no DONE");
+	expect_failed(&r, "failed", "the destination may be running it, so it stays paused here");
+	proc_result_free(&r);
+	r = mig_ctl(&a, "status");
+	cr_expect(strstr(r.out, "paused"), "the source runs: %s", r.out);
+	proc_result_free(&r);
+	last = mig_last_heartbeat(&a);
+	cr_expect(mig_wait_heartbeat(&b, last + 2, 10000),
+		  "the guest does not run at the destination");
+	usleep(300000);
+	cr_expect_eq(mig_last_heartbeat(&a), last, "the source ran on");
+	mig_expect_guest_verifies(&b, 30);
+}
+
 Test(migrate_failures, cancel_mid_transfer, .timeout = 90,
      .fini = mig_kill_leftovers)
 {
