@@ -105,7 +105,7 @@ static int send_hello_and_config(struct precopy *pc)
 	ret = ret ?: w.err ?: pc->s.err;
 	wbuf_free(&w);
 	free(fdt);
-	return ret ?: mig_expect(&pc->s, MIG_READY);
+	return ret;
 }
 
 static int connect_peer(struct precopy *pc, char *err, size_t err_len)
@@ -412,10 +412,7 @@ static int precopy_setup(struct precopy *pc, char *err, size_t err_len)
 	ret = send_hello_and_config(pc);
 	if (ret)
 		return ret;
-	pthread_mutex_lock(&pc->m->lock);
-	pc->m->stats.setup_ms = (mig_now_ns() - t0) / 1000000;
-	pc->m->status = MIG_STATUS_ACTIVE;
-	pthread_mutex_unlock(&pc->m->lock);
+	/* The destination builds its VM meanwhile: READY is awaited last. */
 	ret = vm_state_prepare(vm);
 	ret = ret ?: dirty_set_init(&pc->set, vm_mem(vm));
 	ret = ret ?: throttle_create(vm, &pc->throttle);
@@ -443,6 +440,13 @@ static int precopy_setup(struct precopy *pc, char *err, size_t err_len)
 		return mig_stream_fail(&pc->s, ret, "cannot start dirty logging: %s",
 				       strerror(-ret));
 	pc->attached = true;
+	ret = mig_expect(&pc->s, MIG_READY);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&pc->m->lock);
+	pc->m->stats.setup_ms = (mig_now_ns() - t0) / 1000000;
+	pc->m->status = MIG_STATUS_ACTIVE;
+	pthread_mutex_unlock(&pc->m->lock);
 	return 0;
 }
 
