@@ -15,7 +15,8 @@
 #
 # Usage: bench-netns.sh JSON_OUT LOG_DIR
 # Environment: KVMTRACK (./kvmtrack), GUEST (guest/kvmtrack-guest.elf),
-#   MEM (512M), WSS (128M), GUEST_RATE (10000), LINK (1gbit).
+#   MEM (512M), WSS (128M), GUEST_RATE (10000), LINK (1gbit), FILL (stamp;
+#   page: every written page incompressible).
 # Prints Markdown table rows on stdout; exits 1 if it could not run.
 # Needs root (ip netns, tc). Namespaces are removed on exit.
 
@@ -29,7 +30,7 @@ mem=${MEM:-512M}
 wss=${WSS:-128M}
 guest_rate=${GUEST_RATE:-10000}
 link=${LINK:-1gbit}
-cmdline="workload=random wss=$wss rate=$guest_rate heartbeat=1 progress=100"
+cmdline="workload=random wss=$wss rate=$guest_rate fill=${FILL:-stamp} heartbeat=1 progress=100"
 
 # Unique names: others may run this at the same time. Addresses live only
 # inside these two namespaces.
