@@ -76,6 +76,54 @@ static int check_config(struct incoming *in, const struct vm_config *cfg,
 	return 0;
 }
 
+/* The destination's digest terms and what they add up to. */
+static void free_terms(struct incoming *in)
+{
+	for (unsigned int i = 0; i < MEM_MAX_REGIONS; i++) {
+		free(in->terms[i]);
+		in->terms[i] = NULL;
+	}
+	in->digest = 0;
+	in->nonzero_pages = 0;
+}
+
+/* The VM and its digest terms, for in->cfg; vCPU threads wait paused. */
+static int build_vm(struct incoming *in)
+{
+	int ret = vm_create(&in->cfg, &in->vm);
+
+	ret = ret ?: vm_prestart(in->vm);
+	for (unsigned int i = 0; !ret && i < vm_mem(in->vm)->nr_regions; i++) {
+		in->terms[i] = calloc(mem_region_pages(&vm_mem(in->vm)->regions[i]),
+				      sizeof(uint64_t));
+		ret = in->terms[i] ? 0 : -ENOMEM;
+	}
+	return ret;
+}
+
+/*
+ * Started with -m and -c, as QEMU's destination is started with the
+ * source's options, the machine is known before the source speaks: it is
+ * built while waiting (creating a 1 GiB memslot alone takes ~6 ms here),
+ * and CONFIG only has to match it. Its boot arguments are the source's,
+ * read into in->cmdline when CONFIG arrives.
+ */
+static void prebuild_vm(struct incoming *in, const struct vm_config *cfg)
+{
+	if (in->vm || !cfg->mem_explicit || !cfg->cpus_explicit)
+		return;
+	in->cfg = *cfg;
+	in->cmdline[0] = '\0';
+	in->cfg.cmdline = in->cmdline;
+	in->cfg.image_path = NULL;
+	if (build_vm(in)) {
+		/* Not fatal: it is built again when CONFIG arrives. */
+		free_terms(in);
+		vm_destroy(in->vm);
+		in->vm = NULL;
+	}
+}
+
 static int receive_setup(struct incoming *in, const struct vm_config *cfg)
 {
 	struct rbuf r;
@@ -88,8 +136,13 @@ static int receive_setup(struct incoming *in, const struct vm_config *cfg)
 	ret = check_config(in, cfg, &r);
 	if (ret)
 		return ret;
-	ret = vm_create(&in->cfg, &in->vm);
-	if (!ret) {
+	if (!in->vm)
+		ret = build_vm(in);
+	if (ret)
+		return mig_stream_fail(&in->s, ret,
+				       "cannot create the VM here: %s",
+				       strerror(-ret));
+	{
 		char why[256] = "";
 
 		ret = windows_apply(vm_mem(in->vm), &r, why, sizeof(why));
@@ -97,16 +150,6 @@ static int receive_setup(struct incoming *in, const struct vm_config *cfg)
 			return mig_stream_fail(&in->s, ret,
 					       "incompatible machine: %s", why);
 	}
-	ret = ret ?: vm_prestart(in->vm);
-	for (unsigned int i = 0; !ret && i < vm_mem(in->vm)->nr_regions; i++) {
-		in->terms[i] = calloc(mem_region_pages(&vm_mem(in->vm)->regions[i]),
-				      sizeof(uint64_t));
-		ret = in->terms[i] ? 0 : -ENOMEM;
-	}
-	if (ret)
-		return mig_stream_fail(&in->s, ret,
-				       "cannot create the VM here: %s",
-				       strerror(-ret));
 	return mig_send_buf(&in->s, MIG_READY, NULL, 0);
 }
 
@@ -205,16 +248,6 @@ static int receive_one(struct incoming *in, const struct vm_config *cfg)
 }
 
 /* Drops a failed attempt: the VM it built and the connection. */
-static void free_terms(struct incoming *in)
-{
-	for (unsigned int i = 0; i < MEM_MAX_REGIONS; i++) {
-		free(in->terms[i]);
-		in->terms[i] = NULL;
-	}
-	in->digest = 0;
-	in->nonzero_pages = 0;
-}
-
 static void discard(struct incoming *in)
 {
 	free_terms(in);
@@ -249,8 +282,11 @@ int incoming_receive(const struct vm_config *cfg, struct incoming **in_out,
 	pthread_sigmask(SIG_SETMASK, NULL, &listen_mask);
 	log_info("waiting for a migration on %s", cfg->incoming_uri);
 	for (;;) {
-		int fd = mig_accept(lfd, IO_TIMEOUT_MS, in->peer,
-				    sizeof(in->peer));
+		int fd;
+
+		prebuild_vm(in, cfg);
+		pthread_sigmask(SIG_SETMASK, &listen_mask, NULL);
+		fd = mig_accept(lfd, IO_TIMEOUT_MS, in->peer, sizeof(in->peer));
 
 		if (fd < 0)
 			continue;

@@ -21,8 +21,8 @@ echo "== booting the bundled guest: -m 1G -c 2, '$guest'"
 ./kvmtrack run -m 1G -c 2 --control "$dir/src.sock" --serial "file:$dir/src.log" \
 	--cmdline "$guest" guest/kvmtrack-guest.elf 2>"$dir/src.err" &
 src_pid=$!
-echo "== starting the destination: kvmtrack run --incoming tcp:127.0.0.1:$port"
-./kvmtrack run --incoming "tcp:127.0.0.1:$port" --control "$dir/dst.sock" \
+echo "== starting the destination: kvmtrack run -m 1G -c 2 --incoming tcp:127.0.0.1:$port"
+./kvmtrack run -m 1G -c 2 --incoming "tcp:127.0.0.1:$port" --control "$dir/dst.sock" \
 	--serial "file:$dir/dst.log" 2>"$dir/dst.err" &
 dst_pid=$!
 sleep 2

@@ -213,6 +213,12 @@ static void vmm_argv(const struct session *s, enum vmm_id vmm, bool dst,
 		argv[n++] = "--serial";
 		argv[n++] = "stdio";
 		if (dst) {
+			/* The machine's options, as QEMU's destination gets
+			 * them: the VM is built before the source connects. */
+			argv[n++] = "-m";
+			argv[n++] = (char *)sc->mem;
+			argv[n++] = "-c";
+			argv[n++] = "1";
 			argv[n++] = "--incoming";
 			argv[n++] = (char *)s->uri;
 		} else {

@@ -17,6 +17,8 @@
 
 #define ROUND_TRIPS 5
 
+static const char *const same_machine[] = { "-m", "256M", "-c", "2", NULL };
+
 /* src -> dst (a new process listening on port); dst runs the guest now. */
 static void hop(struct mig_host *src, struct mig_host *dst, int n, int port)
 {
@@ -25,7 +27,13 @@ static void hop(struct mig_host *src, struct mig_host *dst, int n, int port)
 	long src_last, dst_first;
 
 	snprintf(name, sizeof(name), "pp-%d", n);
-	mig_listen(dst, name, port);
+	/* Every other destination is started with the machine's options and
+	 * builds its VM before the source connects; the others learn it from
+	 * the source. */
+	if (n % 2)
+		mig_listen_opts(dst, name, port, same_machine);
+	else
+		mig_listen(dst, name, port);
 	r = mig_migrate(src, port, NULL);
 	cr_assert_eq(r.status, 0, "hop %d failed: %s %s", n, r.out, r.err);
 	cr_expect(strstr(r.out, "\"status\":\"completed\""), "hop %d: %s", n,
