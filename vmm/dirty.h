@@ -37,6 +37,7 @@ enum dirty_backend {
 };
 
 #define DIRTY_RING_DEFAULT_ENTRIES 4096u
+#define DIRTY_RING_MIN_ENTRIES 256u /* one page of 16-byte entries */
 #define DIRTY_RING_MAX_ENTRIES 65536u
 
 struct dirty_config {

@@ -167,12 +167,15 @@ int dirty_harvest_rings_locked(struct dirty_tracker *t)
 	for (unsigned int i = 0; i < t->nr_rings; i++)
 		if (t->rings[i].gfns)
 			n += harvest_ring(t, i);
-	if (!n)
-		return 0;
 	/* Re-protects the harvested pages so the next write is logged. The
-	 * ioctl returns how many entries it reset. */
-	ret = kvm_reset_dirty_rings(t->vm_fd);
-	return ret < 0 ? ret : 0;
+	 * ioctl returns how many entries it reset: a short count is called
+	 * again, as entries still marked stay unprotected until reset. */
+	for (uint64_t done = 0; done < n; done += (uint64_t)ret) {
+		ret = kvm_reset_dirty_rings(t->vm_fd);
+		if (ret <= 0)
+			return ret;
+	}
+	return 0;
 }
 
 /* The VMM's own writes: taken word by word so none is lost to a race. */

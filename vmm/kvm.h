@@ -68,6 +68,7 @@ int kvm_get_dirty_log(int vm_fd, uint32_t slot, uint64_t *bitmap);
  * be multiples of 64, except a num_pages that reaches the slot's end. */
 int kvm_clear_dirty_log(int vm_fd, uint32_t slot, uint64_t first_page,
 			uint32_t num_pages, uint64_t *bitmap);
+/* Returns how many entries KVM reset (see kvm.c on signals). */
 int kvm_reset_dirty_rings(int vm_fd);
 
 /* vCPU level. */
