@@ -137,33 +137,59 @@ static uint64_t xorshift64(uint64_t *x)
 	return *x;
 }
 
+/* One page read again against its term; counts and notes a difference. */
+static void check_page(const struct mem_region *reg, const uint64_t *terms,
+		       uint64_t page, uint64_t *bad, uint64_t *first_gpa)
+{
+	uint64_t gpa = reg->gpa + page * GUEST_PAGE_BYTES;
+	uint64_t term = page_digest_term(gpa, page_hash(reg->hva + page *
+						    GUEST_PAGE_BYTES));
+
+	if (term != terms[page] && (*bad)++ == 0)
+		*first_gpa = gpa;
+}
+
 uint64_t mem_spot_check(const struct guest_mem *mem, uint64_t *const *terms,
+			uint64_t *const *blocks, uint64_t nonzero,
 			unsigned int n, uint64_t seed, uint64_t *first_gpa)
 {
 	uint64_t total = 0, bad = 0, rng = seed | 1;
 	unsigned int checked = 0;
 
+	/* Few written pages (an idle guest): all of them, found through
+	 * the blocks rather than by thousands of random misses. */
+	if (nonzero <= n) {
+		for (unsigned int r = 0; r < mem->nr_regions; r++) {
+			uint64_t pages = mem_region_pages(&mem->regions[r]);
+
+			for (uint64_t w = 0; w < (pages + 4095) / 4096; w++)
+				for (uint64_t b = blocks[r][w]; b; b &= b - 1) {
+					uint64_t p = w * 4096 +
+						     64 * (uint64_t)__builtin_ctzll(b);
+					uint64_t end = p + 64 < pages ? p + 64 : pages;
+
+					for (; p < end; p++)
+						if (terms[r][p])
+							check_page(&mem->regions[r],
+								   terms[r], p, &bad,
+								   first_gpa);
+				}
+		}
+		return bad;
+	}
 	for (unsigned int r = 0; r < mem->nr_regions; r++)
 		total += mem_region_pages(&mem->regions[r]);
 	/* Pages sent as zero (and never-written ones, which are not even
-	 * resident) are passed over, a bounded number of times. */
-	for (uint64_t tries = 0; total && checked < n && tries < 16ull * n;
-	     tries++) {
+	 * resident) are passed over: about total / nonzero tries a page. */
+	for (uint64_t tries = 0; checked < n && tries < 16ull * n; tries++) {
 		uint64_t pick = xorshift64(&rng) % total;
 		unsigned int r = 0;
-		const struct mem_region *reg;
-		uint64_t term;
 
 		while (pick >= mem_region_pages(&mem->regions[r]))
 			pick -= mem_region_pages(&mem->regions[r++]);
 		if (!terms[r][pick])
 			continue;
-		reg = &mem->regions[r];
-		term = page_digest_term(reg->gpa + pick * GUEST_PAGE_BYTES,
-					page_hash(reg->hva +
-						  pick * GUEST_PAGE_BYTES));
-		if (term != terms[r][pick] && bad++ == 0)
-			*first_gpa = reg->gpa + pick * GUEST_PAGE_BYTES;
+		check_page(&mem->regions[r], terms[r], pick, &bad, first_gpa);
 		checked++;
 	}
 	return bad;

@@ -24,13 +24,16 @@ void mem_digest_compute(const struct guest_mem *mem, unsigned int threads,
 /*
  * --verify sent's spot check, with the vCPUs stopped and every dirty page
  * sent: up to n pages drawn at random among those sent with data
- * (terms[region][page] != 0) are read again, and their terms compared
+ * (terms[region][page] != 0; nonzero of them; blocks has a bit per 64
+ * pages, set where any may be) are read again, all of them when there
+ * are no more than n, and their terms compared
  * with the ones sent. A difference is a write the dirty log missed; the
  * full re-read (--verify full) is the certain way to find every one.
  * Returns how many differ, and the first one's guest-physical address.
  */
 #define SPOT_CHECK_PAGES 1024
 uint64_t mem_spot_check(const struct guest_mem *mem, uint64_t *const *terms,
+			uint64_t *const *blocks, uint64_t nonzero,
 			unsigned int n, uint64_t seed, uint64_t *first_gpa);
 
 #endif

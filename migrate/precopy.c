@@ -283,7 +283,8 @@ static int send_digest(struct precopy *pc)
 		uint64_t gpa = 0, bad;
 
 		bad = mem_spot_check(vm_mem(pc->vm), pc->rs.terms,
-				     SPOT_CHECK_PAGES, mig_now_ns(), &gpa);
+				     pc->rs.term_blocks,
+				     pc->rs.sent_nonzero_pages, SPOT_CHECK_PAGES, mig_now_ns(), &gpa);
 		if (bad)
 			return mig_stream_fail(&pc->s, -EIO,
 					       "spot check: %llu of %u written pages read again differ from what was sent (the first at GPA %#llx): the dirty log missed writes",

@@ -38,9 +38,12 @@ int ram_sender_init(struct ram_sender *rs)
 int ram_sender_keep_digest(struct ram_sender *rs)
 {
 	for (unsigned int r = 0; r < rs->mem->nr_regions; r++) {
-		rs->terms[r] = calloc(mem_region_pages(&rs->mem->regions[r]),
-				      sizeof(uint64_t));
-		if (!rs->terms[r])
+		uint64_t pages = mem_region_pages(&rs->mem->regions[r]);
+
+		rs->terms[r] = calloc(pages, sizeof(uint64_t));
+		rs->term_blocks[r] = calloc((pages + 4095) / 4096,
+					    sizeof(uint64_t));
+		if (!rs->terms[r] || !rs->term_blocks[r])
 			return -ENOMEM;
 	}
 	return 0;
@@ -55,6 +58,8 @@ void ram_sender_free(struct ram_sender *rs)
 	for (unsigned int r = 0; r < MEM_MAX_REGIONS; r++) {
 		free(rs->terms[r]);
 		rs->terms[r] = NULL;
+		free(rs->term_blocks[r]);
+		rs->term_blocks[r] = NULL;
 	}
 }
 
@@ -148,6 +153,8 @@ static void account_sent(struct ram_sender *rs, unsigned int region,
 	rs->sent_digest += term - *slot;
 	rs->sent_nonzero_pages += (term != 0) - (*slot != 0);
 	*slot = term;
+	if (term)
+		rs->term_blocks[region][page / 4096] |= 1ull << (page / 64 % 64);
 }
 
 /* One page into the batch: sparse when its encoding is small, else whole. */

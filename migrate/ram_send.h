@@ -46,6 +46,9 @@ struct ram_sender {
 	 * NULL terms: not kept.
 	 */
 	uint64_t *terms[MEM_MAX_REGIONS];
+	/* A bit per 64 pages: set once any of their terms was nonzero, so
+	 * the written pages are found without reading every term. */
+	uint64_t *term_blocks[MEM_MAX_REGIONS];
 	uint64_t sent_digest;
 	uint64_t sent_nonzero_pages;
 	/* Called after every frame so the caller can publish progress. */

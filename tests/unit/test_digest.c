@@ -12,18 +12,20 @@
 #define PAGES 4096 /* 16 MiB */
 
 static struct guest_mem mem;
-static uint64_t *terms[MEM_MAX_REGIONS];
+static uint64_t *terms[MEM_MAX_REGIONS], *blocks[MEM_MAX_REGIONS];
 
 static void setup(void)
 {
 	cr_assert_eq(guest_mem_create(&mem, PAGES * GUEST_PAGE_BYTES), 0);
 	cr_assert_eq(mem.nr_regions, 1);
 	terms[0] = calloc(PAGES, sizeof(uint64_t));
+	blocks[0] = calloc(1, sizeof(uint64_t)); /* 4096 pages */
 }
 
 static void teardown(void)
 {
 	free(terms[0]);
+	free(blocks[0]);
 	guest_mem_destroy(&mem);
 }
 
@@ -42,6 +44,7 @@ static uint64_t write_pages(void)
 		terms[0][p] = page_digest_term(r->gpa + p * GUEST_PAGE_BYTES,
 					       page_hash(w));
 		sum += terms[0][p];
+		blocks[0][0] |= 1ull << (p / 64);
 	}
 	return sum;
 }
@@ -79,7 +82,9 @@ Test(spot_check, passes_when_memory_is_as_sent, .init = setup,
 	uint64_t gpa = 0;
 
 	write_pages();
-	cr_expect_eq(mem_spot_check(&mem, terms, 512, 42, &gpa), 0);
+	/* Sampled (1024 written pages, 512 drawn) and exhaustive. */
+	cr_expect_eq(mem_spot_check(&mem, terms, blocks, PAGES / 4, 512, 42, &gpa), 0);
+	cr_expect_eq(mem_spot_check(&mem, terms, blocks, PAGES / 4, 2048, 42, &gpa), 0);
 }
 
 Test(spot_check, finds_writes_the_log_missed, .init = setup,
@@ -92,8 +97,11 @@ Test(spot_check, finds_writes_the_log_missed, .init = setup,
 	/* A quarter of the sent pages changed behind the sender's back. */
 	for (uint64_t p = 0; p < PAGES / 2; p += 8)
 		((uint64_t *)(r->hva + p * GUEST_PAGE_BYTES))[0] ^= 1;
-	bad = mem_spot_check(&mem, terms, 256, 42, &gpa);
+	bad = mem_spot_check(&mem, terms, blocks, PAGES / 4, 256, 42, &gpa);
 	cr_expect_gt(bad, 0);
+	/* Exhaustive: every one of the 256 changed pages. */
+	cr_expect_eq(mem_spot_check(&mem, terms, blocks, PAGES / 4, 2048, 42, &gpa),
+		     PAGES / 2 / 8);
 	cr_expect_eq((gpa - r->gpa) / GUEST_PAGE_BYTES % 8, 0,
 		     "reported gpa %#llx was not changed",
 		     (unsigned long long)gpa);
