@@ -260,8 +260,30 @@ static void discard(struct incoming *in)
 	mig_stream_free(&in->s);
 }
 
-int incoming_receive(const struct vm_config *cfg, struct incoming **in_out,
-		     struct vm **vm_out, char *err, size_t err_len)
+/*
+ * Everything that can fail once the memory is verified, done before the
+ * guest resumes here: a failure now is an ERROR the source resumes on,
+ * where after the resume it would lose the guest. Microseconds.
+ */
+static int get_ready(struct incoming *in,
+		     int (*prepare)(struct vm *vm, void *arg), void *arg)
+{
+	int ret;
+
+	vm_on_started(in->vm, incoming_ack, in);
+	ret = vm_add_control_commands(in->vm, incoming_register_commands, in);
+	ret = ret ?: prepare(in->vm, arg);
+	if (ret)
+		return mig_stream_fail(&in->s, ret,
+				       "cannot get ready to run the guest here: %s",
+				       strerror(-ret));
+	return 0;
+}
+
+int incoming_receive(const struct vm_config *cfg,
+		     int (*prepare)(struct vm *vm, void *arg), void *arg,
+		     struct incoming **in_out, struct vm **vm_out, char *err,
+		     size_t err_len)
 {
 	struct incoming *in = calloc(1, sizeof(*in));
 	struct mig_uri uri;
@@ -292,7 +314,7 @@ int incoming_receive(const struct vm_config *cfg, struct incoming **in_out,
 			continue;
 		mig_stream_init(&in->s, fd);
 		in->start_ns = mig_now_ns();
-		if (receive_one(in, cfg) == 0)
+		if (receive_one(in, cfg) == 0 && get_ready(in, prepare, arg) == 0)
 			break;
 		log_err("incoming migration from %s failed: %s; discarded, waiting for the next",
 			in->peer, mig_stream_error(&in->s));

@@ -19,17 +19,23 @@ struct control;
 
 /*
  * Listens on cfg->incoming_uri and returns the first migration that
- * arrives whole: *vm_out is created, loaded and verified, and its vCPUs
- * already run (vm_run() finds them running), the source told so (DONE).
- * Returns -errno only when listening itself fails (err says why).
+ * arrives whole: *vm_out is created, loaded and verified, prepare(vm, arg)
+ * has set up what the caller needs to run it (its control commands; a
+ * failure fails the attempt, and the source keeps the guest), and its
+ * vCPUs already run (vm_run() finds them running), the source told so
+ * (DONE). incoming_ack() and the destination's own control commands are
+ * registered. Returns -errno only when listening itself fails (err says
+ * why).
  */
-int incoming_receive(const struct vm_config *cfg, struct incoming **in_out,
-		     struct vm **vm_out, char *err, size_t err_len);
+int incoming_receive(const struct vm_config *cfg,
+		     int (*prepare)(struct vm *vm, void *arg), void *arg,
+		     struct incoming **in_out, struct vm **vm_out, char *err,
+		     size_t err_len);
 
-/* Logs what arrived, once the guest runs here (pass to vm_on_started()). */
+/* Logs what arrived, once the guest runs here (vm_on_started()). */
 void incoming_ack(void *in);
 
-/* "query-migrate" on the destination: what was received. opaque = in. */
+/* "query-incoming": what was received. opaque = in. */
 int incoming_register_commands(struct control *c, void *opaque);
 
 void incoming_free(struct incoming *in);

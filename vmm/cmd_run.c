@@ -33,19 +33,28 @@ static int boot_image(const struct vm_config *cfg, struct vm **vm_out)
 	return ret;
 }
 
+/* What a VM needs before it runs, booted or received: the migrator. A
+ * destination calls it again for a VM of a later attempt. */
+static int ready_to_run(struct vm *vm, void *arg)
+{
+	struct migrator **mig = arg;
+
+	migrator_destroy(*mig);
+	*mig = NULL;
+	return migrator_create(vm, mig) ?:
+	       vm_add_control_commands(vm, migrate_register_commands, *mig);
+}
+
 static int receive_guest(const struct vm_config *cfg, struct incoming **in,
-			 struct vm **vm_out)
+			 struct migrator **mig, struct vm **vm_out)
 {
 	char err[512];
-	int ret = incoming_receive(cfg, in, vm_out, err, sizeof(err));
+	int ret = incoming_receive(cfg, ready_to_run, mig, in, vm_out, err,
+				   sizeof(err));
 
-	if (ret < 0) {
+	if (ret < 0)
 		log_err("--incoming %s: %s", cfg->incoming_uri, err);
-		return ret;
-	}
-	vm_on_started(*vm_out, incoming_ack, *in);
-	return vm_add_control_commands(*vm_out, incoming_register_commands,
-				       *in);
+	return ret;
 }
 
 int cmd_run(int argc, char **argv)
@@ -66,11 +75,10 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "kvmtrack run: %s\n%s", err, cli_run_usage);
 		return 2;
 	}
-	ret = cfg.incoming_uri ? receive_guest(&cfg, &in, &vm)
-			       : boot_image(&cfg, &vm);
-	ret = ret ?: migrator_create(vm, &mig);
-	ret = ret ?: vm_add_control_commands(vm, migrate_register_commands,
-					     mig);
+	if (cfg.incoming_uri)
+		ret = receive_guest(&cfg, &in, &mig, &vm);
+	else
+		ret = boot_image(&cfg, &vm) ?: ready_to_run(vm, &mig);
 	if (ret == 0)
 		ret = vm_run(vm);
 	else
