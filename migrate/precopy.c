@@ -2,25 +2,23 @@
 /*
  * The pre-copy sender: connect, describe the machine, send all resident
  * memory, then passes of what the guest dirtied until the switch-over
- * policy (converge.c) says stop; then, with the vCPUs stopped, the last
- * dirty pages, the machine state and the memory digest. The guest resumes
+ * policy (converge.c) says stop; then stop-and-copy (stop_copy.c): with
+ * the vCPUs stopped, the last dirty pages, the machine state and the
+ * memory digest. The guest resumes
  * here on any failure, and logging's other users keep every dirty bit,
  * since this migration only ever consumes its own dirty_set.
  */
 #include <errno.h>
 #include <libfdt.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "migrate/converge.h"
-#include "migrate/digest.h"
 #include "migrate/digest_job.h"
 #include "migrate/migrator_impl.h"
+#include "migrate/precopy_impl.h"
 #include "migrate/proto.h"
 #include "migrate/ram_send.h"
 #include "migrate/stream.h"
@@ -36,29 +34,9 @@
 
 #define CONNECT_TIMEOUT_MS 5000
 #define IO_TIMEOUT_MS 10000
-#define DONE_TIMEOUT_MS 30000
 #define FDT_MAX_BYTES 65536
 /* How long a finished source waits for a client to read the result. */
 #define LINGER_MS 3000
-
-struct precopy {
-	struct migrator *m;
-	struct vm *vm;
-	struct mig_stream s;
-	struct ram_sender rs;
-	struct dirty_set set;
-	bool attached;
-	bool stopped_vm; /* we paused the vCPUs for stop-and-copy */
-	/* DIGEST went out: from here the destination may resume the guest
-	 * at any moment, and only its ERROR proves it did not. */
-	bool digest_sent;
-	bool have_digest_job;
-	bool digest_job_called; /* handed to a vCPU by vm_pause_then() */
-	struct digest_job digest_job;
-	struct throttle *throttle;
-	uint64_t stop_ns;
-	uint64_t written_pages; /* sent by the first pass: all written memory */
-};
 
 static void publish_progress(void *arg, const struct ram_counters *c)
 {
@@ -126,7 +104,7 @@ static int connect_peer(struct precopy *pc, char *err, size_t err_len)
 }
 
 /* PASS, then the destination's word that it applied the pass. */
-static int send_pass_frame(struct precopy *pc, unsigned int pass)
+int precopy_pass_frame(struct precopy *pc, unsigned int pass)
 {
 	uint8_t buf[12];
 
@@ -135,7 +113,7 @@ static int send_pass_frame(struct precopy *pc, unsigned int pass)
 	return mig_send_buf(&pc->s, MIG_PASS, buf, sizeof(buf));
 }
 
-static int expect_synced(struct precopy *pc, unsigned int pass)
+int precopy_expect_synced(struct precopy *pc, unsigned int pass)
 {
 	int ret = mig_expect(&pc->s, MIG_SYNCED);
 
@@ -147,7 +125,7 @@ static int expect_synced(struct precopy *pc, unsigned int pass)
 
 static int send_pass_end(struct precopy *pc, unsigned int pass)
 {
-	return send_pass_frame(pc, pass) ?: expect_synced(pc, pass);
+	return precopy_pass_frame(pc, pass) ?: precopy_expect_synced(pc, pass);
 }
 
 static void record_pass(struct precopy *pc, unsigned int pass,
@@ -240,162 +218,6 @@ static int iterate(struct precopy *pc)
 		pass_bytes = pc->rs.total.page_bytes;
 		ret = ret ?: ram_send_dirty(&pc->rs, &pc->set, manual);
 	}
-	return ret;
-}
-
-static uint64_t lap_us(uint64_t *t)
-{
-	uint64_t now = mig_now_ns(), us = (now - *t) / 1000;
-
-	*t = now;
-	return us;
-}
-
-static int send_state(struct precopy *pc)
-{
-	struct wbuf w;
-	int ret;
-
-	wbuf_init(&w);
-	ret = vm_state_save(pc->vm, &w);
-	ret = ret ?: w.err;
-	if (!ret)
-		mig_send_buf(&pc->s, MIG_STATE, w.data, w.len);
-	wbuf_free(&w);
-	if (ret)
-		return mig_stream_fail(&pc->s, ret, "saving the machine state: %s",
-				       strerror(-ret));
-	return pc->s.err;
-}
-
-/*
- * --verify full: the whole memory as it is with the vCPUs stopped, read
- * again; it checks the dirty tracking too, not only the transfer.
- * --verify sent: the digest of every page as it was sent, the last ones
- * included.
- */
-static int send_digest(struct precopy *pc)
-{
-	struct mem_digest digest;
-	uint8_t buf[16];
-
-	if (pc->m->params.verify_sent) {
-		uint64_t gpa = 0, bad;
-
-		bad = mem_spot_check(vm_mem(pc->vm), pc->rs.terms,
-				     pc->rs.term_blocks,
-				     pc->rs.sent_nonzero_pages, SPOT_CHECK_PAGES, mig_now_ns(), &gpa);
-		if (bad)
-			return mig_stream_fail(&pc->s, -EIO,
-					       "spot check: %llu of %u written pages read again differ from what was sent (the first at GPA %#llx): the dirty log missed writes",
-					       (unsigned long long)bad,
-					       SPOT_CHECK_PAGES,
-					       (unsigned long long)gpa);
-		digest.digest = pc->rs.sent_digest;
-		digest.nonzero_pages = pc->rs.sent_nonzero_pages;
-	} else {
-		digest_job_result(&pc->digest_job, pc->digest_job_called,
-				  &digest);
-	}
-	put_le64(buf, digest.digest);
-	put_le64(buf + 8, digest.nonzero_pages);
-	return mig_send_buf(&pc->s, MIG_DIGEST, buf, sizeof(buf));
-}
-
-/*
- * Corked, the last pages, the end of the pass and the state leave in full
- * segments and the rest at once when uncorked: a destination on this host
- * is woken once for them, not once per frame (each such wake-up takes the
- * CPU from this thread for ~10 us, the waker's CPU being where Linux puts
- * a socket's reader). Full segments still go out at once, so a large last
- * pass streams as before. Not a TCP socket: nothing happens.
- */
-static void cork(struct precopy *pc, int on)
-{
-	setsockopt(pc->s.fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
-}
-
-/*
- * With the vCPUs stopped: the last dirty pages, the state and the digest,
- * which the last vCPU to park reads meanwhile (digest_job.h).
- */
-static int send_final(struct precopy *pc, uint64_t *t)
-{
-	struct mig_stats *st = &pc->m->stats;
-	int ret;
-
-	/* The cap protects the link during the long pre-copy; the last pages
-	 * are the downtime itself, so they go as fast as the link allows. */
-	pc->rs.max_bytes_per_s = 0;
-	cork(pc, 1);
-	ret = dirty_sync(vm_dirty(pc->vm), false);
-	ret = ret ?: ram_send_dirty(&pc->rs, &pc->set, false);
-	/* Its SYNCED is read with DONE: a round trip here would be one in
-	 * the downtime, and would wait for the corked frames. */
-	ret = ret ?: send_pass_frame(pc, 0);
-	st->final_pages_us = lap_us(t);
-	/* The destination loads the state while the digest is finished. */
-	ret = ret ?: send_state(pc);
-	cork(pc, 0);
-	st->state_us = lap_us(t);
-	ret = ret ?: send_digest(pc);
-	pc->digest_sent = !ret;
-	st->digest_us = lap_us(t);
-	return ret;
-}
-
-/* --verify full: the last vCPU to park reads the digest. */
-static int pause_vcpus(struct precopy *pc)
-{
-	pc->digest_job_called = false;
-	if (!pc->have_digest_job)
-		return vm_pause(pc->vm);
-	return vm_pause_then(pc->vm, digest_job_run, &pc->digest_job,
-			     &pc->digest_job_called);
-}
-
-/* Before anything else uses the job or the vCPUs: a vCPU thread may still
- * be reading the digest after a failure. */
-static void finish_digest_job(struct precopy *pc)
-{
-	if (pc->have_digest_job)
-		digest_job_finish(&pc->digest_job, pc->digest_job_called);
-}
-
-static int stop_and_copy(struct precopy *pc)
-{
-	struct mig_stats *st = &pc->m->stats;
-	struct timeval done_tv = { .tv_sec = DONE_TIMEOUT_MS / 1000 };
-	uint64_t t;
-	int ret;
-
-	/* Only when on: it wakes the throttle thread, at the worst moment. */
-	if (throttle_percent(pc->throttle))
-		throttle_set(pc->throttle, 0);
-	migrator_set_status(pc->m, MIG_STATUS_DEVICE);
-	/* The destination checks its memory, then resumes and says DONE: it
-	 * may take a while with a large memory. Set before the stop, as
-	 * everything that need not be done with the guest stopped. */
-	setsockopt(pc->s.fd, SOL_SOCKET, SO_RCVTIMEO, &done_tv,
-		   sizeof(done_tv));
-	pc->stop_ns = t = mig_now_ns();
-	ret = pause_vcpus(pc);
-	st->stop_us = lap_us(&t);
-	if (ret && ret != -EALREADY) {
-		finish_digest_job(pc);
-		return mig_stream_fail(&pc->s, ret, "cannot stop the vCPUs: %s",
-				       strerror(-ret));
-	}
-	pc->stopped_vm = ret == 0;
-	ret = send_final(pc, &t);
-	finish_digest_job(pc);
-	if (ret)
-		return ret;
-	ret = expect_synced(pc, 0) ?: mig_expect(&pc->s, MIG_DONE);
-	st->ack_us = lap_us(&t);
-	/* The guest runs at the destination from here on. */
-	st->downtime_us = (t - pc->stop_ns) / 1000;
-	st->downtime_ms = (st->downtime_us + 500) / 1000;
 	return ret;
 }
 
