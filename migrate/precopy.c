@@ -4,9 +4,9 @@
  * memory, then passes of what the guest dirtied until the switch-over
  * policy (converge.c) says stop; then stop-and-copy (stop_copy.c): with
  * the vCPUs stopped, the last dirty pages, the machine state and the
- * memory digest. The guest resumes
- * here on any failure, and logging's other users keep every dirty bit,
- * since this migration only ever consumes its own dirty_set.
+ * memory digest. The guest resumes here on any failure, and logging's
+ * other users keep every dirty bit, since this migration only ever
+ * consumes its own dirty_set.
  */
 #include <errno.h>
 #include <libfdt.h>
