@@ -216,7 +216,7 @@ static int send_block(struct ram_sender *rs, unsigned int region, uint64_t base,
 					(uint64_t)__builtin_ctzll(b);
 			int ret;
 
-			if (page % 100 < rs->lose_percent)
+			if (rs->lose_percent && page % 100 < rs->lose_percent)
 				continue;
 			ret = add_page(rs, region, page);
 

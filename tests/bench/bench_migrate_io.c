@@ -198,19 +198,27 @@ static void capture_feed(struct capture *c, const char *data, size_t n)
 	c->buf[c->len] = '\0';
 }
 
-bool json_num(const char *js, const char *key, double *out)
+/* Where the value of the first "key": in js starts, or NULL. */
+static const char *json_value(const char *js, const char *key)
 {
 	char pat[64];
 	const char *p;
-	char *end;
 
 	snprintf(pat, sizeof(pat), "\"%s\"", key);
 	p = js ? strstr(js, pat) : NULL;
 	if (!p)
-		return false;
+		return NULL;
 	p += strlen(pat);
 	p += strspn(p, " \t");
-	if (*p++ != ':')
+	return *p == ':' ? p + 1 : NULL;
+}
+
+bool json_num(const char *js, const char *key, double *out)
+{
+	const char *p = json_value(js, key);
+	char *end;
+
+	if (!p)
 		return false;
 	*out = strtod(p, &end);
 	return end != p;
@@ -218,17 +226,10 @@ bool json_num(const char *js, const char *key, double *out)
 
 bool json_str(const char *js, const char *key, char *out, size_t len)
 {
-	char pat[64];
-	const char *p;
+	const char *p = json_value(js, key);
 	size_t n;
 
-	snprintf(pat, sizeof(pat), "\"%s\"", key);
-	p = js ? strstr(js, pat) : NULL;
 	if (!p)
-		return false;
-	p += strlen(pat);
-	p += strspn(p, " \t");
-	if (*p++ != ':')
 		return false;
 	p += strspn(p, " \t");
 	if (*p++ != '"')

@@ -84,6 +84,30 @@ static void boot_writer(struct mig_host *h, const char *name,
 	cr_assert(mig_wait_heartbeat(h, 5, 10000), "%s does not run", name);
 }
 
+/*
+ * src -> dst through a fault-injecting proxy listening on proxy_port; the
+ * proxy has finished, and injected its fault (what it failed to do says
+ * `missed`), when this returns.
+ */
+static struct proc_result migrate_via_proxy(struct mig_host *src,
+					    const struct mig_host *dst,
+					    int proxy_port,
+					    enum tcp_proxy_fault fault,
+					    uint64_t after_bytes,
+					    const char *const *opts,
+					    const char *missed)
+{
+	struct tcp_proxy px;
+	struct proc_result r;
+
+	cr_assert_eq(tcp_proxy_start(&px, proxy_port, dst->port, fault,
+				     after_bytes), 0);
+	mig_track(px.pid);
+	r = mig_migrate(src, px.port, opts);
+	cr_expect(tcp_proxy_finish(&px, 5000), "%s", missed);
+	return r;
+}
+
 Test(migrate_failures, destination_killed_mid_transfer, .timeout = 90,
      .fini = mig_kill_leftovers)
 {
@@ -113,18 +137,14 @@ Test(migrate_failures, connection_closed_mid_pass, .timeout = 90,
      .fini = mig_kill_leftovers)
 {
 	struct mig_host a, b, c;
-	struct tcp_proxy px;
 	struct proc_result r;
 	char *b_err;
 
 	boot_writer(&a, "cut-a", "4");
 	mig_listen(&b, "cut-b", mig_test_port(21));
 	/* 6 MiB in: the middle of the first pass at 16 MiB/s. */
-	cr_assert_eq(tcp_proxy_start(&px, mig_test_port(22), b.port,
-				     TCP_PROXY_CLOSE, 6 << 20), 0);
-	mig_track(px.pid);
-	r = mig_migrate(&a, px.port, capped);
-	cr_expect(tcp_proxy_finish(&px, 5000), "the proxy did not cut");
+	r = migrate_via_proxy(&a, &b, mig_test_port(22), TCP_PROXY_CLOSE,
+			      6 << 20, capped, "the proxy did not cut");
 	expect_failed(&r, "failed", "");
 	cr_expect(mig_json_field(r.out, "transferred_bytes") >= 6 << 20, "%s",
 		  r.out);
@@ -145,18 +165,14 @@ Test(migrate_failures, corrupted_frame_is_caught, .timeout = 90,
      .fini = mig_kill_leftovers)
 {
 	struct mig_host a, b;
-	struct tcp_proxy px;
 	struct proc_result r;
 	long long pages;
 	char *b_err;
 
 	boot_writer(&a, "crc-a", "4");
 	mig_listen(&b, "crc-b", mig_test_port(31));
-	cr_assert_eq(tcp_proxy_start(&px, mig_test_port(32), b.port,
-				     TCP_PROXY_FLIP, 4 << 20), 0);
-	mig_track(px.pid);
-	r = mig_migrate(&a, px.port, capped);
-	cr_expect(tcp_proxy_finish(&px, 5000), "the proxy flipped no bit");
+	r = migrate_via_proxy(&a, &b, mig_test_port(32), TCP_PROXY_FLIP,
+			      4 << 20, capped, "the proxy flipped no bit");
 	/* The destination's reason reaches the source. */
 	expect_failed(&r, "failed", "corrupted in transit");
 	proc_result_free(&r);
@@ -218,17 +234,13 @@ Test(migrate_failures, lost_done_leaves_the_source_paused, .timeout = 90,
      .fini = mig_kill_leftovers)
 {
 	struct mig_host a, b;
-	struct tcp_proxy px;
 	struct proc_result r;
 	long last;
 
 	boot_writer(&a, "done-a", "6");
 	mig_listen(&b, "done-b", mig_test_port(93));
-	cr_assert_eq(tcp_proxy_start(&px, mig_test_port(94), b.port,
-				     TCP_PROXY_EAT_DONE, 0), 0);
-	mig_track(px.pid);
-	r = mig_migrate(&a, px.port, NULL);
-	cr_expect(tcp_proxy_finish(&px, 5000), "the proxy saw no DONE");
+	r = migrate_via_proxy(&a, &b, mig_test_port(94), TCP_PROXY_EAT_DONE, 0,
+			      NULL, "the proxy saw no DONE");
 	expect_failed(&r, "failed", "the destination may be running it, so it stays paused here");
 	proc_result_free(&r);
 	r = mig_ctl(&a, "status");
