@@ -6,7 +6,6 @@
  * share.c.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -467,9 +466,6 @@ int alias_region_resize(struct guest_mem *m, unsigned int region,
 		return ret;
 	}
 	/* Give the host its pages back; the mapping shrinks with the region. */
-	if (op.r->memfd >= 0 && old_bytes > new_bytes)
-		fallocate(op.r->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			  (off_t)new_bytes, (off_t)(old_bytes - new_bytes));
 	if (op.r->hva && old_bytes > new_bytes)
 		munmap(op.r->hva + new_bytes, old_bytes - new_bytes);
 	if (!new_bytes)

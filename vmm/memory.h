@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Guest memory: the one module that knows the machine's physical layout.
- * RAM is split around the 32-bit MMIO hole into backing regions, each a
- * memfd mapped into kvmtrack; each region is registered with KVM as one or
+ * RAM is split around the 32-bit MMIO hole into backing regions, each
+ * anonymous memory mapped into kvmtrack (memory.c says why); each region is registered with KVM as one or
  * more memslots. Later work (dirty logging, aliases) extends the slot table
  * here; everything else asks this module where memory is.
  *
@@ -23,11 +23,10 @@
 #define MEM_MAX_REGIONS 4
 #define MEM_MAX_SLOTS 16
 
-/* A backing region: contiguous guest RAM over one memfd. */
+/* A backing region: contiguous guest RAM, one mapping. */
 struct mem_region {
 	uint64_t gpa;
 	uint64_t size_bytes;
-	int memfd;
 	uint8_t *hva;
 	const char *name;
 	/* Pages the VMM itself wrote (loaders, devices): one bit per page,
@@ -61,12 +60,12 @@ struct guest_mem {
 
 /*
  * Computes the layout for ram_bytes of RAM (page multiple) without
- * allocating anything: fills regions (memfd -1, hva NULL) and slots.
+ * allocating anything: fills regions (hva NULL) and slots.
  * Unit-testable. Returns -EINVAL for sizes that do not fit.
  */
 int guest_mem_plan(struct guest_mem *m, uint64_t ram_bytes);
 
-/* Plans, then creates and maps the memfds. */
+/* Plans, then maps the regions. */
 int guest_mem_create(struct guest_mem *m, uint64_t ram_bytes);
 void guest_mem_destroy(struct guest_mem *m);
 
@@ -91,13 +90,15 @@ int guest_mem_read(const struct guest_mem *m, uint64_t gpa, void *buf,
 void guest_mem_mark_dirty(struct guest_mem *m, uint64_t gpa, uint64_t len);
 
 /*
- * The next range of pages at or after `from` that has ever been written
- * (allocated in the memfd); pages outside such ranges read as zero. Found
- * with SEEK_DATA/SEEK_HOLE, which skips holes without visiting each page.
- * Returns false when there is none.
+ * The next range of pages at or after `from` that may hold data: resident
+ * or swapped out; pages outside such ranges read as zero. Found from the
+ * page tables (resident.c) without visiting each page. Returns false
+ * when there is none.
  */
 bool guest_mem_next_data(const struct mem_region *r, uint64_t from,
 			 uint64_t *first, uint64_t *end);
+/* Tests: read /proc/self/pagemap as kernels before 6.7 must (or not). */
+void guest_mem_resident_use_pagemap(bool on);
 
 /* Index of the region holding gpa, or -1. */
 int guest_mem_region_index(const struct guest_mem *m, uint64_t gpa);

@@ -153,8 +153,6 @@ static void vm_init_fields(struct vm *vm, const struct vm_config *cfg)
 	vm->sys.fd = -1;
 	vm->vm_fd = -1;
 	vm->stop_fd = -1;
-	for (unsigned int i = 0; i < MEM_MAX_REGIONS; i++)
-		vm->mem.regions[i].memfd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
 	vm->state = VM_CREATED;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The whole-memory digest and --verify sent's spot check (migrate/digest.c),
- * on real memfd-backed guest memory (no KVM needed). */
+ * on real guest memory (no KVM needed). */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +58,7 @@ Test(digest, equals_the_sum_of_terms_and_reads_only_written_pages,
 	mem_digest_compute(&mem, 2, &d);
 	cr_expect_eq(d.digest, sum);
 	cr_expect_eq(d.nonzero_pages, PAGES / 4);
-	/* Never-written pages are holes in the memfd: not read. */
+	/* Never-written pages are not mapped: not read. */
 	cr_expect_leq(d.read_pages, PAGES / 2);
 }
 

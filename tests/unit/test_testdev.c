@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The test device against real guest memory (memfd-backed, no /dev/kvm):
+ * The test device against real guest memory (no /dev/kvm):
  * registers, message validation, each message type, the report ring and
  * command queue, stats, and the device-tree nodes of all devices.
  */
