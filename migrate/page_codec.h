@@ -24,11 +24,11 @@
 #define PAGE_SPARSE_MAX_BYTES 2048
 
 /*
- * Reads the page at src once, word by word (the guest may be writing it),
- * into copy, and encodes what it read into out, of room bytes. Returns
- * the encoded length, or 0 when the encoding would exceed room or the
- * page looks dense. *hash is page_hash(copy) in either case: what was
- * read is what is hashed, encoded and sent.
+ * Encodes the page at src into out, of room bytes, and returns the length;
+ * or returns 0 when the encoding would exceed room or the page looks
+ * dense, having read the page once more, word by word, into copy, to go
+ * whole. The guest may be writing the page meanwhile: *hash is the hash
+ * of what was encoded or copied, which is what is sent.
  */
 size_t page_encode(const uint64_t *src, uint64_t *copy, uint8_t *out,
 		   size_t room, uint64_t *hash);

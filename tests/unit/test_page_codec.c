@@ -19,9 +19,12 @@ static size_t round_trip(void)
 	memset(copy, 0x5a, sizeof(copy));
 	n = page_encode(page, copy, enc, PAGE_SPARSE_MAX_BYTES, &hash);
 	cr_assert_eq(hash, page_hash(page), "encoder's hash");
-	cr_assert_eq(memcmp(page, copy, sizeof(page)), 0, "the copy differs");
-	if (!n)
+	/* A page sent whole goes from the copy. */
+	if (!n) {
+		cr_assert_eq(memcmp(page, copy, sizeof(page)), 0,
+			     "the copy differs");
 		return 0;
+	}
 	cr_assert_eq(page_encoded_len(enc, n, &why), n, "%s", why);
 	memset(back, 0xa5, sizeof(back));
 	hash_back = page_decode(enc, back, false);
