@@ -26,6 +26,10 @@ struct scenario {
 	bool auto_converge;
 	unsigned int timeout_s; /* then the migration is cancelled */
 	unsigned int runs; /* per VMM */
+	/* > 0: the guest's writes are also counted over this long from the
+	 * migration's start, source then destination, the same for both
+	 * VMMs (slowdown_window_pct) */
+	unsigned int window_ms;
 };
 
 #define MAX_MIGRATE_ARGS 16 /* words in --kvmtrack-migrate-args */
@@ -64,6 +68,9 @@ struct run_result {
 	double slowdown_pct; /* 100 * (1 - during / before) */
 	double max_hb_gap_ms; /* on the source, during the migration */
 	double lost_pages; /* before-rate x migration time - pages written */
+	/* 100 * (1 - written / (before-rate x window)) over the scenario's
+	 * window_ms from the migration's start, on both sides */
+	double slowdown_window_pct;
 	/* kvmtrack only: downtime_breakdown_us and why it switched over */
 	double bd_us[5]; /* stop, final_pages, state, digest, destination */
 	char switchover[80];
