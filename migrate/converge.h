@@ -15,6 +15,10 @@ struct converge_input {
 	uint64_t prev_remaining_pages; /* at the previous decision; 0: none */
 	double bandwidth; /* bytes/s measured over the last pass */
 	double dirty_rate; /* pages/s the guest dirtied in the last pass */
+	double pass_s; /* how long the last pass took */
+	/* The most pages found dirty after any pass so far: what the guest
+	 * rewrites, for the throttle's model (converge.c) */
+	uint64_t working_set_pages;
 	uint64_t downtime_limit_ms;
 	/* Downtime spent whatever remains: the stopped source's full memory
 	 * digest, about written memory over the memory bandwidth. */

@@ -176,7 +176,7 @@ static int iterate(struct precopy *pc)
 	uint64_t pass_start = mig_now_ns(), pass_ns;
 	uint64_t pass_bytes = pc->rs.total.page_bytes;
 	unsigned int pass = 1;
-	uint64_t prev_remaining = 0;
+	uint64_t prev_remaining = 0, working_set = 0;
 	int ret = ram_send_resident(&pc->rs);
 
 	pc->written_pages = pc->rs.total.normal_pages + pc->rs.total.zero_pages;
@@ -201,6 +201,10 @@ static int iterate(struct precopy *pc)
 		in.remaining_pages = dirty_set_count(&pc->set);
 		in.prev_remaining_pages = prev_remaining;
 		prev_remaining = in.remaining_pages;
+		if (in.remaining_pages > working_set)
+			working_set = in.remaining_pages;
+		in.working_set_pages = working_set;
+		in.pass_s = pass_ns / 1e9;
 		in.bandwidth = pass_bytes * 1e9 / (double)(pass_ns ? pass_ns : 1);
 		in.dirty_rate = in.remaining_pages * 1e9 /
 				(double)(pass_ns ? pass_ns : 1);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The switch-over policy (migrate/converge.c), decision by decision. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <string.h>
 
 #include "migrate/converge.h"
@@ -56,13 +57,61 @@ Test(converge, above_the_limit_iterates_or_throttles)
 
 	cr_expect_eq(d.action, CONVERGE_ITERATE, "no auto-converge");
 	in.auto_converge = true;
-	in.dirty_rate = 400000; /* faster than the link's 244140 pages/s */
+	/* 200000 of 400000 pages dirtied in 0.8 s: 277k random writes,
+	 * 347k/s. The next pass takes 0.82 s and may leave 0.8 * 300 ms of
+	 * the link, 58594 pages: 63.4k writes, 22% of the rate. */
+	in.pass_s = 0.8;
+	in.working_set_pages = 400000;
 	d = decide(in);
 	cr_expect_eq(d.action, CONVERGE_THROTTLE);
-	/* Half the link over 400k pages/s: keep 30.5%, throttle ~69%. */
-	cr_expect_eq(d.throttle_percent, 69);
+	cr_expect_eq(d.throttle_percent, 78);
 	in.throttle_percent = 95;
 	cr_expect_eq(decide(in).throttle_percent, 99, "steps of 10, capped");
+}
+
+/*
+ * A guest writing 49152 random pages/s into 16384 (scenario (c) of the
+ * benchmark) over a 64 MiB/s link: it cannot converge unthrottled. The
+ * policy throttles once, and the throttled pass ends within the limit.
+ */
+Test(converge, one_throttle_step_converges_a_random_writer)
+{
+	const double set = 16384, writes = 49152, link = 16384;
+	double dirty = set, pass_s = 1.0;
+	unsigned int throttle = 0, steps = 0, pass;
+	uint64_t prev = 0, most = 0;
+
+	for (pass = 1; pass < 20; pass++) {
+		struct converge_input in = base(0, prev);
+		struct converge_decision d;
+
+		/* What the guest dirtied while this pass was sent. */
+		dirty = set * (1 - exp(-writes * (1 - throttle / 100.0) *
+				       pass_s / set));
+		in.remaining_pages = (uint64_t)dirty;
+		in.bandwidth = link * 4096;
+		in.pass_s = pass_s;
+		in.pass = pass;
+		in.auto_converge = true;
+		in.throttle_percent = throttle;
+		most = in.remaining_pages > most ? in.remaining_pages : most;
+		in.working_set_pages = most;
+		d = decide(in);
+		if (d.action == CONVERGE_SWITCH) {
+			cr_expect(strstr(d.reason, "throttled"), "%s",
+				  d.reason);
+			break;
+		}
+		if (d.action == CONVERGE_THROTTLE) {
+			throttle = d.throttle_percent;
+			steps++;
+		}
+		prev = in.remaining_pages;
+		pass_s = dirty / link;
+	}
+	cr_expect_leq(pass, 3, "switched over after pass %u", pass);
+	cr_expect_eq(steps, 1);
+	cr_expect(throttle >= 80 && throttle <= 95, "throttle %u%%", throttle);
 }
 
 Test(converge, pass_limit_switches_anyway)
