@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * Read-only windows (see alias.h): checking requests, making and removing
- * their memslots, revocation, and the guest writes they trap. Output
- * (JSON, device tree) and parsing are in alias_out.c, file mapping in
- * share.c.
+ * their memslots, and revocation. The guest writes they trap are in
+ * alias_trap.c, region resizing in region_resize.c, output (JSON, device
+ * tree) and parsing in alias_out.c, file mapping in share.c.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <linux/kvm.h>
 
 #include "vmm/alias_impl.h"
@@ -28,9 +27,8 @@ static struct alias_entry *entry_at(struct alias_table *t, uint64_t gpa)
 	return NULL;
 }
 
-/* The window holding all of [gpa, gpa+len), or NULL. */
-static struct alias_entry *entry_covering(struct alias_table *t, uint64_t gpa,
-					  uint64_t len)
+struct alias_entry *alias_entry_covering(struct alias_table *t, uint64_t gpa,
+					 uint64_t len)
 {
 	for (unsigned int i = 0; i < t->nr_entries; i++) {
 		struct alias_entry *e = &t->entries[i];
@@ -135,7 +133,7 @@ static int resolve_source(struct guest_mem *m, uint64_t src, uint64_t size,
 		e->hva = m->regions[r].hva + (src - m->regions[r].gpa);
 		return 0;
 	}
-	via = size ? entry_covering(m->aliases, src, size) : NULL;
+	via = size ? alias_entry_covering(m->aliases, src, size) : NULL;
 	if (via) {
 		e->region = via->region;
 		e->owner_slot = via->share ? (int)via->slot_id : via->owner_slot;
@@ -316,10 +314,9 @@ int share_add(struct guest_mem *m, const struct share_spec *spec, char *err,
 	return ret;
 }
 
-/* Removes every window whose backing matches; from the end, since
- * remove_entry moves the last entry into the hole. Locked. */
-static int revoke_where(struct guest_mem *m, int region, int owner_slot,
-			const char *why)
+/* From the end, since remove_entry moves the last entry into the hole. */
+int alias_revoke_where(struct guest_mem *m, int region, int owner_slot,
+		       const char *why)
 {
 	struct alias_table *t = m->aliases;
 	int n = 0;
@@ -373,7 +370,7 @@ int alias_remove(struct guest_mem *m, uint64_t gpa, char *err,
 		/* The file goes away with it: its aliases first. */
 		snprintf(why, sizeof(why), "shared file %s removed",
 			 e->share->name);
-		revoke_where(m, -1, (int)e->slot_id, why);
+		alias_revoke_where(m, -1, (int)e->slot_id, why);
 		e = entry_at(t, gpa);
 	}
 	ret = remove_entry(m, e);
@@ -382,153 +379,6 @@ int alias_remove(struct guest_mem *m, uint64_t gpa, char *err,
 			 strerror(-ret));
 	pthread_mutex_unlock(&t->lock);
 	return ret;
-}
-
-int alias_revoke_region(struct guest_mem *m, unsigned int region)
-{
-	struct alias_table *t = m->aliases;
-	char why[96];
-	int n;
-
-	if (!t || region >= m->nr_regions)
-		return 0;
-	snprintf(why, sizeof(why), "its region %s is resized or removed",
-		 m->regions[region].name);
-	pthread_mutex_lock(&t->lock);
-	n = revoke_where(m, (int)region, -1, why);
-	pthread_mutex_unlock(&t->lock);
-	return n;
-}
-
-struct resize_op {
-	struct alias_table *t;
-	struct guest_mem *m;
-	struct mem_region *r;
-	uint64_t new_bytes;
-};
-
-/* Under the dirty tracker's lock: KVM cannot resize a slot, so the
- * region's slot is deleted and made again at the new size. */
-static int resize_apply(void *arg)
-{
-	struct resize_op *op = arg;
-	struct mem_slot *s = NULL;
-	int ret;
-
-	for (unsigned int i = 0; i < op->m->nr_slots; i++)
-		if (op->m->slots[i].region == op->r &&
-		    !(op->m->slots[i].flags & KVM_MEM_READONLY))
-			s = &op->m->slots[i];
-	if (!s || s->region_offset != 0)
-		return -EINVAL;
-	ret = kvm_set_memslot(op->t->vm_fd, s->id, 0, s->gpa, 0, NULL);
-	if (ret < 0)
-		return ret;
-	op->r->size_bytes = op->new_bytes;
-	if (!op->new_bytes) {
-		guest_mem_remove_slot(op->m, s->id);
-		return 0;
-	}
-	s->size_bytes = op->new_bytes;
-	return kvm_set_memslot(op->t->vm_fd, s->id, s->flags, s->gpa,
-			       s->size_bytes, op->r->hva);
-}
-
-int alias_region_resize(struct guest_mem *m, unsigned int region,
-			uint64_t new_bytes, char *err, size_t err_len)
-{
-	struct alias_table *t = m->aliases;
-	struct resize_op op = { .t = t, .m = m, .new_bytes = new_bytes };
-	uint64_t old_bytes;
-	int ret;
-
-	if (!t || region >= m->nr_regions) {
-		snprintf(err, err_len, "no RAM region %u", region);
-		return -ENOENT;
-	}
-	op.r = &m->regions[region];
-	old_bytes = op.r->size_bytes;
-	if (new_bytes & PAGE_MASK || new_bytes > old_bytes) {
-		snprintf(err, err_len,
-			 "region %s: 0x%llx bytes is not a page-aligned size up to 0x%llx",
-			 op.r->name, (unsigned long long)new_bytes,
-			 (unsigned long long)old_bytes);
-		return -EINVAL;
-	}
-	/* Revocation first: no window may outlive what it maps. */
-	alias_revoke_region(m, region);
-	pthread_mutex_lock(&t->lock);
-	ret = dirty_slots_change(t->dirty, resize_apply, &op);
-	pthread_mutex_unlock(&t->lock);
-	if (ret < 0) {
-		snprintf(err, err_len, "region %s: KVM refused the new memslot: %s",
-			 op.r->name, strerror(-ret));
-		return ret;
-	}
-	/* Give the host its pages back; the mapping shrinks with the region. */
-	if (op.r->hva && old_bytes > new_bytes)
-		munmap(op.r->hva + new_bytes, old_bytes - new_bytes);
-	if (!new_bytes)
-		op.r->hva = NULL;
-	return 0;
-}
-
-bool alias_covers(const struct guest_mem *m, uint64_t gpa, uint32_t len,
-		  int *policy)
-{
-	struct alias_table *t = m->aliases;
-	bool hit;
-
-	if (!t)
-		return false;
-	pthread_mutex_lock(&t->lock);
-	hit = entry_covering(t, gpa, len) != NULL;
-	*policy = t->policy;
-	pthread_mutex_unlock(&t->lock);
-	return hit;
-}
-
-static void record_write(struct alias_table *t, const struct alias_entry *e,
-			 const struct alias_write_record *rec)
-{
-	const char *action = t->policy == ALIAS_WRITE_STOP
-				     ? "; VM paused (--alias-write=stop)"
-				     : "";
-
-	t->last[t->nr_records++ % ALIAS_LOG_RECORDS] = *rec;
-	if (t->policy == ALIAS_WRITE_IGNORE)
-		return;
-	log_err("alias write dropped: vcpu %u wrote %u byte%s 0x%llx at 0x%llx (read-only %s of 0x%llx at 0x%llx): %s%s",
-		rec->vcpu, rec->len, rec->len == 1 ? "" : "s",
-		(unsigned long long)rec->value, (unsigned long long)rec->gpa,
-		e->share ? "shared file" : "alias",
-		(unsigned long long)e->src_gpa, (unsigned long long)e->gpa,
-		rec->insn[0] ? rec->insn : "<instruction not readable>",
-		action);
-}
-
-int alias_trap_write(struct guest_mem *m, unsigned int vcpu, uint64_t gpa,
-		     const uint8_t *data, uint32_t len, const char *insn)
-{
-	struct alias_table *t = m->aliases;
-	struct alias_write_record rec = { .vcpu = vcpu, .gpa = gpa, .len = len };
-	struct alias_entry *e;
-
-	if (!t)
-		return -ENOENT;
-	for (uint32_t i = 0; i < len && i < 8; i++)
-		rec.value |= (uint64_t)data[i] << (8 * i);
-	snprintf(rec.insn, sizeof(rec.insn), "%s", insn);
-	pthread_mutex_lock(&t->lock);
-	e = entry_covering(t, gpa, len);
-	if (e) {
-		e->writes_trapped++;
-		t->writes_trapped++;
-		rec.alias_gpa = e->gpa;
-		record_write(t, e, &rec);
-	}
-	pthread_mutex_unlock(&t->lock);
-	return e ? 0 : -ENOENT;
 }
 
 int alias_setup(struct guest_mem *m, int vm_fd, struct dirty_tracker *dirty,
@@ -591,18 +441,6 @@ unsigned int alias_count(const struct guest_mem *m)
 		return 0;
 	pthread_mutex_lock(&m->aliases->lock);
 	n = m->aliases->nr_entries;
-	pthread_mutex_unlock(&m->aliases->lock);
-	return n;
-}
-
-uint64_t alias_writes_trapped(const struct guest_mem *m)
-{
-	uint64_t n;
-
-	if (!m->aliases)
-		return 0;
-	pthread_mutex_lock(&m->aliases->lock);
-	n = m->aliases->writes_trapped;
 	pthread_mutex_unlock(&m->aliases->lock);
 	return n;
 }

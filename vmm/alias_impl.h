@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The inside of the alias table, shared by alias.c, alias_out.c, share.c. */
+/* The inside of the alias table, shared by alias.c, alias_out.c,
+ * alias_trap.c, region_resize.c and share.c. */
 #ifndef KVMTRACK_ALIAS_IMPL_H
 #define KVMTRACK_ALIAS_IMPL_H
 
@@ -55,6 +56,15 @@ struct alias_table {
 	struct alias_write_record last[ALIAS_LOG_RECORDS];
 	uint64_t nr_records; /* records ever made; last[n % RECORDS] */
 };
+
+/* The window holding all of [gpa, gpa+len), or NULL. Locked. */
+struct alias_entry *alias_entry_covering(struct alias_table *t, uint64_t gpa,
+					 uint64_t len);
+/* Removes the windows onto RAM (not the shared files themselves) that
+ * match: region `region` if >= 0, the file in slot owner_slot if >= 0;
+ * logs why, returns how many. Locked. */
+int alias_revoke_where(struct guest_mem *m, int region, int owner_slot,
+		       const char *why);
 
 /* share.c: maps path read-only; unmaps and closes. */
 int share_map_open(const char *name, const char *path, struct share_map *s,

@@ -14,7 +14,6 @@
  */
 #include "vmm/bench_dirtylog.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,6 +24,7 @@
 
 #include "devices/testdev.h"
 #include "vmm/memory.h"
+#include "vmm/thread_cpu.h"
 #include "vmm/vm.h"
 
 #define HELLO_TIMEOUT_MS 60000u
@@ -257,57 +257,6 @@ static int run_pass(struct bench_ctx *c, unsigned int percent,
 	return pass_reports(c, seq, p);
 }
 
-/* --- the ring reaper's CPU time (tracked ring) ---------------------------- */
-
-/* Thread ids of this process into tids; returns how many. */
-static int list_tids(int *tids, int max)
-{
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return 0;
-	while ((e = readdir(d)) && n < max)
-		if (e->d_name[0] != '.')
-			tids[n++] = atoi(e->d_name);
-	closedir(d);
-	return n;
-}
-
-/* The thread that appeared between the two lists (the reaper), or 0. */
-static int new_tid(const int *before, int nb, const int *after, int na)
-{
-	for (int i = 0; i < na; i++) {
-		bool seen = false;
-
-		for (int j = 0; j < nb && !seen; j++)
-			seen = after[i] == before[j];
-		if (!seen)
-			return after[i];
-	}
-	return 0;
-}
-
-/* CPU time of thread tid, ns (first field of its schedstat). */
-static uint64_t tid_cpu_ns(int tid)
-{
-	char path[64];
-	unsigned long long ns = 0;
-	FILE *f;
-
-	if (!tid)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", tid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (fscanf(f, "%llu", &ns) != 1)
-		ns = 0;
-	fclose(f);
-	return ns;
-}
-
 /* --- logging on and off, harvest ----------------------------------------- */
 
 static int enable_logging(struct bench_ctx *c)
@@ -322,16 +271,16 @@ static int enable_logging(struct bench_ctx *c)
 		c->bare_logging = ret == 0;
 		return ret < 0 ? fail(c, ret, "cannot enable logging") : 0;
 	}
-	nb = list_tids(before, 256);
+	nb = thread_ids(before, 256);
 	t0 = now_ns();
 	ret = dirty_attach(c->t, &c->set);
 	c->r->enable_ns = now_ns() - t0;
 	if (ret < 0)
 		return fail(c, ret, "dirty_attach");
 	c->attached = true;
-	na = list_tids(after, 256);
+	na = thread_ids(after, 256);
 	if (c->r->backend == DIRTY_BACKEND_RING)
-		c->reaper_tid = new_tid(before, nb, after, na);
+		c->reaper_tid = thread_new(before, nb, after, na);
 	return 0;
 }
 
@@ -418,7 +367,7 @@ static void check_iteration(struct bench_ctx *c, unsigned int percent,
 static int iterate(struct bench_ctx *c, struct bench_iter *it)
 {
 	unsigned int percent = c->o->write_percent;
-	uint64_t reaper0 = tid_cpu_ns(c->reaper_tid), bare_reaper = 0;
+	uint64_t reaper0 = thread_cpu_ns(c->reaper_tid), bare_reaper = 0;
 	struct pass_result p;
 	int ret;
 
@@ -440,7 +389,7 @@ static int iterate(struct bench_ctx *c, struct bench_iter *it)
 	if (ret < 0)
 		return ret;
 	it->reaper_ns = c->o->bare ? bare_reaper
-				   : tid_cpu_ns(c->reaper_tid) - reaper0;
+				   : thread_cpu_ns(c->reaper_tid) - reaper0;
 	check_iteration(c, percent, it);
 	return 0;
 }
