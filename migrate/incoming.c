@@ -92,6 +92,9 @@ static int build_vm(struct incoming *in)
 {
 	int ret = vm_create(&in->cfg, &in->vm);
 
+	/* Found while no vCPU runs: see vm_state_prepare(). */
+	if (!ret)
+		vm_state_prepare(in->vm);
 	ret = ret ?: vm_prestart(in->vm);
 	for (unsigned int i = 0; !ret && i < vm_mem(in->vm)->nr_regions; i++) {
 		in->terms[i] = calloc(mem_region_pages(&vm_mem(in->vm)->regions[i]),

@@ -10,6 +10,7 @@
 
 #include "migrate/incoming.h"
 #include "migrate/migration.h"
+#include "migrate/vm_state.h"
 #include "vmm/cli.h"
 #include "vmm/cmd.h"
 #include "vmm/log.h"
@@ -33,12 +34,15 @@ static int boot_image(const struct vm_config *cfg, struct vm **vm_out)
 	return ret;
 }
 
-/* What a VM needs before it runs, booted or received: the migrator. A
- * destination calls it again for a VM of a later attempt. */
+/* What a VM needs before it runs, booted or received: the migrator, and
+ * what saving its state will need (vm_state_prepare(): found while no vCPU
+ * runs; a failure is retried when a migration starts). A destination calls
+ * it again for a VM of a later attempt. */
 static int ready_to_run(struct vm *vm, void *arg)
 {
 	struct migrator **mig = arg;
 
+	vm_state_prepare(vm);
 	migrator_destroy(*mig);
 	*mig = NULL;
 	return migrator_create(vm, mig) ?:
