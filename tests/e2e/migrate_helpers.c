@@ -47,17 +47,42 @@ static void name_files(struct mig_host *h, const char *name)
 	unlink(h->serial);
 }
 
+/* Runs what follows in network namespace ns (NULL: this one). */
+static int netns_prefix(const char **argv, const char *ns)
+{
+	if (!ns)
+		return 0;
+	argv[0] = "ip";
+	argv[1] = "netns";
+	argv[2] = "exec";
+	argv[3] = ns;
+	return 4;
+}
+
 void mig_boot(struct mig_host *h, const char *name, const char *cpus,
 	      const char *cmdline)
 {
+	mig_boot_in(h, NULL, name, cpus, cmdline);
+}
+
+void mig_boot_in(struct mig_host *h, const char *netns, const char *name,
+		 const char *cpus, const char *cmdline)
+{
 	char serial[80];
-	const char *argv[] = { KVMTRACK_BIN, "run", "-m", "256M", "-c", cpus,
-			       "--control", h->sock, "--serial", serial,
-			       "--cmdline", cmdline, GUEST_ELF, NULL };
+	const char *argv[24];
+	int n;
 
 	name_files(h, name);
 	h->port = 0;
 	snprintf(serial, sizeof(serial), "file:%s", h->serial);
+	n = netns_prefix(argv, netns);
+	for (const char *const *a = (const char *const[]){
+		     KVMTRACK_BIN, "run", "-m", "256M", "-c", cpus, "--control",
+		     h->sock, "--serial", serial, "--cmdline", cmdline,
+		     GUEST_ELF, NULL };
+	     *a; a++)
+		argv[n++] = *a;
+	argv[n] = NULL;
 	cr_assert_eq(bg_start(argv, &h->proc), 0);
 	mig_track(h->proc.pid);
 	cr_assert(wait_for_socket(h->sock, 10000), "%s: no control socket",
@@ -72,28 +97,37 @@ void mig_listen(struct mig_host *h, const char *name, int port)
 void mig_listen_opts(struct mig_host *h, const char *name, int port,
 		     const char *const *opts)
 {
+	mig_listen_in(h, NULL, "127.0.0.1", name, port, opts);
+}
+
+void mig_listen_in(struct mig_host *h, const char *netns, const char *addr,
+		   const char *name, int port, const char *const *opts)
+{
 	char serial[80], uri[64];
-	const char *argv[24] = { KVMTRACK_BIN, "run", "--incoming", uri,
-				 "--control", h->sock, "--serial", serial };
-	int n = 8;
+	const char *argv[32];
+	int n = netns_prefix(argv, netns);
 
 	name_files(h, name);
 	h->port = port;
 	snprintf(serial, sizeof(serial), "file:%s", h->serial);
-	snprintf(uri, sizeof(uri), "tcp:127.0.0.1:%d", port);
-	for (; opts && *opts && n < 23; opts++)
+	snprintf(uri, sizeof(uri), "tcp:%s:%d", addr, port);
+	for (const char *const *a = (const char *const[]){
+		     KVMTRACK_BIN, "run", "--incoming", uri, "--control",
+		     h->sock, "--serial", serial, NULL };
+	     *a; a++)
+		argv[n++] = *a;
+	for (; opts && *opts && n < 31; opts++)
 		argv[n++] = *opts;
 	argv[n] = NULL;
 	cr_assert_eq(bg_start(argv, &h->proc), 0);
 	mig_track(h->proc.pid);
 	/* The source's connect does not retry: wait until it listens. */
 	cr_assert(mig_wait_stderr(h, "waiting for a migration on", 10000),
-		  "%s does not listen on port %d", name, port);
+		  "%s does not listen on %s", name, uri);
 }
 
 static void migrate_argv(const char **argv, const struct mig_host *src,
-			 char *uri, size_t uri_len, int port,
-			 const char *const *extra)
+			 const char *uri, const char *const *extra)
 {
 	int n = 0;
 
@@ -102,7 +136,6 @@ static void migrate_argv(const char **argv, const struct mig_host *src,
 	argv[n++] = "--control";
 	argv[n++] = src->sock;
 	argv[n++] = "--to";
-	snprintf(uri, uri_len, "tcp:127.0.0.1:%d", port);
 	argv[n++] = uri;
 	argv[n++] = "--json";
 	for (; extra && *extra && n < 23; extra++)
@@ -113,11 +146,19 @@ static void migrate_argv(const char **argv, const struct mig_host *src,
 struct proc_result mig_migrate(struct mig_host *src, int port,
 			       const char *const *extra)
 {
-	const char *argv[24];
 	char uri[64];
+
+	snprintf(uri, sizeof(uri), "tcp:127.0.0.1:%d", port);
+	return mig_migrate_uri(src, uri, extra);
+}
+
+struct proc_result mig_migrate_uri(struct mig_host *src, const char *uri,
+				   const char *const *extra)
+{
+	const char *argv[24];
 	struct proc_result r;
 
-	migrate_argv(argv, src, uri, sizeof(uri), port, extra);
+	migrate_argv(argv, src, uri, extra);
 	cr_assert_eq(run_cmd(argv, 120, &r), 0);
 	return r;
 }
@@ -128,7 +169,8 @@ void mig_migrate_bg(struct mig_host *src, int port, const char *const *extra,
 	const char *argv[24];
 	char uri[64];
 
-	migrate_argv(argv, src, uri, sizeof(uri), port, extra);
+	snprintf(uri, sizeof(uri), "tcp:127.0.0.1:%d", port);
+	migrate_argv(argv, src, uri, extra);
 	cr_assert_eq(bg_start(argv, p), 0);
 	mig_track(p->pid);
 }

@@ -17,15 +17,24 @@ int mig_test_port(int n);
 /* Boots the bundled guest with a control socket and a serial file. */
 void mig_boot(struct mig_host *h, const char *name, const char *cpus,
 	      const char *cmdline);
+/* The same inside network namespace netns (`ip netns exec`; NULL: here). */
+void mig_boot_in(struct mig_host *h, const char *netns, const char *name,
+		 const char *cpus, const char *cmdline);
 /* Starts `kvmtrack run --incoming tcp:127.0.0.1:PORT` and waits until it
  * listens. */
 void mig_listen(struct mig_host *h, const char *name, int port);
 /* The same with more `run` options (NULL-terminated), e.g. -m 128M. */
 void mig_listen_opts(struct mig_host *h, const char *name, int port,
 		     const char *const *opts);
+/* The same inside network namespace netns (NULL: here), on addr. */
+void mig_listen_in(struct mig_host *h, const char *netns, const char *addr,
+		   const char *name, int port, const char *const *opts);
 /* Runs `kvmtrack migrate ... --json`; extra: NULL or more options. */
 struct proc_result mig_migrate(struct mig_host *src, int port,
 			       const char *const *extra);
+/* The same to any destination, e.g. "tcp:10.79.0.2:4444". */
+struct proc_result mig_migrate_uri(struct mig_host *src, const char *uri,
+				   const char *const *extra);
 /* The same in the background: finish with mig_migrate_wait(). */
 void mig_migrate_bg(struct mig_host *src, int port, const char *const *extra,
 		    struct bg_proc *p);
