@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* CRC32C and the page hash (see checksum.h). */
+/* CRC32C and the digest term (see checksum.h; the page hash: page_hash.c). */
 #include "migrate/checksum.h"
 
 #include <pthread.h>
@@ -59,39 +59,9 @@ uint32_t crc32c(uint32_t crc, const void *data, size_t len)
 	return ~crc;
 }
 
-/*
- * The page hash is a sum over the page's words of a mix of (index, word)
- * that is 0 for a zero word. So a page's hash can be computed from its
- * nonzero words alone (the sparse encoder and decoder do), the zero page
- * hashes to 0, and changing any one word always changes the hash: both
- * multiplications are by odd numbers, and the rotation is a bijection.
- * The per-index keys are odd 64-bit numbers from splitmix64.
- */
-#define K1 0x9e3779b185ebca87ull
+/* The digest term's final mix (constants of xxHash64). */
 #define K2 0xc2b2ae3d27d4eb4full
 #define K3 0x165667b19e3779f9ull
-
-static uint64_t hash_keys[PAGE_HASH_WORDS];
-static pthread_once_t hash_keys_once = PTHREAD_ONCE_INIT;
-
-static void hash_keys_init(void)
-{
-	uint64_t x = K3;
-
-	for (unsigned int i = 0; i < PAGE_HASH_WORDS; i++) {
-		uint64_t z = (x += K1);
-
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-		hash_keys[i] = (z ^ (z >> 31)) | 1;
-	}
-}
-
-const uint64_t *page_hash_keys(void)
-{
-	pthread_once(&hash_keys_once, hash_keys_init);
-	return hash_keys;
-}
 
 static inline uint64_t avalanche(uint64_t h)
 {
@@ -101,23 +71,6 @@ static inline uint64_t avalanche(uint64_t h)
 	h *= K3;
 	h ^= h >> 32;
 	return h;
-}
-
-uint64_t page_hash(const void *page)
-{
-	const uint64_t *keys = page_hash_keys();
-	const uint8_t *p = page;
-	uint64_t a = 0, b = 0;
-
-	/* Two sums, so that the multiplies of neighbouring words overlap. */
-	for (unsigned int i = 0; i < PAGE_HASH_WORDS; i += 2) {
-		uint64_t w[2];
-
-		memcpy(w, p + i * 8, 16);
-		a += page_hash_word(keys, i, w[0]);
-		b += page_hash_word(keys, i + 1, w[1]);
-	}
-	return a + b;
 }
 
 uint64_t page_digest_term(uint64_t gpa, uint64_t hash)

@@ -7,6 +7,7 @@
 #ifndef KVMTRACK_CHECKSUM_H
 #define KVMTRACK_CHECKSUM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,13 +20,19 @@ uint32_t crc32c(uint32_t crc, const void *data, size_t len);
  * alone. keys is page_hash_keys().
  */
 #define PAGE_HASH_WORDS 512
+#define PAGE_HASH_MUL 0xc2b2ae3d27d4eb4full
 uint64_t page_hash(const void *page);
+/* page_hash() of src, copying it to copy on the way: what is hashed is
+ * what was copied, whatever a guest writes to src meanwhile. */
+uint64_t page_copy_hash(const uint64_t *src, uint64_t *copy);
 const uint64_t *page_hash_keys(void);
+/* Tests: the AVX-512 hash where the CPU has it (the default), or not. */
+void page_hash_use_simd(bool on);
 
 static inline uint64_t page_hash_word(const uint64_t *keys, unsigned int i,
 				      uint64_t word)
 {
-	uint64_t m = word * 0xc2b2ae3d27d4eb4full;
+	uint64_t m = word * PAGE_HASH_MUL;
 
 	return ((m << 31) | (m >> 33)) * keys[i];
 }

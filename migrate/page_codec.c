@@ -16,24 +16,6 @@ static inline uint64_t load(const uint64_t *p)
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
-/* Copies and hashes the page, for a page sent whole. */
-static uint64_t copy_whole(const uint64_t *keys, const uint64_t *src,
-			   uint64_t *copy)
-{
-	uint64_t a = 0, b = 0;
-
-	/* Two sums, so that the multiplies of neighbouring words overlap. */
-	for (unsigned int i = 0; i < PAGE_WORDS; i += 2) {
-		uint64_t w0 = load(src + i), w1 = load(src + i + 1);
-
-		copy[i] = w0;
-		copy[i + 1] = w1;
-		a += page_hash_word(keys, i, w0);
-		b += page_hash_word(keys, i + 1, w1);
-	}
-	return a + b;
-}
-
 /* Pages with data in at least half of 8 spread words go whole at once. */
 static bool looks_dense(const uint64_t *src)
 {
@@ -125,7 +107,7 @@ size_t page_encode(const uint64_t *src, uint64_t *copy, uint8_t *out,
 	*hash = e.hash;
 	return e.pos;
 whole:
-	*hash = copy_whole(keys, src, copy);
+	*hash = page_copy_hash(src, copy);
 	return 0;
 }
 
