@@ -2,9 +2,8 @@
 /*
  * The machine-state stream (vm_state.h): section framing, the save, and
  * the parse that checks a whole stream before anything is loaded (the load
- * is vm_state_load.c). vm.h has no accessors for the VM fd, the
- * vCPUs and the devices yet: this file reads them from vm_impl.h, as
- * vmm/bench_vm.c does, so they can move behind vm.h in one step.
+ * is vm_state_load.c). What KVM holds and the devices come through
+ * vm.h's accessors.
  */
 #include "migrate/vm_state.h"
 
@@ -17,7 +16,9 @@
 #include "devices/registry.h"
 #include "migrate/vm_state_impl.h"
 #include "vmm/log.h"
-#include "vmm/vm_impl.h"
+#include "vmm/fdt.h"
+#include "vmm/memory.h"
+#include "vmm/vm.h"
 
 /* --- save ----------------------------------------------------------------- */
 
@@ -32,8 +33,8 @@ static void save_machine(struct vm *vm, struct wbuf *w)
 {
 	size_t at = section_begin(w, VM_STATE_SEC_MACHINE, VM_STATE_VERSION);
 
-	wbuf_put_u32(w, vm->nr_vcpus);
-	wbuf_put_u64(w, vm->mem.ram_bytes);
+	wbuf_put_u32(w, vm_nr_vcpus(vm));
+	wbuf_put_u64(w, vm_mem(vm)->ram_bytes);
 	wbuf_end_len(w, at);
 }
 
@@ -55,8 +56,8 @@ int vm_state_prepare(struct vm *vm)
 
 	pthread_mutex_lock(&host_state.lock);
 	if (!host_state.ready) {
-		vcpu_caps_probe(vm->vm_fd, &host_state.caps);
-		ret = msr_list_build(&vm->sys, &vm->vcpus[0].kvm,
+		vcpu_caps_probe(vm_kvm_fd(vm), &host_state.caps);
+		ret = msr_list_build(vm_kvm_sys(vm), vm_kvm_vcpu(vm, 0),
 				     &host_state.msrs);
 		host_state.ready = ret == 0;
 	}
@@ -73,11 +74,11 @@ static int save_vcpus(struct vm *vm, struct wbuf *w)
 	const struct msr_list *msrs = &host_state.msrs;
 	int ret = vm_state_prepare(vm);
 
-	for (unsigned int i = 0; i < vm->nr_vcpus && !ret; i++) {
+	for (unsigned int i = 0; i < vm_nr_vcpus(vm) && !ret; i++) {
 		struct vcpu_snapshot s;
 		size_t at;
 
-		ret = vcpu_snapshot_get(&vm->vcpus[i].kvm, caps, msrs, &s);
+		ret = vcpu_snapshot_get(vm_kvm_vcpu(vm, i), caps, msrs, &s);
 		if (!ret) {
 			at = section_begin(w, VM_STATE_SEC_VCPU,
 					   VM_STATE_VERSION);
@@ -98,9 +99,9 @@ static int save_platform(struct vm *vm, struct wbuf *w)
 	size_t at;
 	int ret;
 
-	ret = irqchip_get(vm->vm_fd, &p);
-	ret = ret ?: pit_get(vm->vm_fd, &p);
-	ret = ret ?: clock_get(vm->vm_fd, &p);
+	ret = irqchip_get(vm_kvm_fd(vm), &p);
+	ret = ret ?: pit_get(vm_kvm_fd(vm), &p);
+	ret = ret ?: clock_get(vm_kvm_fd(vm), &p);
 	if (ret < 0) {
 		log_err("vm state: cannot read the irqchip, PIT or clock: %s",
 			strerror(-ret));
@@ -120,8 +121,8 @@ static int save_platform(struct vm *vm, struct wbuf *w)
 
 static int save_devices(struct vm *vm, struct wbuf *w)
 {
-	for (unsigned int i = 0; i < vm->nr_devices; i++) {
-		const struct fdt_device *d = &vm->devices[i];
+	for (unsigned int i = 0; i < vm_nr_devices(vm); i++) {
+		const struct fdt_device *d = vm_device(vm, i);
 		char name[VM_STATE_NAME_MAX];
 		size_t at;
 		int ret;

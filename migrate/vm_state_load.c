@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Loading a parsed machine-state stream (vm_state.h) into a VM that has
- * not run, in the order the KVM ABI needs. Like vm_state.c, it reads the
- * VM fd, the vCPUs and the devices from vm_impl.h.
+ * not run, in the order the KVM ABI needs.
  */
 #include "migrate/vm_state.h"
 
@@ -11,7 +10,9 @@
 
 #include "devices/registry.h"
 #include "migrate/vm_state_impl.h"
-#include "vmm/vm_impl.h"
+#include "vmm/fdt.h"
+#include "vmm/memory.h"
+#include "vmm/vm.h"
 
 static int load_device(struct vm *vm, const struct device_section *sec,
 		       char *err, size_t err_len)
@@ -20,8 +21,8 @@ static int load_device(struct vm *vm, const struct device_section *sec,
 	char why[256];
 	int ret;
 
-	for (unsigned int i = 0; i < vm->nr_devices; i++) {
-		const struct fdt_device *d = &vm->devices[i];
+	for (unsigned int i = 0; i < vm_nr_devices(vm); i++) {
+		const struct fdt_device *d = vm_device(vm, i);
 
 		if (d->ops != sec->ops)
 			continue;
@@ -66,15 +67,15 @@ static int load_parsed(struct vm *vm, const struct vm_state_parsed *p,
 	struct vcpu_caps caps;
 	int ret = 0;
 
-	vcpu_caps_probe(vm->vm_fd, &caps);
-	for (unsigned int i = 0; i < vm->nr_vcpus && !ret; i++)
-		ret = vcpu_snapshot_put(&vm->vcpus[i].kvm, &caps, &p->vcpus[i],
+	vcpu_caps_probe(vm_kvm_fd(vm), &caps);
+	for (unsigned int i = 0; i < vm_nr_vcpus(vm) && !ret; i++)
+		ret = vcpu_snapshot_put(vm_kvm_vcpu(vm, i), &caps, &p->vcpus[i],
 					err, err_len);
-	ret = ret ?: irqchip_put(vm->vm_fd, &p->platform, err, err_len);
-	ret = ret ?: pit_put(vm->vm_fd, &p->platform, err, err_len);
+	ret = ret ?: irqchip_put(vm_kvm_fd(vm), &p->platform, err, err_len);
+	ret = ret ?: pit_put(vm_kvm_fd(vm), &p->platform, err, err_len);
 	for (unsigned int i = 0; i < p->nr_devices && !ret; i++)
 		ret = load_device(vm, &p->devices[i], err, err_len);
-	ret = ret ?: clock_put(vm->vm_fd, &p->platform, err, err_len);
+	ret = ret ?: clock_put(vm_kvm_fd(vm), &p->platform, err, err_len);
 	return ret;
 }
 
@@ -94,17 +95,17 @@ int vm_state_load(struct vm *vm, struct rbuf *r, char *err, size_t err_len)
 	 * run while the state loads, rather than on the resume. */
 	vm_expect_resume(vm);
 	ret = vm_state_parse(r, p, err, err_len);
-	if (!ret && p->nr_vcpus != vm->nr_vcpus) {
+	if (!ret && p->nr_vcpus != vm_nr_vcpus(vm)) {
 		snprintf(err, err_len,
 			 "section 'machine': vCPU count mismatch: the stream has %u, this VM %u",
-			 p->nr_vcpus, vm->nr_vcpus);
+			 p->nr_vcpus, vm_nr_vcpus(vm));
 		ret = -EINVAL;
 	}
-	if (!ret && p->mem_bytes != vm->mem.ram_bytes) {
+	if (!ret && p->mem_bytes != vm_mem(vm)->ram_bytes) {
 		snprintf(err, err_len,
 			 "section 'machine': RAM size mismatch: the stream has %llu bytes, this VM %llu",
 			 (unsigned long long)p->mem_bytes,
-			 (unsigned long long)vm->mem.ram_bytes);
+			 (unsigned long long)vm_mem(vm)->ram_bytes);
 		ret = -EINVAL;
 	}
 	ret = ret ?: load_parsed(vm, p, err, err_len);

@@ -54,6 +54,31 @@ unsigned int vm_nr_vcpus(const struct vm *vm)
 	return vm->nr_vcpus;
 }
 
+int vm_kvm_fd(const struct vm *vm)
+{
+	return vm->vm_fd;
+}
+
+const struct kvm_sys *vm_kvm_sys(const struct vm *vm)
+{
+	return &vm->sys;
+}
+
+struct kvm_vcpu *vm_kvm_vcpu(struct vm *vm, unsigned int i)
+{
+	return i < vm->nr_vcpus ? &vm->vcpus[i].kvm : NULL;
+}
+
+unsigned int vm_nr_devices(const struct vm *vm)
+{
+	return vm->nr_devices;
+}
+
+const struct fdt_device *vm_device(const struct vm *vm, unsigned int i)
+{
+	return i < vm->nr_devices ? &vm->devices[i] : NULL;
+}
+
 int vm_irq_line(struct vm *vm, uint32_t gsi, int level)
 {
 	return kvm_irq_line(vm->vm_fd, gsi, level);

@@ -18,6 +18,9 @@ struct guest_mem;
 struct jw;
 struct dirty_tracker;
 struct control;
+struct kvm_sys;
+struct kvm_vcpu;
+struct fdt_device;
 
 enum vm_state { VM_CREATED, VM_RUNNING, VM_PAUSED, VM_STOPPED };
 
@@ -79,6 +82,13 @@ void vm_destroy(struct vm *vm);
 struct bus *vm_bus(struct vm *vm);
 struct dirty_tracker *vm_dirty(struct vm *vm);
 unsigned int vm_nr_vcpus(const struct vm *vm);
+/* For the machine-state stream (migrate/vm_state.c), which saves and loads
+ * what KVM holds for the VM and its vCPUs, and the devices' state. */
+int vm_kvm_fd(const struct vm *vm);
+const struct kvm_sys *vm_kvm_sys(const struct vm *vm);
+struct kvm_vcpu *vm_kvm_vcpu(struct vm *vm, unsigned int i);
+unsigned int vm_nr_devices(const struct vm *vm);
+const struct fdt_device *vm_device(const struct vm *vm, unsigned int i);
 struct guest_mem *vm_mem(struct vm *vm);
 const struct vm_config *vm_config(const struct vm *vm);
 

@@ -121,7 +121,8 @@ Test(migrate_netns, lossy_link_between_two_namespaces, .timeout = 120,
 
 	mig_boot_in(&a, ns_a, "netns-a", "1",
 		    "workload=random wss=16M rate=2000 fill=page heartbeat=20 duration=12 verify=1");
-	/* 2 s: about 10 MiB of the working set written. */
+	/* 2 s: about 10 MiB of the working set written, if the host is not
+	 * too busy to run the guest at its pace. */
 	cr_assert(mig_wait_heartbeat(&a, 100, 20000), "the guest does not run");
 	mig_listen_in(&b, ns_b, ADDR_B, "netns-b", port, NULL);
 	before_tx = link_tx_bytes();
@@ -137,7 +138,7 @@ Test(migrate_netns, lossy_link_between_two_namespaces, .timeout = 120,
 	 * only add to what crossed. */
 	crossed = link_tx_bytes() - before_tx;
 	cr_log_info("%lld bytes sent, %lld crossed the link", sent, crossed);
-	cr_expect_gt(sent, 8ll << 20, "sent %lld bytes", sent);
+	cr_expect_gt(sent, 4ll << 20, "sent %lld bytes", sent);
 	cr_expect_geq(crossed, sent, "%lld bytes crossed the link, %lld sent",
 		      crossed, sent);
 	bg_wait(&a.proc, 20, &src_end);
