@@ -25,8 +25,8 @@ struct digest_job {
 	struct mem_digest result;
 };
 
-/* The written ranges of every region (SEEK_DATA): never-written pages are
- * zero and add nothing to the digest. */
+/* The written ranges of every region (guest_mem_next_data): never-written
+ * pages are zero and add nothing to the digest. */
 static struct page_range *written_ranges(const struct guest_mem *mem,
 					 size_t *nr, uint64_t *pages)
 {

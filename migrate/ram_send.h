@@ -74,7 +74,8 @@ int ram_sender_keep_digest(struct ram_sender *rs);
 
 /*
  * The first pass: every resident page of every region. Pages never touched
- * are zero on both sides and are skipped without being read (SEEK_DATA).
+ * are zero on both sides and are skipped without being read (the page
+ * tables say which: guest_mem_next_data()).
  */
 int ram_send_resident(struct ram_sender *rs);
 
