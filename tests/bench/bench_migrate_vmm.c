@@ -95,6 +95,20 @@ static bool qemu_finished(const char *status)
 	       !strcmp(status, "cancelled");
 }
 
+/*
+ * QEMU 7.2 says "completed" a moment before it fills in the times: its
+ * migration thread sets the state, then computes total-time and downtime,
+ * and a query in between reads both as 0. Ask again then, for a while.
+ */
+static bool qemu_times_pending(const struct session *s,
+			       const struct run_result *res)
+{
+	double total = 0;
+
+	return !strcmp(res->status, "completed") &&
+	       json_num(s->qmp.reply, "total-time", &total) && total == 0;
+}
+
 /* Migrates with QMP; returns the end time, the final query in reply. */
 static int64_t qemu_migrate(struct session *s, struct run_result *res)
 {
@@ -123,7 +137,7 @@ static int64_t qemu_migrate(struct session *s, struct run_result *res)
 		if (json_num(s->qmp.reply, "cpu-throttle-percentage", &pct) &&
 		    pct > res->throttle_max)
 			res->throttle_max = res->throttle_final = pct;
-		if (qemu_finished(res->status))
+		if (qemu_finished(res->status) && !qemu_times_pending(s, res))
 			return bench_now_ns();
 		if (!cancelled && bench_now_ns() > deadline) {
 			qmp_call(s, "{\"execute\":\"migrate_cancel\"}", 10 * NS_PER_S);
