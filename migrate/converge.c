@@ -41,8 +41,11 @@ static double writes_for(double dirty, double set)
  * dirty. The next pass lasts as long as sending what is dirty now; the
  * last one says how fast the guest writes, unthrottled. A page written
  * twice is sent once, so the pages dirtied grow more slowly than the
- * writes (writes_for); for a working set much larger than what is dirtied,
- * as with a sequential writer, the two are the same.
+ * writes (writes_for) once they are a fair share of the working set; for a
+ * working set much larger than what is dirtied, as with a sequential
+ * writer over a large buffer, the two are the same. When the limit cannot
+ * be met at all (the digest alone exceeds it), there is no target: the
+ * usual step only.
  */
 static unsigned int needed_throttle(const struct converge_input *in,
 				    double target_pages)
@@ -54,9 +57,9 @@ static unsigned int needed_throttle(const struct converge_input *in,
 	double rate = writes_for((double)in->remaining_pages, set) /
 		      (in->pass_s > 0 ? in->pass_s : 1.0) / keep_now;
 	double next_s = in->remaining_pages * PAGE_BYTES / in->bandwidth;
-	double keep = rate > 0 && target_pages > 0
+	double keep = rate > 0 && target_pages >= 1
 			      ? writes_for(target_pages, set) / (rate * next_s)
-			      : 0.0;
+			      : 1.0;
 	double pct = (1.0 - keep) * 100.0;
 	unsigned int want = pct < 0 ? 0 : (unsigned int)(pct + 0.5);
 

@@ -16,8 +16,9 @@ struct converge_input {
 	double bandwidth; /* bytes/s measured over the last pass */
 	double dirty_rate; /* pages/s the guest dirtied in the last pass */
 	double pass_s; /* how long the last pass took */
-	/* The most pages found dirty after any pass so far: what the guest
-	 * rewrites, for the throttle's model (converge.c) */
+	/* The pages the guest may rewrite, for the throttle's model
+	 * (converge.c): those the first pass found written, or more if a
+	 * pass found more dirty */
 	uint64_t working_set_pages;
 	uint64_t downtime_limit_ms;
 	/* Downtime spent whatever remains: the stopped source's full memory

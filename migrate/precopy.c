@@ -176,10 +176,11 @@ static int iterate(struct precopy *pc)
 	uint64_t pass_start = mig_now_ns(), pass_ns;
 	uint64_t pass_bytes = pc->rs.total.page_bytes;
 	unsigned int pass = 1;
-	uint64_t prev_remaining = 0, working_set = 0;
+	uint64_t prev_remaining = 0, working_set;
 	int ret = ram_send_resident(&pc->rs);
 
 	pc->written_pages = pc->rs.total.normal_pages + pc->rs.total.zero_pages;
+	working_set = pc->written_pages;
 	for (; !ret; pass++) {
 		struct converge_input in = {
 			.downtime_limit_ms = pc->m->params.downtime_ms,

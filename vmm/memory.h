@@ -97,8 +97,11 @@ void guest_mem_mark_dirty(struct guest_mem *m, uint64_t gpa, uint64_t len);
  */
 bool guest_mem_next_data(const struct mem_region *r, uint64_t from,
 			 uint64_t *first, uint64_t *end);
-/* Tests: read /proc/self/pagemap as kernels before 6.7 must (or not). */
+/* Tests: read /proc/self/pagemap as kernels before 6.7 must (or not); and
+ * whether PAGEMAP_SCAN answered the last call (then pages that only map
+ * the zero page are not data; pagemap counts them). */
 void guest_mem_resident_use_pagemap(bool on);
+bool guest_mem_resident_by_scan(void);
 
 /* Index of the region holding gpa, or -1. */
 int guest_mem_region_index(const struct guest_mem *m, uint64_t gpa);

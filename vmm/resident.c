@@ -44,6 +44,11 @@ void guest_mem_resident_use_pagemap(bool on)
 {
 	__atomic_store_n(&have_scan, !on, __ATOMIC_RELAXED);
 }
+
+bool guest_mem_resident_by_scan(void)
+{
+	return __atomic_load_n(&have_scan, __ATOMIC_RELAXED);
+}
 static pthread_once_t pagemap_once = PTHREAD_ONCE_INIT;
 
 static void pagemap_open(void)

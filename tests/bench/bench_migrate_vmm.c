@@ -97,16 +97,25 @@ static bool qemu_finished(const char *status)
 
 /*
  * QEMU 7.2 says "completed" a moment before it fills in the times: its
- * migration thread sets the state, then computes total-time and downtime,
- * and a query in between reads both as 0. Ask again then, for a while.
+ * migration thread sets the state, then computes total-time, then
+ * downtime, and a query in between reads them as 0. Asks again for up to
+ * a second; the migration's end is when "completed" was first seen.
  */
-static bool qemu_times_pending(const struct session *s,
-			       const struct run_result *res)
-{
-	double total = 0;
+#define TIMES_WAIT_NS NS_PER_S
 
-	return !strcmp(res->status, "completed") &&
-	       json_num(s->qmp.reply, "total-time", &total) && total == 0;
+static void qemu_wait_times(struct session *s)
+{
+	int64_t give_up = bench_now_ns() + TIMES_WAIT_NS;
+	double total = 0, downtime = 0;
+
+	while (json_num(s->qmp.reply, "total-time", &total) &&
+	       json_num(s->qmp.reply, "downtime", &downtime) &&
+	       (total == 0 || downtime == 0) && bench_now_ns() < give_up) {
+		pump_for(s, 5);
+		if (qmp_call(s, "{\"execute\":\"query-migrate\"}",
+			     5 * NS_PER_S))
+			return;
+	}
 }
 
 /* Migrates with QMP; returns the end time, the final query in reply. */
@@ -137,8 +146,13 @@ static int64_t qemu_migrate(struct session *s, struct run_result *res)
 		if (json_num(s->qmp.reply, "cpu-throttle-percentage", &pct) &&
 		    pct > res->throttle_max)
 			res->throttle_max = res->throttle_final = pct;
-		if (qemu_finished(res->status) && !qemu_times_pending(s, res))
-			return bench_now_ns();
+		if (qemu_finished(res->status)) {
+			int64_t end = bench_now_ns();
+
+			if (!strcmp(res->status, "completed"))
+				qemu_wait_times(s);
+			return end;
+		}
 		if (!cancelled && bench_now_ns() > deadline) {
 			qmp_call(s, "{\"execute\":\"migrate_cancel\"}", 10 * NS_PER_S);
 			cancelled = true;

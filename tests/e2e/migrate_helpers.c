@@ -47,12 +47,38 @@ static void name_files(struct mig_host *h, const char *name)
 	unlink(h->serial);
 }
 
+const char *mig_sbin(const char *name)
+{
+	static struct {
+		char name[16];
+		char path[64];
+	} found[4];
+	static const char *const dirs[] = { "/usr/sbin/", "/sbin/" };
+	unsigned int i;
+
+	for (i = 0; i < 4 && found[i].name[0]; i++)
+		if (!strcmp(found[i].name, name))
+			return found[i].path;
+	if (i == 4)
+		return name;
+	for (unsigned int d = 0; d < 2; d++) {
+		snprintf(found[i].path, sizeof(found[i].path), "%s%s", dirs[d],
+			 name);
+		if (access(found[i].path, X_OK) == 0) {
+			snprintf(found[i].name, sizeof(found[i].name), "%s",
+				 name);
+			return found[i].path;
+		}
+	}
+	return name;
+}
+
 /* Runs what follows in network namespace ns (NULL: this one). */
 static int netns_prefix(const char **argv, const char *ns)
 {
 	if (!ns)
 		return 0;
-	argv[0] = "ip";
+	argv[0] = mig_sbin("ip");
 	argv[1] = "netns";
 	argv[2] = "exec";
 	argv[3] = ns;

@@ -12,6 +12,9 @@ struct mig_host {
 	int port; /* --incoming port, 0 for a booted source */
 };
 
+/* Where a program of /usr/sbin or /sbin is (ip, tc): a user's PATH may
+ * not hold those; the bare name if neither has it. */
+const char *mig_sbin(const char *name);
 /* A free-ish TCP port for this test process (varies with the pid). */
 int mig_test_port(int n);
 /* Boots the bundled guest with a control socket and a serial file. */

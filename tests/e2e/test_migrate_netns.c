@@ -5,10 +5,10 @@
  * of 5 ms: what does not fit is dropped, so TCP loses packets and backs
  * off under the stream. (netem, for delay and random loss, is not in these
  * machines' kernel.) The source runs in namespace A, the destination
- * listens in B; `kvmtrack migrate` talks to the source's control socket, a file both
- * see. The guest writes whole pages that do not compress, and must verify
- * every one of them at the destination; the link's counters must show the
- * migration's bytes crossing it.
+ * listens in B; `kvmtrack migrate` talks to the source's control socket,
+ * a file both see. The guest writes whole pages that do not compress, and
+ * must verify every one of them at the destination; the link's counters
+ * must show the migration's bytes crossing it.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -53,31 +53,33 @@ static void run_ok(const char *const *argv)
 
 static void make_hosts(void)
 {
+	const char *ip = mig_sbin("ip");
+
 	snprintf(ns_a, sizeof(ns_a), "kt-e2e-a-%d", getpid());
 	snprintf(ns_b, sizeof(ns_b), "kt-e2e-b-%d", getpid());
 	snprintf(veth_a, sizeof(veth_a), "kte%da", getpid());
 	snprintf(veth_b, sizeof(veth_b), "kte%db", getpid());
-	RUN("ip", "netns", "add", ns_a);
-	RUN("ip", "netns", "add", ns_b);
-	RUN("ip", "link", "add", veth_a, "netns", ns_a, "type", "veth", "peer",
+	RUN(ip, "netns", "add", ns_a);
+	RUN(ip, "netns", "add", ns_b);
+	RUN(ip, "link", "add", veth_a, "netns", ns_a, "type", "veth", "peer",
 	    "name", veth_b, "netns", ns_b);
-	RUN("ip", "-n", ns_a, "addr", "add", ADDR_A "/24", "dev", veth_a);
-	RUN("ip", "-n", ns_b, "addr", "add", ADDR_B "/24", "dev", veth_b);
-	RUN("ip", "-n", ns_a, "link", "set", veth_a, "up");
-	RUN("ip", "-n", ns_b, "link", "set", veth_b, "up");
-	RUN("ip", "-n", ns_a, "link", "set", "lo", "up");
-	RUN("ip", "-n", ns_b, "link", "set", "lo", "up");
-	RUN("ip", "netns", "exec", ns_a, "tc", "qdisc", "add", "dev", veth_a,
-	    "root", "tbf", "rate", "100mbit", "burst", "32k", "latency",
-	    "5ms");
+	RUN(ip, "-n", ns_a, "addr", "add", ADDR_A "/24", "dev", veth_a);
+	RUN(ip, "-n", ns_b, "addr", "add", ADDR_B "/24", "dev", veth_b);
+	RUN(ip, "-n", ns_a, "link", "set", veth_a, "up");
+	RUN(ip, "-n", ns_b, "link", "set", veth_b, "up");
+	RUN(ip, "-n", ns_a, "link", "set", "lo", "up");
+	RUN(ip, "-n", ns_b, "link", "set", "lo", "up");
+	RUN(ip, "netns", "exec", ns_a, mig_sbin("tc"), "qdisc", "add", "dev",
+	    veth_a, "root", "tbf", "rate", "100mbit", "burst", "32k",
+	    "latency", "5ms");
 }
 
 static void del_netns(const char *ns)
 {
 	struct proc_result r;
 
-	if (*ns && run_cmd((const char *const[]){ "ip", "netns", "del", ns,
-						  NULL },
+	if (*ns && run_cmd((const char *const[]){ mig_sbin("ip"), "netns",
+						  "del", ns, NULL },
 			   20, &r) == 0)
 		proc_result_free(&r);
 }
@@ -99,8 +101,9 @@ static long long link_tx_bytes(void)
 
 	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/tx_bytes",
 		 veth_a);
-	cr_assert_eq(run_cmd((const char *const[]){ "ip", "netns", "exec",
-						    ns_a, "cat", path, NULL },
+	cr_assert_eq(run_cmd((const char *const[]){ mig_sbin("ip"), "netns",
+						    "exec", ns_a, "cat", path,
+						    NULL },
 			     20, &r),
 		     0);
 	if (r.status == 0 && r.out)

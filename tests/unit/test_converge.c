@@ -79,7 +79,8 @@ Test(converge, one_throttle_step_converges_a_random_writer)
 	const double set = 16384, writes = 49152, link = 16384;
 	double dirty = set, pass_s = 1.0;
 	unsigned int throttle = 0, steps = 0, pass;
-	uint64_t prev = 0, most = 0;
+	/* The first pass found the working set written, and a little more. */
+	uint64_t prev = 0, most = (uint64_t)set + 200;
 
 	for (pass = 1; pass < 20; pass++) {
 		struct converge_input in = base(0, prev);
@@ -112,6 +113,35 @@ Test(converge, one_throttle_step_converges_a_random_writer)
 	cr_expect_leq(pass, 3, "switched over after pass %u", pass);
 	cr_expect_eq(steps, 1);
 	cr_expect(throttle >= 80 && throttle <= 95, "throttle %u%%", throttle);
+}
+
+/* The digest alone takes the whole limit: no throttle can reach it, so
+ * the throttle only steps, it does not jump to the top. */
+Test(converge, unreachable_limit_only_steps)
+{
+	struct converge_input in = base(200000, 210000);
+
+	in.auto_converge = true;
+	in.pass_s = 0.8;
+	in.working_set_pages = 400000;
+	in.fixed_downtime_ms = 300;
+	cr_expect_eq(decide(in).throttle_percent, 10);
+}
+
+/* 20000 pages of a 1 GiB working set (262144 pages) dirtied in a 0.5 s
+ * pass: 20.8k writes (few pages twice), 41.6k/s, nearly the linear
+ * 40k/s. */
+Test(converge, a_large_working_set_is_linear)
+{
+	struct converge_input in = base(20000, 20500);
+
+	in.auto_converge = true;
+	in.pass_s = 0.5;
+	in.working_set_pages = 262144;
+	in.bandwidth = 0.2e9; /* 48828 pages/s: 300 ms fit 14648 */
+	/* The next pass takes 0.41 s and may leave 0.8 * 14648 = 11719
+	 * pages, 12.0k writes: keep 0.70 of the rate, throttle 30%. */
+	cr_expect_eq(decide(in).throttle_percent, 30);
 }
 
 Test(converge, pass_limit_switches_anyway)

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "vmm/memory.h"
 
@@ -69,18 +70,31 @@ ParameterizedTest(bool *pagemap, resident, written_pages_are_found,
 			  (unsigned long long)p);
 }
 
+/*
+ * Reading maps the shared zero page: nothing was written. PAGEMAP_SCAN
+ * says so; /proc/self/pagemap (kernels before 6.7) calls such pages
+ * present, which only costs reading them. Small pages here: some kernels'
+ * PAGEMAP_SCAN does not flag the huge zero page.
+ */
 Test(resident, pages_only_read_are_not_data, .fini = teardown)
 {
 	static bool seen[PAGES];
 	volatile const uint8_t *p;
-	unsigned int sum = 0;
+	unsigned int sum = 0, runs;
+	uint64_t first, end;
 
 	cr_assert_eq(guest_mem_create(&mem, PAGES * GUEST_PAGE_BYTES), 0);
 	p = mem.regions[0].hva;
-	/* Reading maps the shared zero page: nothing was written. */
+	madvise((void *)p, PAGES * GUEST_PAGE_BYTES, MADV_NOHUGEPAGE);
 	for (uint64_t i = 0; i < PAGES; i++)
 		sum += p[i * GUEST_PAGE_BYTES];
 	cr_assert_eq(sum, 0);
 	memset(seen, 0, sizeof(seen));
-	cr_expect_eq(collect(&mem.regions[0], seen), 0);
+	guest_mem_next_data(&mem.regions[0], 0, &first, &end);
+	runs = collect(&mem.regions[0], seen);
+	if (guest_mem_resident_by_scan())
+		cr_expect_eq(runs, 0);
+	else
+		cr_expect(seen[0] && seen[PAGES - 1],
+			  "pagemap: pages read are counted, all of them");
 }
