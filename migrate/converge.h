@@ -14,7 +14,6 @@ struct converge_input {
 	uint64_t remaining_pages; /* dirty now, still to send */
 	uint64_t prev_remaining_pages; /* at the previous decision; 0: none */
 	double bandwidth; /* bytes/s measured over the last pass */
-	double dirty_rate; /* pages/s the guest dirtied in the last pass */
 	double pass_s; /* how long the last pass took */
 	/* The pages the guest may rewrite, for the throttle's model
 	 * (converge.c): those the first pass found written, or more if a

@@ -149,6 +149,25 @@ static void check_page(const struct mem_region *reg, const uint64_t *terms,
 		*first_gpa = gpa;
 }
 
+/* Every page sent with data in region r: blocks has a bit per 64 pages,
+ * set where any may be, so few written pages are found quickly. */
+static void check_all_sent(const struct mem_region *reg,
+			   const uint64_t *terms, const uint64_t *blocks,
+			   uint64_t *bad, uint64_t *first_gpa)
+{
+	uint64_t pages = mem_region_pages(reg);
+
+	for (uint64_t w = 0; w < (pages + 4095) / 4096; w++)
+		for (uint64_t b = blocks[w]; b; b &= b - 1) {
+			uint64_t p = w * 4096 + 64 * (uint64_t)__builtin_ctzll(b);
+			uint64_t end = p + 64 < pages ? p + 64 : pages;
+
+			for (; p < end; p++)
+				if (terms[p])
+					check_page(reg, terms, p, bad, first_gpa);
+		}
+}
+
 uint64_t mem_spot_check(const struct guest_mem *mem, uint64_t *const *terms,
 			uint64_t *const *blocks, uint64_t nonzero,
 			unsigned int n, uint64_t seed, uint64_t *first_gpa)
@@ -156,25 +175,12 @@ uint64_t mem_spot_check(const struct guest_mem *mem, uint64_t *const *terms,
 	uint64_t total = 0, bad = 0, rng = seed | 1;
 	unsigned int checked = 0;
 
-	/* Few written pages (an idle guest): all of them, found through
-	 * the blocks rather than by thousands of random misses. */
+	/* Few written pages (an idle guest): all of them, rather than
+	 * thousands of random misses. */
 	if (nonzero <= n) {
-		for (unsigned int r = 0; r < mem->nr_regions; r++) {
-			uint64_t pages = mem_region_pages(&mem->regions[r]);
-
-			for (uint64_t w = 0; w < (pages + 4095) / 4096; w++)
-				for (uint64_t b = blocks[r][w]; b; b &= b - 1) {
-					uint64_t p = w * 4096 +
-						     64 * (uint64_t)__builtin_ctzll(b);
-					uint64_t end = p + 64 < pages ? p + 64 : pages;
-
-					for (; p < end; p++)
-						if (terms[r][p])
-							check_page(&mem->regions[r],
-								   terms[r], p, &bad,
-								   first_gpa);
-				}
-		}
+		for (unsigned int r = 0; r < mem->nr_regions; r++)
+			check_all_sent(&mem->regions[r], terms[r], blocks[r],
+				       &bad, first_gpa);
 		return bad;
 	}
 	for (unsigned int r = 0; r < mem->nr_regions; r++)

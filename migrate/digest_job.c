@@ -2,11 +2,11 @@
 /* The final digest, read by the last vCPU to park (see digest_job.h). */
 #include "migrate/digest_job.h"
 
-#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "migrate/stream.h"
+#include "vmm/clock.h"
 
 /* mem_digest_compute() threads, the caller's included: a second one only
  * for large memories (digest.c), where the digest dominates the downtime. */
@@ -43,13 +43,15 @@ void digest_job_run(void *arg)
 	pthread_mutex_unlock(&job->lock);
 }
 
+static bool job_done(void *job)
+{
+	return __atomic_load_n(&((struct digest_job *)job)->done,
+			       __ATOMIC_ACQUIRE);
+}
+
 static void wait_done(struct digest_job *job)
 {
-	uint64_t until_ns = mig_now_ns() + RESULT_POLL_NS;
-
-	while (!__atomic_load_n(&job->done, __ATOMIC_ACQUIRE) &&
-	       mig_now_ns() < until_ns)
-		sched_yield();
+	clock_poll_until(job_done, job, clock_now_ns() + RESULT_POLL_NS);
 	pthread_mutex_lock(&job->lock);
 	while (!job->done)
 		pthread_cond_wait(&job->cond, &job->lock);

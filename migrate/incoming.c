@@ -20,13 +20,13 @@
 #include "migrate/vm_state.h"
 #include "migrate/windows.h"
 #include "migrate/wire.h"
+#include "vmm/clock.h"
 #include "vmm/log.h"
 #include "vmm/memory.h"
 #include "vmm/vm.h"
 
 #define IO_TIMEOUT_MS 10000
 #define CONFIG_FDT_MAX_BYTES 65536
-
 
 /* The source's machine must match what this destination can be. */
 static int check_config(struct incoming *in, const struct vm_config *cfg,
@@ -246,7 +246,7 @@ static int receive_one(struct incoming *in, const struct vm_config *cfg)
 	int ret = receive_setup(in, cfg);
 
 	ret = ret ?: receive_body(in);
-	in->total_ms = (mig_now_ns() - in->start_ns) / 1000000;
+	in->total_ms = (clock_now_ns() - in->start_ns) / 1000000;
 	return ret;
 }
 
@@ -316,7 +316,7 @@ int incoming_receive(const struct vm_config *cfg,
 		if (fd < 0)
 			continue;
 		mig_stream_init(&in->s, fd);
-		in->start_ns = mig_now_ns();
+		in->start_ns = clock_now_ns();
 		if (receive_one(in, cfg) == 0 && get_ready(in, prepare, arg) == 0)
 			break;
 		log_err("incoming migration from %s failed: %s; discarded, waiting for the next",

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "migrate/migrator_impl.h"
+#include "vmm/clock.h"
 #include "vmm/json.h"
 
 const char *mig_status_name(enum mig_status status)
@@ -96,7 +97,7 @@ int migrator_start(struct migrator *m, const struct mig_params *p, char *err,
 	m->cancel = false;
 	m->final_seen = false;
 	m->status = MIG_STATUS_SETUP;
-	m->start_ns = mig_now_ns();
+	m->start_ns = clock_now_ns();
 	ret = pthread_create(&m->thread, NULL, precopy_thread, m);
 	if (ret) {
 		m->status = MIG_STATUS_FAILED;
@@ -164,7 +165,7 @@ void migrator_query(struct migrator *m, struct jw *w)
 		jw_string(w, "destination", m->params.uri);
 		if (!status_final(m->status))
 			m->stats.total_ms =
-				(mig_now_ns() - m->start_ns) / 1000000;
+				(clock_now_ns() - m->start_ns) / 1000000;
 		query_stats(&m->stats, w);
 	}
 	if (m->error[0])

@@ -57,6 +57,14 @@ struct runs {
 	uint64_t hash;
 };
 
+/* Writes the length of the last run, once it has its last word. */
+static void close_run(struct runs *e)
+{
+	if (e->nruns)
+		put_le16(e->out + e->run_at + 2,
+			 (uint16_t)(e->next - e->run_first));
+}
+
 /* Appends the nonzero words of block b as runs; false when out of room. */
 static bool encode_block(struct runs *e, const uint64_t *keys,
 			 const uint64_t *src, unsigned int b)
@@ -70,6 +78,7 @@ static bool encode_block(struct runs *e, const uint64_t *keys,
 		if (e->pos + (extends ? 8 : RUN_HEADER + 8) > e->room)
 			return false;
 		if (!extends) {
+			close_run(e);
 			e->run_at = e->pos;
 			e->run_first = i;
 			put_le16(e->out + e->pos, (uint16_t)i);
@@ -79,8 +88,6 @@ static bool encode_block(struct runs *e, const uint64_t *keys,
 		put_le64(e->out + e->pos, w);
 		e->pos += 8;
 		e->next = i + 1;
-		put_le16(e->out + e->run_at + 2,
-			 (uint16_t)(e->next - e->run_first));
 		e->hash += page_hash_word(keys, i, w);
 	}
 	return true;
@@ -103,6 +110,7 @@ size_t page_encode(const uint64_t *src, uint64_t *copy, uint8_t *out,
 		if (!encode_block(&e, keys, src,
 				  (unsigned int)__builtin_ctzll(mask)))
 			goto whole;
+	close_run(&e);
 	put_le16(out, (uint16_t)e.nruns);
 	*hash = e.hash;
 	return e.pos;

@@ -101,7 +101,7 @@ void page_hash_use_simd(bool on)
 			 __ATOMIC_RELAXED);
 }
 
-static uint64_t hash_copy(const uint64_t *src, uint64_t *copy)
+uint64_t page_copy_hash(const uint64_t *src, uint64_t *copy)
 {
 	const uint64_t *keys = page_hash_keys();
 	int simd = __atomic_load_n(&use_simd, __ATOMIC_RELAXED);
@@ -116,10 +116,5 @@ static uint64_t hash_copy(const uint64_t *src, uint64_t *copy)
 
 uint64_t page_hash(const void *page)
 {
-	return hash_copy(page, NULL);
-}
-
-uint64_t page_copy_hash(const uint64_t *src, uint64_t *copy)
-{
-	return hash_copy(src, copy);
+	return page_copy_hash(page, NULL);
 }

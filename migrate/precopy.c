@@ -28,6 +28,7 @@
 #include "migrate/windows.h"
 #include "migrate/wire.h"
 #include "vmm/alias.h"
+#include "vmm/clock.h"
 #include "vmm/dirty.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
@@ -138,7 +139,8 @@ static void record_pass(struct precopy *pc, unsigned int pass,
 	st->passes = pass;
 	st->remaining_bytes = in->remaining_pages * 4096;
 	st->bandwidth = (uint64_t)in->bandwidth;
-	st->dirty_pages_rate = (uint64_t)in->dirty_rate;
+	st->dirty_pages_rate =
+		(uint64_t)(in->pass_s > 0 ? in->remaining_pages / in->pass_s : 0);
 	st->expected_downtime_ms = (uint64_t)(d->expected_downtime_ms + 0.5);
 	st->throttle_percent = d->throttle_percent;
 	snprintf(st->switch_reason, sizeof(st->switch_reason), "%s",
@@ -151,7 +153,7 @@ static bool timed_out(const struct precopy *pc)
 	const struct migrator *m = pc->m;
 
 	return m->params.timeout_ms &&
-	       mig_now_ns() - m->start_ns > m->params.timeout_ms * 1000000ull;
+	       clock_now_ns() - m->start_ns > m->params.timeout_ms * 1000000ull;
 }
 
 /*
@@ -173,7 +175,7 @@ static int iterate(struct precopy *pc)
 {
 	bool manual = dirty_tracker_backend(vm_dirty(pc->vm)) ==
 		      DIRTY_BACKEND_MANUAL;
-	uint64_t pass_start = mig_now_ns(), pass_ns;
+	uint64_t pass_start = clock_now_ns(), pass_ns;
 	uint64_t pass_bytes = pc->rs.total.page_bytes;
 	unsigned int pass = 1;
 	uint64_t prev_remaining = 0, working_set;
@@ -194,7 +196,7 @@ static int iterate(struct precopy *pc)
 
 		/* A pass lasts until the destination applied it. */
 		ret = send_pass_end(pc, pass);
-		pass_ns = mig_now_ns() - pass_start;
+		pass_ns = clock_now_ns() - pass_start;
 		pass_bytes = pc->rs.total.page_bytes - pass_bytes;
 		ret = ret ?: dirty_sync(vm_dirty(pc->vm), manual);
 		if (ret)
@@ -207,8 +209,6 @@ static int iterate(struct precopy *pc)
 		in.working_set_pages = working_set;
 		in.pass_s = pass_ns / 1e9;
 		in.bandwidth = pass_bytes * 1e9 / (double)(pass_ns ? pass_ns : 1);
-		in.dirty_rate = in.remaining_pages * 1e9 /
-				(double)(pass_ns ? pass_ns : 1);
 		converge_decide(&in, &d);
 		record_pass(pc, pass, &d, &in);
 		if (d.action == CONVERGE_SWITCH)
@@ -219,7 +219,7 @@ static int iterate(struct precopy *pc)
 					       (unsigned long long)(pc->m->params.timeout_ms / 1000));
 		if (d.action == CONVERGE_THROTTLE)
 			ret = throttle_set(pc->throttle, d.throttle_percent);
-		pass_start = mig_now_ns();
+		pass_start = clock_now_ns();
 		pass_bytes = pc->rs.total.page_bytes;
 		ret = ret ?: ram_send_dirty(&pc->rs, &pc->set, manual);
 	}
@@ -229,7 +229,7 @@ static int iterate(struct precopy *pc)
 static int precopy_setup(struct precopy *pc, char *err, size_t err_len)
 {
 	struct vm *vm = pc->vm;
-	uint64_t t0 = mig_now_ns();
+	uint64_t t0 = clock_now_ns();
 	int ret;
 
 	ret = connect_peer(pc, err, err_len);
@@ -272,7 +272,7 @@ static int precopy_setup(struct precopy *pc, char *err, size_t err_len)
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&pc->m->lock);
-	pc->m->stats.setup_ms = (mig_now_ns() - t0) / 1000000;
+	pc->m->stats.setup_ms = (clock_now_ns() - t0) / 1000000;
 	pc->m->status = MIG_STATUS_ACTIVE;
 	pthread_mutex_unlock(&pc->m->lock);
 	return 0;
@@ -331,7 +331,7 @@ static void precopy_fail(struct precopy *pc, int err, const char *why)
 	snprintf(m->error, sizeof(m->error), "%s",
 		 cancelled ? "cancelled by request" : why);
 	m->status = cancelled ? MIG_STATUS_CANCELLED : MIG_STATUS_FAILED;
-	m->stats.total_ms = (mig_now_ns() - m->start_ns) / 1000000;
+	m->stats.total_ms = (clock_now_ns() - m->start_ns) / 1000000;
 	pthread_cond_broadcast(&m->cond);
 	pthread_mutex_unlock(&m->lock);
 	if (unknown)
@@ -350,7 +350,7 @@ static void precopy_done(struct precopy *pc)
 	char why[400];
 
 	pthread_mutex_lock(&m->lock);
-	m->stats.total_ms = (mig_now_ns() - m->start_ns) / 1000000;
+	m->stats.total_ms = (clock_now_ns() - m->start_ns) / 1000000;
 	m->stats.verified = true;
 	m->stats.remaining_bytes = 0;
 	m->status = MIG_STATUS_COMPLETED;

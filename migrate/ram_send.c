@@ -13,20 +13,13 @@
 #include "migrate/proto.h"
 #include "migrate/stream.h"
 #include "migrate/wire.h"
+#include "vmm/clock.h"
 #include "vmm/dirty.h"
 #include "vmm/memory.h"
 
 #define PAGE GUEST_PAGE_BYTES
 /* Pages per CLEAR block: 16 MiB, one ioctl each. */
 #define BLOCK_PAGES 4096
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 int ram_sender_init(struct ram_sender *rs)
 {
@@ -66,7 +59,7 @@ void ram_sender_free(struct ram_sender *rs)
 /* Sleeps as needed to stay under max_bytes_per_s (a 100 ms window). */
 static void rate_limit(struct ram_sender *rs, uint64_t bytes)
 {
-	uint64_t now = now_ns(), allowed_ns;
+	uint64_t now = clock_now_ns(), allowed_ns;
 
 	if (!rs->max_bytes_per_s)
 		return;

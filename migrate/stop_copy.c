@@ -17,6 +17,7 @@
 #include "migrate/throttle.h"
 #include "migrate/vm_state.h"
 #include "migrate/wire.h"
+#include "vmm/clock.h"
 #include "vmm/dirty.h"
 #include "vmm/vm.h"
 
@@ -24,7 +25,7 @@
 
 static uint64_t lap_us(uint64_t *t)
 {
-	uint64_t now = mig_now_ns(), us = (now - *t) / 1000;
+	uint64_t now = clock_now_ns(), us = (now - *t) / 1000;
 
 	*t = now;
 	return us;
@@ -63,7 +64,8 @@ static int send_digest(struct precopy *pc)
 
 		bad = mem_spot_check(vm_mem(pc->vm), pc->rs.terms,
 				     pc->rs.term_blocks,
-				     pc->rs.sent_nonzero_pages, SPOT_CHECK_PAGES, mig_now_ns(), &gpa);
+				     pc->rs.sent_nonzero_pages, SPOT_CHECK_PAGES,
+				     clock_now_ns(), &gpa);
 		if (bad)
 			return mig_stream_fail(&pc->s, -EIO,
 					       "spot check: %llu of %u written pages read again differ from what was sent (the first at GPA %#llx): the dirty log missed writes",
@@ -157,7 +159,7 @@ int stop_and_copy(struct precopy *pc)
 	 * everything that need not be done with the guest stopped. */
 	setsockopt(pc->s.fd, SOL_SOCKET, SO_RCVTIMEO, &done_tv,
 		   sizeof(done_tv));
-	pc->stop_ns = t = mig_now_ns();
+	pc->stop_ns = t = clock_now_ns();
 	ret = pause_vcpus(pc);
 	st->stop_us = lap_us(&t);
 	if (ret && ret != -EALREADY) {

@@ -28,9 +28,6 @@ struct mig_stream {
 	uint8_t pending_hdr[20];
 };
 
-/* CLOCK_MONOTONIC in nanoseconds, for the migration's timings. */
-uint64_t mig_now_ns(void);
-
 void mig_stream_init(struct mig_stream *s, int fd);
 void mig_stream_free(struct mig_stream *s);
 int mig_stream_fail(struct mig_stream *s, int err, const char *fmt, ...)

@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "devices/testdev.h"
+#include "vmm/clock.h"
 #include "vmm/memory.h"
 #include "vmm/thread_cpu.h"
 #include "vmm/vm.h"
@@ -56,14 +57,6 @@ struct bench_ctx {
 	char *err;
 	size_t err_len;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 uint64_t bench_dirtylog_guest_ram(uint64_t wss_bytes)
 {
@@ -160,7 +153,7 @@ static int wait_hello(struct bench_ctx *c, struct testdev_hello *hello)
 static int start_guest(struct bench_ctx *c)
 {
 	struct testdev_hello hello;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = clock_now_ns();
 	int ret = pthread_create(&c->run_thread, NULL, run_thread, c);
 
 	if (ret)
@@ -169,7 +162,7 @@ static int start_guest(struct bench_ctx *c)
 	ret = wait_hello(c, &hello);
 	if (ret < 0)
 		return ret;
-	c->r->boot_ns = now_ns() - t0;
+	c->r->boot_ns = clock_now_ns() - t0;
 	c->r->wss_bytes = hello.wss_bytes;
 	c->r->wss_base_gpa = hello.wss_base_gpa;
 	if (hello.wss_bytes != c->o->wss_bytes) {
@@ -239,7 +232,7 @@ static int run_pass(struct bench_ctx *c, unsigned int percent,
 	uint32_t seq = c->passes;
 	int ret;
 
-	t0 = now_ns();
+	t0 = clock_now_ns();
 	ret = testdev_queue_cmd(c->td, TESTDEV_CMD_CONTINUE, percent);
 	if (ret < 0)
 		return fail(c, ret, "cannot queue CONTINUE");
@@ -252,7 +245,7 @@ static int run_pass(struct bench_ctx *c, unsigned int percent,
 		if (waited >= PASS_TIMEOUT_MS)
 			return fail(c, -ETIMEDOUT, "a pass did not end");
 	}
-	p->host_ns = now_ns() - t0;
+	p->host_ns = clock_now_ns() - t0;
 	c->reports = want;
 	return pass_reports(c, seq, p);
 }
@@ -265,16 +258,16 @@ static int enable_logging(struct bench_ctx *c)
 	uint64_t t0;
 
 	if (c->o->bare) {
-		t0 = now_ns();
+		t0 = clock_now_ns();
 		ret = bench_bare_logging(c->bare, true);
-		c->r->enable_ns = now_ns() - t0;
+		c->r->enable_ns = clock_now_ns() - t0;
 		c->bare_logging = ret == 0;
 		return ret < 0 ? fail(c, ret, "cannot enable logging") : 0;
 	}
 	nb = thread_ids(before, 256);
-	t0 = now_ns();
+	t0 = clock_now_ns();
 	ret = dirty_attach(c->t, &c->set);
-	c->r->enable_ns = now_ns() - t0;
+	c->r->enable_ns = clock_now_ns() - t0;
 	if (ret < 0)
 		return fail(c, ret, "dirty_attach");
 	c->attached = true;
@@ -286,7 +279,7 @@ static int enable_logging(struct bench_ctx *c)
 
 static int disable_logging(struct bench_ctx *c)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = clock_now_ns();
 	int ret;
 
 	if (c->o->bare) {
@@ -296,7 +289,7 @@ static int disable_logging(struct bench_ctx *c)
 		ret = dirty_detach(c->t, &c->set);
 		c->attached = false;
 	}
-	c->r->disable_ns = now_ns() - t0;
+	c->r->disable_ns = clock_now_ns() - t0;
 	return ret < 0 ? fail(c, ret, "cannot disable logging") : 0;
 }
 
@@ -315,19 +308,19 @@ static int clear_tracked(struct bench_ctx *c)
 static int harvest(struct bench_ctx *c, struct bench_iter *it)
 {
 	bool manual = c->r->backend == DIRTY_BACKEND_MANUAL;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = clock_now_ns();
 	int ret;
 
 	ret = c->o->bare ? bench_bare_get(c->bare) : dirty_sync(c->t, manual);
-	it->get_ns = now_ns() - t0;
+	it->get_ns = clock_now_ns() - t0;
 	if (ret < 0)
 		return fail(c, ret, "get-log");
-	t0 = now_ns();
+	t0 = clock_now_ns();
 	if (c->o->bare)
 		ret = bench_bare_clear(c->bare);
 	else if (manual)
 		ret = clear_tracked(c);
-	it->clear_ns = now_ns() - t0;
+	it->clear_ns = clock_now_ns() - t0;
 	return ret < 0 ? fail(c, ret, "clear-log") : 0;
 }
 

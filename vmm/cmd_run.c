@@ -30,19 +30,21 @@ static int boot_image(const struct vm_config *cfg, struct vm **vm_out)
 		log_err("%s", err);
 		vm_destroy(*vm_out);
 		*vm_out = NULL;
+		return ret;
 	}
-	return ret;
+	/* What saving its state will need, found while no vCPU runs (a
+	 * destination's VM: in its build, incoming.c); a failure is retried
+	 * when a migration starts. */
+	vm_state_prepare(*vm_out);
+	return 0;
 }
 
-/* What a VM needs before it runs, booted or received: the migrator, and
- * what saving its state will need (vm_state_prepare(): found while no vCPU
- * runs; a failure is retried when a migration starts). A destination calls
- * it again for a VM of a later attempt. */
+/* What a VM needs before it runs, booted or received: the migrator. A
+ * destination calls it again for a VM of a later attempt. */
 static int ready_to_run(struct vm *vm, void *arg)
 {
 	struct migrator **mig = arg;
 
-	vm_state_prepare(vm);
 	migrator_destroy(*mig);
 	*mig = NULL;
 	return migrator_create(vm, mig) ?:

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <linux/kvm.h>
 
+#include "vmm/clock.h"
 #include "vmm/dirty.h"
 #include "vmm/dirtyrate_impl.h"
 #include "vmm/json.h"
@@ -175,20 +176,12 @@ bool dirtyrate_range_in_slot(const struct mem_slot *s, uint64_t gpa,
 	return true;
 }
 
-uint64_t dirtyrate_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
-
 int dirtyrate_wait_until(struct vm *vm, uint64_t deadline_ns)
 {
 	const uint64_t slice_ns = 20000000;
 
 	for (;;) {
-		uint64_t now = dirtyrate_now_ns(), until = deadline_ns;
+		uint64_t now = clock_now_ns(), until = deadline_ns;
 		struct timespec ts;
 
 		if (vm_get_state(vm) == VM_STOPPED)

@@ -21,8 +21,6 @@ struct dirtyrate_result {
 	bool logging_after;
 };
 
-uint64_t dirtyrate_now_ns(void);
-
 /*
  * Sleeps until deadline_ns (CLOCK_MONOTONIC) in slices, so that a VM that
  * stops meanwhile is noticed within ~20 ms: the control thread must be

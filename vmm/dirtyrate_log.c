@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmm/clock.h"
 #include "vmm/dirty.h"
 #include "vmm/dirtyrate_impl.h"
 #include "vmm/json.h"
@@ -98,9 +99,9 @@ static int sync_at(struct vm *vm, uint64_t t0_ns, uint64_t window_ms,
 	ret = dirtyrate_wait_until(vm, t0_ns + window_ms * 1000000);
 	if (ret)
 		return ret;
-	before = dirtyrate_now_ns();
+	before = clock_now_ns();
 	ret = dirty_sync(vm_dirty(vm), false);
-	*elapsed_ns = (before + dirtyrate_now_ns()) / 2 - t0_ns;
+	*elapsed_ns = (before + clock_now_ns()) / 2 - t0_ns;
 	return ret;
 }
 
@@ -128,9 +129,9 @@ static int start_window(struct vm *vm, struct dirty_set *set, uint64_t *t0)
 	if (ret)
 		goto free_scratch;
 	ret = dirty_sync(t, false);
-	before = dirtyrate_now_ns();
+	before = clock_now_ns();
 	ret = ret ?: dirty_attach(t, set);
-	*t0 = (before + dirtyrate_now_ns()) / 2;
+	*t0 = (before + clock_now_ns()) / 2;
 	ret2 = dirty_detach(t, &scratch);
 	if (!ret && ret2) {
 		dirty_detach(t, set);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vmm/clock.h"
 #include "vmm/dirty.h"
 #include "vmm/dirtyrate_impl.h"
 #include "vmm/json.h"
@@ -120,7 +121,7 @@ static uint64_t hash_pass(struct sample_page *sp, uint64_t n, bool compare,
 			  const struct dirtyrate_request *req,
 			  struct sample_counts *c)
 {
-	uint64_t before = dirtyrate_now_ns();
+	uint64_t before = clock_now_ns();
 
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t h = hash_page(sp[i].hva);
@@ -138,7 +139,7 @@ static uint64_t hash_pass(struct sample_page *sp, uint64_t n, bool compare,
 			c->range_changed += changed;
 		}
 	}
-	return (before + dirtyrate_now_ns()) / 2;
+	return (before + clock_now_ns()) / 2;
 }
 
 static void write_sample(struct jw *w, const struct guest_mem *mem,
@@ -213,7 +214,7 @@ int dirtyrate_measure_sample(struct vm *vm,
 
 	n = dirtyrate_sample_count(total * GUEST_PAGE_BYTES, req->sample_pages);
 	seed = req->have_seed ? req->seed :
-				dirtyrate_now_ns() ^ ((uint64_t)getpid() << 32);
+				clock_now_ns() ^ ((uint64_t)getpid() << 32);
 	sp = calloc(n, sizeof(*sp));
 	if (!sp) {
 		snprintf(err, err_len, "out of memory for %llu samples",

@@ -9,12 +9,12 @@
  * only under vm->lock together with the state change, so no kick is lost.
  */
 #include <errno.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "vmm/alias.h"
+#include "vmm/clock.h"
 #include "vmm/log.h"
 #include "vmm/vm_impl.h"
 
@@ -65,16 +65,19 @@ void vcpu_kick(struct vcpu *vcpu)
  * While a resume is expected (vm_expect_resume()), polls for it instead of
  * sleeping: the resume then costs no wake-up of this thread, tens to
  * hundreds of microseconds on the nested development hosts, and it is a
- * migration's downtime. sched_yield() leaves the CPU to any other thread
- * that wants it. vm->lock held on entry and on return.
+ * migration's downtime. vm->lock held on entry and on return.
  */
+static bool not_paused(void *vm)
+{
+	return vm_get_state(vm) != VM_PAUSED;
+}
+
 static void poll_for_resume(struct vm *vm)
 {
 	uint64_t until_ns = vm->resume_expected_until_ns;
 
 	pthread_mutex_unlock(&vm->lock);
-	while (vm_get_state(vm) == VM_PAUSED && vm_now_ns() < until_ns)
-		sched_yield();
+	clock_poll_until(not_paused, vm, until_ns);
 	pthread_mutex_lock(&vm->lock);
 }
 
@@ -106,7 +109,7 @@ static bool vcpu_wait_runnable(struct vcpu *vcpu)
 		pthread_cond_broadcast(&vm->cond);
 		if (vm->parked_fn && vm->parked == vm->nr_vcpus)
 			run_parked_fn(vm);
-		else if (vm_now_ns() < vm->resume_expected_until_ns)
+		else if (clock_now_ns() < vm->resume_expected_until_ns)
 			poll_for_resume(vm);
 		else
 			pthread_cond_wait(&vm->cond, &vm->lock);

@@ -6,7 +6,6 @@
 #include "vmm/vm_impl.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,17 +16,10 @@
 #include "devices/registry.h"
 #include "vmm/alias.h"
 #include "vmm/boot_layout.h"
+#include "vmm/clock.h"
 #include "vmm/json.h"
 #include "vmm/log.h"
 #include "vmm/x86_cpu.h"
-
-uint64_t vm_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 struct bus *vm_bus(struct vm *vm)
 {
@@ -275,15 +267,12 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int status,
  */
 #define PAUSE_POLL_NS 500000ull
 
-/* Without vm->lock: the vCPU threads need it to park. sched_yield() hands
- * the CPU to a vCPU thread that shares it with this one. */
-static void poll_parked(struct vm *vm)
+static bool all_parked(void *arg)
 {
-	uint64_t end_ns = vm_now_ns() + PAUSE_POLL_NS;
+	struct vm *vm = arg;
 
-	while (__atomic_load_n(&vm->parked, __ATOMIC_ACQUIRE) < vm->nr_vcpus &&
-	       vm_get_state(vm) == VM_PAUSED && vm_now_ns() < end_ns)
-		sched_yield();
+	return __atomic_load_n(&vm->parked, __ATOMIC_ACQUIRE) >= vm->nr_vcpus ||
+	       vm_get_state(vm) != VM_PAUSED;
 }
 
 int vm_pause_then(struct vm *vm, void (*fn)(void *arg), void *arg,
@@ -301,8 +290,9 @@ int vm_pause_then(struct vm *vm, void (*fn)(void *arg), void *arg,
 	vm->parked_fn = fn;
 	vm->parked_fn_arg = arg;
 	vm_kick_all(vm);
+	/* Without vm->lock: the vCPU threads need it to park. */
 	pthread_mutex_unlock(&vm->lock);
-	poll_parked(vm);
+	clock_poll_until(all_parked, vm, clock_now_ns() + PAUSE_POLL_NS);
 	pthread_mutex_lock(&vm->lock);
 	while (vm->state == VM_PAUSED && vm->parked < vm->nr_vcpus)
 		pthread_cond_wait(&vm->cond, &vm->lock);
@@ -336,7 +326,7 @@ void vm_expect_resume(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->lock);
 	if (vm->state == VM_PAUSED && vm->threads_created) {
-		vm->resume_expected_until_ns = vm_now_ns() + RESUME_POLL_NS;
+		vm->resume_expected_until_ns = clock_now_ns() + RESUME_POLL_NS;
 		pthread_cond_broadcast(&vm->cond);
 	}
 	pthread_mutex_unlock(&vm->lock);
@@ -391,7 +381,7 @@ static uint64_t load_counter(const uint64_t *counter)
 void vm_stats_json(struct vm *vm, struct jw *w)
 {
 	jw_string(w, "status", vm_state_name(vm_get_state(vm)));
-	jw_u64(w, "uptime_ms", (vm_now_ns() - vm->start_ns) / 1000000);
+	jw_u64(w, "uptime_ms", (clock_now_ns() - vm->start_ns) / 1000000);
 	jw_u64(w, "mem_bytes", vm->cfg.mem_bytes);
 	jw_object_begin(w, "dirty_log");
 	jw_string(w, "backend",

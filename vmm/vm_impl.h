@@ -97,6 +97,4 @@ void exit_report_insn(struct vcpu *vcpu, char *out, size_t len);
 void exit_report_trace(struct vcpu *vcpu);
 void exit_report_close(struct vcpu *vcpu);
 
-uint64_t vm_now_ns(void);
-
 #endif

@@ -11,6 +11,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "vmm/clock.h"
 #include "vmm/control.h"
 #include "vmm/log.h"
 #include "vmm/vm_impl.h"
@@ -138,7 +139,7 @@ int vm_run(struct vm *vm)
 		sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
 		ret = sig_fd < 0 ? -errno : 0;
 	}
-	vm->start_ns = vm_now_ns();
+	vm->start_ns = clock_now_ns();
 	/* vCPUs first: an incoming guest is in its downtime until they run. */
 	ret = ret ?: start_vcpus(vm);
 	if (!ret && vm->on_started)

@@ -13,7 +13,6 @@ static struct converge_input base(uint64_t remaining, uint64_t prev)
 		.remaining_pages = remaining,
 		.prev_remaining_pages = prev,
 		.bandwidth = 1e9,
-		.dirty_rate = 50000,
 		.downtime_limit_ms = 300,
 		.pass = prev ? 2 : 1,
 		.max_passes = 50,
