@@ -6,8 +6,10 @@
 # bzImage's xz payload. Idempotent: does nothing when both files are there.
 #
 # Usage: tests/linux/fetch-kernel.sh [CACHE_DIR]   (default tests/linux-cache)
-# Writes CACHE_DIR/vmlinuz and CACHE_DIR/vmlinux; exits non-zero with a
-# message on stderr when the package cannot be had (no network, no apt).
+# Writes CACHE_DIR/vmlinuz, CACHE_DIR/vmlinux and CACHE_DIR/kernel.deb (the
+# package itself, whose modules the test VM loads: tests/vm/); exits
+# non-zero with a message on stderr when the package cannot be had (no
+# network, no apt).
 
 set -eu
 
@@ -20,7 +22,7 @@ fail() {
 	exit 1
 }
 
-if [ -s "$cache/vmlinuz" ] && [ -s "$cache/vmlinux" ]; then
+if [ -s "$cache/vmlinuz" ] && [ -s "$cache/vmlinux" ] && [ -s "$cache/kernel.deb" ]; then
 	exit 0
 fi
 
@@ -59,4 +61,5 @@ tail -c +"$((offset + 1))" "$vmlinuz" | xz -dc -q >"$work/vmlinux" 2>/dev/null |
 
 cp "$vmlinuz" "$cache/vmlinuz.tmp" && mv "$cache/vmlinuz.tmp" "$cache/vmlinuz"
 cp "$work/vmlinux" "$cache/vmlinux.tmp" && mv "$cache/vmlinux.tmp" "$cache/vmlinux"
+cp "$work"/"$pkg"_*.deb "$cache/kernel.deb.tmp" && mv "$cache/kernel.deb.tmp" "$cache/kernel.deb"
 echo "$pkg" >"$cache/package"
