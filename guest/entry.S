@@ -89,11 +89,18 @@ entry64:
 	leaq kstacks(%rax), %rsp
 	movl %ebx, %edi
 	call cpu_setup0
-	/* iretq frame into CPL3 with IF=0, IOPL=0: no timer is needed and
-	 * ports go through the TSS I/O bitmap. */
+	/* iretq frame into CPL3 with IF=0 (no timer is needed) and IOPL=3,
+	 * with the TSS I/O bitmap open as well, because KVMs differ in which
+	 * one they honour:
+	 * - after a restore, KVM on SVM reports TR as a busy TSS (type 11),
+	 *   and QEMU's TCG (the test VM's CPU, tests/vm/) then rejects the
+	 *   bitmap, which it only reads from an available one (type 9): with
+	 *   IOPL=3 it never looks;
+	 * - the shadow-paging KVM (PVM) ignores IOPL and uses only the bitmap.
+	 * Hardware honours either. */
 	pushq $USER_DS
 	pushq %rax
-	pushq $0x2
+	pushq $0x3002
 	pushq $USER_CS
 	pushq $user_entry
 	movl %ebx, %edi

@@ -174,3 +174,8 @@ int count_substr(const char *haystack, const char *needle)
 		n++;
 	return n;
 }
+
+bool kvm_resets_vcpu_on_shutdown(void)
+{
+	return access("/sys/module/kvm_amd", F_OK) == 0;
+}

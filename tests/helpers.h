@@ -40,6 +40,10 @@ char *read_file(const char *path, size_t *len);
 /* Number of non-overlapping occurrences of needle in haystack. */
 int count_substr(const char *haystack, const char *needle);
 
+/* Whether this host's KVM is kvm_amd, which resets a vCPU on a triple
+ * fault before reporting it (shared/KVM-HERE.md). */
+bool kvm_resets_vcpu_on_shutdown(void);
+
 #define KVMTRACK_BIN "./kvmtrack"
 #define GUEST_ELF "guest/kvmtrack-guest.elf"
 

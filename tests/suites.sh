@@ -8,9 +8,11 @@
 # even when one before it failed; the status says whether all passed.
 cd "$(dirname "$0")/.." || exit 1
 status=0
+# --verbose names each test as it starts, so a hang shows where it is; a
+# test still running after 300 s fails rather than stop the suite.
 suite() { # suite TITLE BINARY
 	echo "== $1"
-	"$2" --jobs=1 || status=1
+	"$2" --jobs=1 --verbose --timeout 300 || status=1
 }
 suite "KVM tests (real guests)" tests/kvm/kvm-tests
 suite "end-to-end tests (real processes)" tests/e2e/e2e-tests

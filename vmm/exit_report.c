@@ -194,22 +194,72 @@ static void format_registers(const struct kvm_regs *r,
 		 r->r14, r->r15, s->cr0, s->cr2, s->cr3, s->cr4, s->efer);
 }
 
+static void remember(struct vcpu *vcpu, const struct kvm_regs *regs,
+		     const struct kvm_sregs *sregs)
+{
+	vcpu->seen.regs = *regs;
+	vcpu->seen.sregs = *sregs;
+	vcpu->seen.exit_nr = vcpu->stats.exits;
+	vcpu->seen.valid = true;
+}
+
+void exit_report_remember(struct vcpu *vcpu)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+
+	if (kvm_get_regs(&vcpu->kvm, &regs) == 0 &&
+	    kvm_get_sregs(&vcpu->kvm, &sregs) == 0)
+		remember(vcpu, &regs, &sregs);
+}
+
+/* The state a vCPU comes out of reset with (SDM 9.1.1, APM 14.1.3). */
+static bool is_reset_state(const struct kvm_regs *regs,
+			   const struct kvm_sregs *sregs)
+{
+	return regs->rip == 0xfff0 && sregs->cs.selector == 0xf000 &&
+	       !(sregs->cr0 & 1);
+}
+
+/*
+ * A shutdown on AMD SVM: KVM resets the vCPU on the shutdown intercept,
+ * before KVM_EXIT_SHUTDOWN reaches us, because the VMCB is undefined after
+ * one. The registers then read as the reset state; report the last ones
+ * kvmtrack saw instead, and say so. Returns the state to report.
+ */
+static void shutdown_reset_note(struct vcpu *vcpu, struct kvm_regs **regs,
+				struct kvm_sregs **sregs, char *out,
+				size_t len)
+{
+	if (vcpu->kvm.run->exit_reason != KVM_EXIT_SHUTDOWN ||
+	    !is_reset_state(*regs, *sregs) || !vcpu->seen.valid)
+		return;
+	if (vcpu->seen.exit_nr == 0)
+		snprintf(out, len, "    KVM reset this vCPU before reporting the shutdown (AMD SVM does), so its state at the fault is lost; the last state kvmtrack saw, before the vCPU first ran:\n");
+	else
+		snprintf(out, len, "    KVM reset this vCPU before reporting the shutdown (AMD SVM does), so its state at the fault is lost; the last state kvmtrack saw, at its exit %llu (--trace-exits):\n",
+			 (unsigned long long)vcpu->seen.exit_nr);
+	*regs = &vcpu->seen.regs;
+	*sregs = &vcpu->seen.sregs;
+}
+
 void exit_report_unexpected(struct vcpu *vcpu, const char *what)
 {
 	struct kvm_run *run = vcpu->kvm.run;
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
-	char report[4096], why[256];
+	struct kvm_regs now_regs, *regs = &now_regs;
+	struct kvm_sregs now_sregs, *sregs = &now_sregs;
+	char report[4096], why[256], note[256] = "";
 
 	snprintf(why, sizeof(why), "vcpu %u: unexpected exit %s: %s",
 		 vcpu->index, kvm_exit_name(run->exit_reason), what);
-	if (kvm_get_regs(&vcpu->kvm, &regs) < 0 ||
-	    kvm_get_sregs(&vcpu->kvm, &sregs) < 0) {
+	if (kvm_get_regs(&vcpu->kvm, regs) < 0 ||
+	    kvm_get_sregs(&vcpu->kvm, sregs) < 0) {
 		vm_request_stop(vcpu->vm, VM_STOP_UNEXPECTED, 3, why);
 		return;
 	}
-	format_registers(&regs, &sregs, report, sizeof(report));
-	disassemble(vcpu, &regs, &sregs, REPORT_INSNS, report, sizeof(report));
+	shutdown_reset_note(vcpu, &regs, &sregs, note, sizeof(note));
+	format_registers(regs, sregs, report, sizeof(report));
+	disassemble(vcpu, regs, sregs, REPORT_INSNS, report, sizeof(report));
 	if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR) {
 		size_t used = strlen(report);
 
@@ -217,7 +267,7 @@ void exit_report_unexpected(struct vcpu *vcpu, const char *what)
 			 "    internal error suberror %u\n",
 			 run->internal.suberror);
 	}
-	fprintf(stderr, "kvmtrack: %s\n%s", why, report);
+	fprintf(stderr, "kvmtrack: %s\n%s%s", why, note, report);
 	vm_request_stop(vcpu->vm, VM_STOP_UNEXPECTED, 3, why);
 }
 
@@ -250,6 +300,8 @@ void exit_report_trace(struct vcpu *vcpu)
 	if (kvm_get_regs(&vcpu->kvm, &regs) < 0 ||
 	    kvm_get_sregs(&vcpu->kvm, &sregs) < 0)
 		return;
+	if (run->exit_reason != KVM_EXIT_SHUTDOWN)
+		remember(vcpu, &regs, &sregs);
 	disassemble(vcpu, &regs, &sregs, 1, line, sizeof(line));
 	if (run->exit_reason == KVM_EXIT_IO)
 		fprintf(stderr, "trace: vcpu %u IO %s port 0x%x size %u:%s",

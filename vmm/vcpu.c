@@ -291,7 +291,11 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 
 	while (vcpu_wait_runnable(vcpu)) {
-		int ret = kvm_vcpu_run(&vcpu->kvm);
+		int ret;
+
+		if (!vcpu->seen.valid)
+			exit_report_remember(vcpu);
+		ret = kvm_vcpu_run(&vcpu->kvm);
 
 		if (ret == -EINTR) {
 			count(&vcpu->stats.intr);

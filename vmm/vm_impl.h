@@ -37,6 +37,18 @@ struct vcpu {
 	bool thread_started;
 	struct vcpu_stats stats;
 	size_t disasm; /* capstone handle, opened on first use (0: none) */
+	/*
+	 * The registers as kvmtrack last read them: before the vCPU's first
+	 * run, and at each exit --trace-exits reports. KVM on AMD SVM resets
+	 * a vCPU before it reports a triple fault, so this is all a report of
+	 * one can show (exit_report.c).
+	 */
+	struct {
+		struct kvm_regs regs;
+		struct kvm_sregs sregs;
+		uint64_t exit_nr; /* its exit count then; 0: before it ran */
+		bool valid;
+	} seen;
 };
 
 struct control;
@@ -95,6 +107,8 @@ void exit_report_unexpected(struct vcpu *vcpu, const char *what);
 void exit_report_insn(struct vcpu *vcpu, char *out, size_t len);
 /* One trace line for --trace-exits. */
 void exit_report_trace(struct vcpu *vcpu);
+/* Reads the vCPU's registers into vcpu->seen (before its first run). */
+void exit_report_remember(struct vcpu *vcpu);
 void exit_report_close(struct vcpu *vcpu);
 
 #endif

@@ -296,14 +296,33 @@ void mig_stop(struct mig_host *h)
 	proc_result_free(&r);
 }
 
+/*
+ * A whole heartbeat line at p ("hb N\n" at a line's start): its N, or -1.
+ * The switch-over can cut the last line a source printed ("hb 1" there,
+ * "57\n" at the destination): such a piece is no heartbeat.
+ */
+static long heartbeat_at(const char *log, const char *p)
+{
+	char *end;
+	long n;
+
+	if (p != log && p[-1] != '\n')
+		return -1;
+	n = strtol(p + 3, &end, 10);
+	return end > p + 3 && *end == '\n' ? n : -1;
+}
+
 long mig_last_heartbeat(const struct mig_host *h)
 {
 	char *log = read_file(h->serial, NULL);
 	long last = -1;
 
-	for (char *p = log; p && (p = strstr(p, "hb ")); p += 3)
-		if (p == log || p[-1] == '\n')
-			last = strtol(p + 3, NULL, 10);
+	for (char *p = log; p && (p = strstr(p, "hb ")); p += 3) {
+		long n = heartbeat_at(log, p);
+
+		if (n >= 0)
+			last = n;
+	}
 	free(log);
 	return last;
 }
@@ -314,9 +333,9 @@ long mig_first_heartbeat(const struct mig_host *h)
 	long first = -1;
 
 	for (char *p = log; p && (p = strstr(p, "hb ")); p += 3) {
-		long n = strtol(p + 3, NULL, 10);
+		long n = heartbeat_at(log, p);
 
-		if ((p == log || p[-1] == '\n') && (first < 0 || n < first))
+		if (n >= 0 && (first < 0 || n < first))
 			first = n;
 	}
 	free(log);
