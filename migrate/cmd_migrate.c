@@ -208,7 +208,11 @@ static struct json_value *follow(const struct migrate_opts *o)
 		}
 		if (control_call(o->control, "query-migrate", NULL, &q, err,
 				 sizeof(err))) {
-			fprintf(stderr, "kvmtrack migrate: %s\n", err);
+			/* Most often the source kvmtrack has ended: its
+			 * guest stopped (or was stopped) mid-migration. */
+			fprintf(stderr,
+				"kvmtrack migrate: the source stopped answering while the migration ran (%s): has it ended?\n",
+				err);
 			return NULL;
 		}
 		json_get_string(q, "status", &status);

@@ -35,7 +35,7 @@ cache=$(cd "$cache" && pwd)
 PROGRAMS="bash dash sh env cat cp mv rm ln mkdir mktemp ls sleep kill timeout
 tail head cut tr sort uniq wc tee date stat sha256sum md5sum seq printf
 nproc dd truncate od mawk awk sed grep tar uptime ps
-ip tc qemu-system-x86_64 busybox"
+ip tc qemu-system-x86_64 busybox strace"
 # Data QEMU loads at start (its BIOS and option ROMs).
 DATA="/usr/share/qemu /usr/share/seabios /usr/lib/ipxe/qemu"
 # Modules insmod'ed by /init, in order; busybox modprobe adds what each
