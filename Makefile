@@ -163,7 +163,8 @@ BENCH_ENV := BENCH_OUT BOOT_RUNS PAGERATE_RUNS QEMU DIRTYLOG_MEM \
 	DIRTYLOG_ITERATIONS MIGRATE_RUNS CONVERGE_RUNS MIGRATE_SCENARIOS \
 	MIGRATE_ARGS
 bench: all $(BENCH_BINS)
-	$(Q)KVMTRACK_VM=$(VM) tests/vm/with-kvm --timeout 5400 \
+	$(Q)KVMTRACK_VM=$(VM) BENCH_COMMIT=$$(git rev-parse --short HEAD 2>/dev/null) \
+		tests/vm/with-kvm --timeout 5400 --env BENCH_COMMIT \
 		--back $(or $(BENCH_OUT),bench-results) \
 		$(foreach v,$(BENCH_ENV),--env $(v)) tests/bench/run.sh
 

@@ -52,7 +52,19 @@ cpus=$(nproc)
 cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 kernel=$(uname -r)
 guest_sha=$(sha256sum "$guest" | cut -c1-16)
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# The test VM holds a copy of the tree without .git: make passes the commit.
+commit=${BENCH_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
+# Which KVM gave these figures: users' hardware has VMX or SVM with nested
+# paging; the test VM's is kvm_amd on an emulated CPU (tests/vm/), the old
+# build machines' the shadow-paging PVM.
+kvm="unknown"
+for m in kvm_amd kvm_intel kvm_pvm; do
+	[ -d "/sys/module/$m" ] || continue
+	kvm=$m
+	[ -r "/sys/module/$m/parameters/npt" ] && kvm="$m npt=$(cat "/sys/module/$m/parameters/npt")"
+	[ -r "/sys/module/$m/parameters/ept" ] && kvm="$m ept=$(cat "/sys/module/$m/parameters/ept")"
+done
+[ -n "${KVMTRACK_TEST_VM:-}" ] && kvm="$kvm, inside the test VM (QEMU TCG, tests/vm/)"
 qemu_version=$("$qemu" --version 2>/dev/null | awk 'NR == 1 { print $4 }')
 qemu_version=${qemu_version:-missing}
 
@@ -64,6 +76,7 @@ cat >"$out/machine.json" <<EOF
   "cpu_model": "$(json_str "$cpu_model")",
   "kernel": "$(json_str "$kernel")",
   "qemu_version": "$(json_str "$qemu_version")",
+  "kvm": "$(json_str "$kvm")",
   "guest_sha256_prefix": "$guest_sha"
 }
 EOF
@@ -140,6 +153,7 @@ fi
 	echo "- date: $date_utc"
 	echo "- commit: $commit"
 	echo "- machine: $cpus CPUs, $cpu_model, Linux $kernel"
+	echo "- KVM: $kvm"
 	echo "- QEMU: $qemu_version"
 	echo "- guest: guest/kvmtrack-guest.elf, $(wc -c <"$guest") bytes, sha256 $guest_sha"
 	echo

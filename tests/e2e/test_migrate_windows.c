@@ -31,13 +31,19 @@ static void make_file(char *path, size_t len)
 	free(data);
 }
 
+/*
+ * The guest reads through its windows for 20 s, then ends with its verdict:
+ * long enough to outlive the refused migration, the capped one and the
+ * refused alias-add before it, even in the test VM (tests/vm/), where each
+ * of those steps takes seconds.
+ */
 static void boot_with_windows(struct mig_host *h, const char *file)
 {
 	char share[128], serial[96];
 	const char *argv[] = { KVMTRACK_BIN, "run", "-m", "256M", "--control",
 			       h->sock, "--serial", serial, "--alias", ALIAS,
 			       "--share", share, "--cmdline",
-			       "workload=alias alias_loop=1 duration=6",
+			       "workload=alias alias_loop=1 duration=20",
 			       GUEST_ELF, NULL };
 
 	snprintf(h->sock, sizeof(h->sock), "/tmp/kt-%d-win-a.sock", getpid());
@@ -126,7 +132,7 @@ Test(migrate_windows, aliases_move_and_files_stay, .timeout = 90)
 	proc_result_free(&end);
 
 	/* The guest reads through both windows until its end, there. */
-	bg_wait(&b.proc, 30, &end);
+	bg_wait(&b.proc, 60, &end);
 	log = read_file(b.serial, NULL);
 	cr_expect_eq(end.status, 0, "guest status %d: %s\n%s", end.status,
 		     end.err, log);
