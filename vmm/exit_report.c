@@ -225,20 +225,25 @@ static bool is_reset_state(const struct kvm_regs *regs,
  * A shutdown on AMD SVM: KVM resets the vCPU on the shutdown intercept,
  * before KVM_EXIT_SHUTDOWN reaches us, because the VMCB is undefined after
  * one. The registers then read as the reset state; report the last ones
- * kvmtrack saw instead, and say so. Returns the state to report.
+ * kvmtrack saw instead, and say so: *regs and *sregs then point at them.
+ * Their code is read through the vCPU's present (reset, unpaged)
+ * translation, which is right for identity-mapped code only.
  */
 static void shutdown_reset_note(struct vcpu *vcpu, struct kvm_regs **regs,
 				struct kvm_sregs **sregs, char *out,
 				size_t len)
 {
+	char when[64] = "before the vCPU first ran";
+
 	if (vcpu->kvm.run->exit_reason != KVM_EXIT_SHUTDOWN ||
 	    !is_reset_state(*regs, *sregs) || !vcpu->seen.valid)
 		return;
-	if (vcpu->seen.exit_nr == 0)
-		snprintf(out, len, "    KVM reset this vCPU before reporting the shutdown (AMD SVM does), so its state at the fault is lost; the last state kvmtrack saw, before the vCPU first ran:\n");
-	else
-		snprintf(out, len, "    KVM reset this vCPU before reporting the shutdown (AMD SVM does), so its state at the fault is lost; the last state kvmtrack saw, at its exit %llu (--trace-exits):\n",
+	if (vcpu->seen.exit_nr)
+		snprintf(when, sizeof(when), "at its exit %llu (--trace-exits)",
 			 (unsigned long long)vcpu->seen.exit_nr);
+	snprintf(out, len,
+		 "    KVM reset this vCPU before reporting the shutdown (AMD SVM does), so its state at the fault is lost; the last state kvmtrack saw, %s:\n",
+		 when);
 	*regs = &vcpu->seen.regs;
 	*sregs = &vcpu->seen.sregs;
 }
