@@ -76,6 +76,12 @@ static long long expect_migrates(struct mig_host *src, struct mig_host *dst)
 	return pages;
 }
 
+/*
+ * The guest writes for `duration` seconds, then verifies and ends: it must
+ * outlive every step of the test before its last migration, which in the
+ * test VM (tests/vm/, every exit and dirty-logging fault emulated) takes
+ * several times as long as on hardware; the durations leave that margin.
+ */
 static void boot_writer(struct mig_host *h, const char *name,
 			const char *duration)
 {
@@ -117,7 +123,7 @@ Test(migrate_failures, destination_killed_mid_transfer, .timeout = 90,
 	struct proc_result r, b_end;
 	struct bg_proc mig;
 
-	boot_writer(&a, "kill-a", "4");
+	boot_writer(&a, "kill-a", "10");
 	mig_listen(&b, "kill-b", mig_test_port(11));
 	mig_migrate_bg(&a, b.port, capped, &mig);
 	/* ~250 ms into the first pass. */
@@ -142,7 +148,7 @@ Test(migrate_failures, connection_closed_mid_pass, .timeout = 90,
 	struct proc_result r;
 	char *b_err;
 
-	boot_writer(&a, "cut-a", "4");
+	boot_writer(&a, "cut-a", "10");
 	mig_listen(&b, "cut-b", mig_test_port(21));
 	/* 6 MiB in: the middle of the first pass at 16 MiB/s. */
 	r = migrate_via_proxy(&a, &b, mig_test_port(22), TCP_PROXY_CLOSE,
@@ -171,7 +177,7 @@ Test(migrate_failures, corrupted_frame_is_caught, .timeout = 90,
 	long long pages;
 	char *b_err;
 
-	boot_writer(&a, "crc-a", "4");
+	boot_writer(&a, "crc-a", "10");
 	mig_listen(&b, "crc-b", mig_test_port(31));
 	r = migrate_via_proxy(&a, &b, mig_test_port(32), TCP_PROXY_FLIP,
 			      4 << 20, capped, "the proxy flipped no bit");
@@ -211,7 +217,7 @@ Test(migrate_failures, missed_dirty_writes_are_caught, .timeout = 90,
 	struct mig_host a, b;
 	struct proc_result r;
 
-	boot_writer(&a, "lose-a", "6");
+	boot_writer(&a, "lose-a", "12");
 	mig_listen(&b, "lose-b", mig_test_port(91));
 	r = mig_migrate(&a, b.port, spot);
 	expect_failed(&r, "failed", "spot check: ");
@@ -239,7 +245,7 @@ Test(migrate_failures, lost_done_leaves_the_source_paused, .timeout = 90,
 	struct proc_result r;
 	long last;
 
-	boot_writer(&a, "done-a", "6");
+	boot_writer(&a, "done-a", "12");
 	mig_listen(&b, "done-b", mig_test_port(93));
 	r = migrate_via_proxy(&a, &b, mig_test_port(94), TCP_PROXY_EAT_DONE, 0,
 			      NULL, "the proxy saw no DONE");
@@ -263,7 +269,7 @@ Test(migrate_failures, cancel_mid_transfer, .timeout = 90,
 	struct proc_result r;
 	struct bg_proc mig;
 
-	boot_writer(&a, "cancel-a", "4");
+	boot_writer(&a, "cancel-a", "10");
 	mig_listen(&b, "cancel-b", mig_test_port(41));
 	mig_migrate_bg(&a, b.port, capped, &mig);
 	cr_assert(mig_wait_transferred(&a, 2 << 20, 10000));
