@@ -308,8 +308,9 @@ static long long pages_written(const struct mig_host *h, double *t)
 	long long n = mig_json_field(r.out, "sum_interval_pages_written");
 
 	*t = now_s();
+	cr_assert_geq(n, 0, "no count of the guest's writes: %s %s", r.out,
+		      r.err);
 	proc_result_free(&r);
-	cr_assert_geq(n, 0, "the guest reports its writes");
 	return n;
 }
 
@@ -325,8 +326,11 @@ static long long pages_written(const struct mig_host *h, double *t)
  */
 static double guest_slowness(void)
 {
-	const char *const opts[] = { "--max-bandwidth", "64M", "--timeout",
-				     "2", NULL };
+	/* A 1 ms limit and no pass limit: it never switches over, and the
+	 * probe's guest stays here to be asked, however slow it is. */
+	const char *const opts[] = { "--max-bandwidth", "64M", "--downtime-ms",
+				     "1", "--max-passes", "10000",
+				     "--timeout", "2", NULL };
 	struct mig_host p, q;
 	struct proc_result r;
 	struct bg_proc m;

@@ -78,6 +78,21 @@ static void listen_with(struct mig_host *h, const char *name, int port,
 	mig_listen_opts(h, name, port, file ? opts : NULL);
 }
 
+/* The source froze its windows: it logs dirty pages only after that. */
+static void wait_source_logging(const struct mig_host *a)
+{
+	for (int waited = 0; waited < 30000; waited += 20) {
+		struct proc_result r = mig_ctl(a, "status");
+		bool logging = r.out && strstr(r.out, "\"logging\":true");
+
+		proc_result_free(&r);
+		if (logging)
+			return;
+		usleep(20000);
+	}
+	cr_assert_fail("the migration never started logging at the source");
+}
+
 Test(migrate_windows, aliases_move_and_files_stay, .timeout = 90)
 {
 	struct mig_host a, b, bad;
@@ -101,9 +116,13 @@ Test(migrate_windows, aliases_move_and_files_stay, .timeout = 90)
 
 	listen_with(&b, "win-b", mig_test_port(42), file);
 	{
-		/* Slow enough to change a window in the middle: refused. */
-		static const char *const capped[] = { "--max-bandwidth", "256K",
-						      NULL };
+		/*
+		 * A window change while the migration runs is refused. The
+		 * destination is stopped (SIGSTOP) first: the source connects,
+		 * sends its windows, starts logging and waits for READY, so
+		 * the migration runs for certain, however fast this machine
+		 * is, until the destination goes on (SIGCONT).
+		 */
 		const char *add[] = { KVMTRACK_BIN, "ctl", "--control", a.sock,
 				      "alias-add",
 				      "{\"gpa\":\"0x24000000\",\"src_gpa\":\"0x400000\",\"size\":\"64K\"}",
@@ -111,14 +130,15 @@ Test(migrate_windows, aliases_move_and_files_stay, .timeout = 90)
 		struct bg_proc mig;
 		struct proc_result added;
 
-		mig_migrate_bg(&a, b.port, capped, &mig);
-		cr_assert(mig_wait_transferred(&a, 16 << 10, 20000),
-			  "the migration did not start: %s", mig_stderr(&a));
+		kill(b.proc.pid, SIGSTOP);
+		mig_migrate_bg(&a, b.port, NULL, &mig);
+		wait_source_logging(&a);
 		cr_assert_eq(run_cmd(add, 30, &added), 0);
 		cr_expect_eq(added.status, 1, "%s", added.out);
 		cr_expect(strstr(added.err, "a migration is running"), "%s",
 			  added.err);
 		proc_result_free(&added);
+		kill(b.proc.pid, SIGCONT);
 		r = mig_migrate_wait(&mig, 60);
 	}
 	cr_assert_eq(r.status, 0, "%s %s", r.out, r.err);
