@@ -301,51 +301,44 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Pages the guest reported writing so far, and when we asked. */
+/* Pages the guest reported writing so far, and when we asked; -1 when
+ * its kvmtrack no longer answers. */
 static long long pages_written(const struct mig_host *h, double *t)
 {
 	struct proc_result r = mig_ctl(h, "stats");
 	long long n = mig_json_field(r.out, "sum_interval_pages_written");
 
 	*t = now_s();
-	cr_assert_geq(n, 0, "no count of the guest's writes: %s %s", r.out,
-		      r.err);
 	proc_result_free(&r);
 	return n;
 }
 
 /*
- * How much slower than asked the guest below writes while it is being
- * migrated over the test's link: its own count of pages written over a
- * second of such a migration, against the 40000 pages/s it asks for.
- * Each first write of a page in a pass faults to KVM, and the sender
- * shares the CPUs; on a nested KVM (the test VM, tests/vm/) the guest then
- * writes several times slower, and the migration below would converge by
- * itself. Returns the factor (>= 1) that stretches the test's link and
- * times, so that the guest still dirties faster than the link.
+ * One probe: the guest's own count of pages written over a second of a
+ * migration over the test's link; -1 when that migration ended first.
  */
-static double guest_slowness(void)
+static double probe_rate(int try)
 {
-	/* A 1 ms limit and no pass limit: it never switches over, and the
-	 * probe's guest stays here to be asked, however slow it is. */
+	/* A 1 ms limit and no pass limit: it only switches over when a pass
+	 * finds next to nothing dirty, a guest starved for a moment. */
 	const char *const opts[] = { "--max-bandwidth", "64M", "--downtime-ms",
 				     "1", "--max-passes", "10000",
 				     "--timeout", "2", NULL };
 	struct mig_host p, q;
 	struct proc_result r;
 	struct bg_proc m;
-	long long w0, w1;
-	double t0, t1, rate;
+	long long w0 = -1, w1 = -1;
+	double t0, t1;
 
 	mig_boot(&p, "ac-probe", "1", AC_WORKLOAD " duration=60");
 	cr_assert(mig_wait_heartbeat(&p, 10, 30000));
-	mig_listen(&q, "ac-probe-dst", mig_test_port(52));
+	mig_listen(&q, "ac-probe-dst", mig_test_port(52 + try));
 	mig_migrate_bg(&p, q.port, opts, &m);
-	cr_assert(mig_wait_transferred(&p, 1 << 20, 30000),
-		  "the probe's migration did not start");
-	w0 = pages_written(&p, &t0);
-	usleep(1000000);
-	w1 = pages_written(&p, &t1);
+	if (mig_wait_transferred(&p, 1 << 20, 30000)) {
+		w0 = pages_written(&p, &t0);
+		usleep(1000000);
+		w1 = pages_written(&p, &t1);
+	}
 	r = mig_migrate_wait(&m, 60);
 	proc_result_free(&r);
 	/* Failed or not, the probe's guest has done its part. */
@@ -355,10 +348,33 @@ static double guest_slowness(void)
 	kill(p.proc.pid, SIGKILL);
 	bg_wait(&p.proc, 20, &r);
 	proc_result_free(&r);
-	rate = (w1 - w0) / (t1 - t0);
-	cr_log_info("the guest writes %.0f pages/s while it is migrated", rate);
-	cr_assert_gt(rate, 0, "the guest did not write while it was migrated");
-	return rate < AC_RATE_PAGES ? AC_RATE_PAGES / rate : 1;
+	return w0 >= 0 && w1 > w0 ? (w1 - w0) / (t1 - t0) : -1;
+}
+
+/*
+ * How much slower than asked the guest below writes while it is being
+ * migrated over the test's link, against the 40000 pages/s it asks for.
+ * Each first write of a page in a pass faults to KVM, and the sender
+ * shares the CPUs; on a nested KVM (the test VM, tests/vm/) the guest then
+ * writes several times slower, and the migration below would converge by
+ * itself. Returns the factor (>= 1) that stretches the test's link and
+ * times, so that the guest still dirties faster than the link.
+ */
+static double guest_slowness(void)
+{
+	for (int try = 0; try < 3; try++) {
+		double rate = probe_rate(try);
+
+		if (rate > 0) {
+			cr_log_info("the guest writes %.0f pages/s while it is migrated",
+				    rate);
+			return rate < AC_RATE_PAGES ? AC_RATE_PAGES / rate : 1;
+		}
+		cr_log_warn("probe %d: its migration ended before its guest was measured",
+			    try + 1);
+	}
+	cr_assert_fail("three probes' migrations ended before their guest could be measured");
+	return 1;
 }
 
 /*
