@@ -34,7 +34,11 @@ echo "== starting the destination: kvmtrack run -m 1G -c 2 --incoming tcp:127.0.
 ./kvmtrack run -m 1G -c 2 --incoming "tcp:127.0.0.1:$port" --control "$dir/dst.sock" \
 	--serial "file:$dir/dst.log" 2>"$dir/dst.err" &
 dst_pid=$!
-sleep 2
+# Until the guest's third heartbeat (100 ms apart), however slow it runs.
+for _ in $(seq 300); do
+	[ "$(grep -c '^hb ' "$dir/src.log" 2>/dev/null)" -ge 3 ] && break
+	sleep 0.1
+done
 echo "== the guest so far (source console):"
 tail -n 3 "$dir/src.log" | sed 's/^/   | /'
 echo "== kvmtrack migrate --control src.sock --to tcp:127.0.0.1:$port"

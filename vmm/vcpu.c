@@ -293,7 +293,9 @@ static void *vcpu_thread(void *arg)
 	while (vcpu_wait_runnable(vcpu)) {
 		int ret;
 
-		if (!vcpu->seen.valid)
+		/* Once, before the first exit: never again on the exit path,
+		 * even when reading the registers failed. */
+		if (!vcpu->seen.valid && !vcpu->stats.exits)
 			exit_report_remember(vcpu);
 		ret = kvm_vcpu_run(&vcpu->kvm);
 
