@@ -23,13 +23,20 @@ KT_CFLAGS := $(CFLAGS) -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -I. -MMD -MP \
 KT_LIBS := $(FDT_LIBS) $(CAPSTONE_LIBS) -pthread -lm
 
 # --- kvmtrack --------------------------------------------------------------
-LIB_SRCS := $(filter-out vmm/main.c,$(wildcard vmm/*.c devices/*.c migrate/*.c))
+# One folder per layer, from the bottom up (docs/architecture.md); every .c
+# in them goes into the library except main, so the tests link what the
+# program links.
+LAYERS := lib lib/json kvm control vmm/mem vmm/dirty vmm/alias vmm/boot vmm \
+	devices dirtyrate migrate app app/bench
+MAIN_SRC := $(firstword $(wildcard app/main.c vmm/main.c))
+MAIN_OBJ := $(MAIN_SRC:.c=.o)
+LIB_SRCS := $(filter-out $(MAIN_SRC),$(foreach d,$(LAYERS),$(wildcard $(d)/*.c)))
 LIB_OBJS := $(LIB_SRCS:.c=.o)
 LIB := libkvmtrack.a
 
 all: kvmtrack guest/kvmtrack-guest.elf
 
-$(LIB_OBJS) vmm/main.o: config-host.h
+$(LIB_OBJS) $(MAIN_OBJ): config-host.h
 
 %.o: %.c
 	@echo "  CC      $@"
@@ -39,7 +46,7 @@ $(LIB): $(LIB_OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-kvmtrack: vmm/main.o $(LIB)
+kvmtrack: $(MAIN_OBJ) $(LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(KT_CFLAGS) -o $@ $^ $(KT_LIBS)
 
@@ -49,14 +56,14 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -nostdlib \
 	-fno-stack-protector -fno-builtin -mno-red-zone -mgeneral-regs-only \
 	-mcmodel=small -fno-asynchronous-unwind-tables -Wall -Wextra -Wshadow \
 	-Wno-unused-parameter -I. -Iguest -MMD -MP
-GUEST_SRCS := $(wildcard guest/*.c guest/*.S)
+GUEST_SRCS := $(wildcard guest/*.c guest/*.S guest/lib/*.c guest/lib/*.S)
 GUEST_OBJS := $(patsubst %.c,%.guest.o,$(patsubst %.S,%.guest.o,$(GUEST_SRCS)))
 
-guest/%.guest.o: guest/%.c
+%.guest.o: %.c
 	@echo "  GCC     $@"
 	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
 
-guest/%.guest.o: guest/%.S
+%.guest.o: %.S
 	@echo "  AS      $@"
 	$(Q)$(CC) $(GUEST_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
 
@@ -107,12 +114,6 @@ tests/images/%.elf: tests/images/%.S tests/images/image.ld
 # small 64-bit program that checks what kvmtrack's boot protocol gave it.
 BZCHECK_OBJS := tests/images/bzimage/header.guest.o tests/images/bzimage/check.guest.o
 $(BZCHECK_OBJS): tests/images/bzimage/bzcheck.h
-tests/images/bzimage/%.guest.o: tests/images/bzimage/%.S
-	@echo "  AS      $@"
-	$(Q)$(CC) $(GUEST_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
-tests/images/bzimage/%.guest.o: tests/images/bzimage/%.c
-	@echo "  GCC     $@"
-	$(Q)$(CC) $(GUEST_CFLAGS) -c $< -o $@
 tests/images/bzcheck.bzImage: $(BZCHECK_OBJS) tests/images/bzimage/bzimage.ld
 	@echo "  BZIMAGE $@"
 	$(Q)$(CC) $(GUEST_CFLAGS) -static -Wl,--build-id=none -Wl,-n \
@@ -168,18 +169,19 @@ bench: all $(BENCH_BINS)
 		--back $(or $(BENCH_OUT),bench-results) \
 		$(foreach v,$(BENCH_ENV),--env $(v)) tests/bench/run.sh
 
+ALL_OBJS := $(LIB_OBJS) $(MAIN_OBJ) $(GUEST_OBJS) $(BZCHECK_OBJS) \
+	$(patsubst tests/%.c,tests/%.t.o,$(sort $(UNIT_SRCS) $(KVM_SRCS) \
+	$(E2E_SRCS) $(LINUX_SRCS)))
+
 clean:
-	$(Q)rm -f kvmtrack $(LIB) vmm/*.o devices/*.o migrate/*.o guest/*.o \
-		tests/*.o tests/*/*.o $(TEST_BINS) $(TEST_IMAGES) \
-		guest/kvmtrack-guest.elf */*.d tests/*/*.d tests/*.d \
-		tests/images/bzimage/*.o tests/images/bzimage/*.d \
-		$(BENCH_BINS)
+	$(Q)rm -f kvmtrack $(LIB) $(ALL_OBJS) $(ALL_OBJS:.o=.d) $(TEST_BINS) \
+		$(TEST_IMAGES) guest/kvmtrack-guest.elf $(BENCH_BINS)
 
 distclean: clean
 	$(Q)rm -f config.mak config-host.h
 
 .PHONY: all check check-vm bench clean distclean
--include $(wildcard */*.d tests/*/*.d tests/*.d)
+-include $(wildcard $(ALL_OBJS:.o=.d))
 
 # The README's first command: boot the bundled guest, migrate it live to a
 # second kvmtrack on localhost and show what happened.
