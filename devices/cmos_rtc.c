@@ -16,7 +16,7 @@
 
 #include "devices/registry.h"
 #include "vmm/bus.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/vm.h"
 
 #define RTC_PORT 0x70

@@ -12,7 +12,7 @@
 
 #include "devices/registry.h"
 #include "vmm/bus.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/vm.h"
 
 #define DEBUG_EXIT_PORT 0x501

@@ -18,7 +18,7 @@
 
 #include "devices/registry.h"
 #include "vmm/bus.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/vm.h"
 
 #define I8042_DATA_PORT 0x60

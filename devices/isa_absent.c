@@ -14,7 +14,7 @@
 
 #include "devices/registry.h"
 #include "vmm/bus.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/vm.h"
 
 struct port_range {

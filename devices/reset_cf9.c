@@ -20,7 +20,7 @@
 
 #include "devices/registry.h"
 #include "vmm/bus.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/vm.h"
 
 #define PCI_CONF_PORT 0xcf8

@@ -14,7 +14,7 @@
 
 #include "devices/testdev_internal.h"
 #include "vmm/bus.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/memory.h"
 
 #define TESTDEV_MSG_ALIGN_BYTES 64u

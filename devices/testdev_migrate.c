@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "devices/testdev_internal.h"
-#include "migrate/wire.h"
+#include "lib/wire.h"
 
 static void put_hdr(struct wbuf *w, const struct testdev_msg_hdr *h)
 {

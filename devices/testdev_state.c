@@ -15,7 +15,7 @@
 #include "devices/testdev_internal.h"
 #include "vmm/bus.h"
 #include "vmm/json.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/vm.h"
 
 int testdev_create(struct guest_mem *mem, struct testdev **out)

@@ -19,10 +19,10 @@
 
 #include "devices/registry.h"
 #include "devices/uart_model.h"
-#include "migrate/wire.h"
+#include "lib/wire.h"
 #include "vmm/bus.h"
 #include "vmm/json.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/vm.h"
 
 struct uart_dev {

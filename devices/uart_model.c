@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "migrate/wire.h"
+#include "lib/wire.h"
 
 static const unsigned int rx_trigger_bytes[4] = { 1, 4, 8, 14 };
 

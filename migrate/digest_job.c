@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "migrate/stream.h"
-#include "vmm/clock.h"
+#include "lib/clock.h"
 
 /* mem_digest_compute() threads, the caller's included: a second one only
  * for large memories (digest.c), where the digest dominates the downtime. */

@@ -19,9 +19,9 @@
 #include "migrate/transport.h"
 #include "migrate/vm_state.h"
 #include "migrate/windows.h"
-#include "migrate/wire.h"
-#include "vmm/clock.h"
-#include "vmm/log.h"
+#include "lib/wire.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 #include "vmm/memory.h"
 #include "vmm/vm.h"
 

@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 
 #include "migrate/migrator_impl.h"
-#include "vmm/clock.h"
+#include "lib/clock.h"
 #include "vmm/json.h"
 
 const char *mig_status_name(enum mig_status status)

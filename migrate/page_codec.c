@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "migrate/checksum.h"
-#include "migrate/wire.h"
+#include "lib/wire.h"
 
 #define RUN_HEADER 4
 

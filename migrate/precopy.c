@@ -26,11 +26,11 @@
 #include "migrate/transport.h"
 #include "migrate/vm_state.h"
 #include "migrate/windows.h"
-#include "migrate/wire.h"
+#include "lib/wire.h"
 #include "vmm/alias.h"
-#include "vmm/clock.h"
+#include "lib/clock.h"
 #include "vmm/dirty.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/vm.h"
 
 #define CONNECT_TIMEOUT_MS 5000

@@ -13,7 +13,7 @@
 #include "migrate/incoming_impl.h"
 #include "migrate/page_codec.h"
 #include "migrate/proto.h"
-#include "migrate/wire.h"
+#include "lib/wire.h"
 #include "vmm/memory.h"
 #include "vmm/vm.h"
 

@@ -12,8 +12,8 @@
 #include "migrate/page_codec.h"
 #include "migrate/proto.h"
 #include "migrate/stream.h"
-#include "migrate/wire.h"
-#include "vmm/clock.h"
+#include "lib/wire.h"
+#include "lib/clock.h"
 #include "vmm/dirty.h"
 #include "vmm/memory.h"
 

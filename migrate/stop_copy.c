@@ -16,8 +16,8 @@
 #include "migrate/proto.h"
 #include "migrate/throttle.h"
 #include "migrate/vm_state.h"
-#include "migrate/wire.h"
-#include "vmm/clock.h"
+#include "lib/wire.h"
+#include "lib/clock.h"
 #include "vmm/dirty.h"
 #include "vmm/vm.h"
 

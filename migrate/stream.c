@@ -13,7 +13,7 @@
 
 #include "migrate/checksum.h"
 #include "migrate/proto.h"
-#include "migrate/wire.h"
+#include "lib/wire.h"
 
 #define MAX_IOV 8
 

@@ -11,7 +11,7 @@
 
 #include "migrate/vm_state_impl.h"
 #include "vmm/kvm.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define MSR_IA32_TSC 0x10u
 /* MSR_KVM_ASYNC_PF_INT: KVM_SET_MSRS refuses 0 (its reset value). */

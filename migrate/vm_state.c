@@ -15,7 +15,7 @@
 
 #include "devices/registry.h"
 #include "migrate/vm_state_impl.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/fdt.h"
 #include "vmm/memory.h"
 #include "vmm/vm.h"

@@ -20,7 +20,7 @@
 
 #include <stddef.h>
 
-#include "migrate/wire.h"
+#include "lib/wire.h"
 
 struct vm;
 

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <linux/kvm.h>
 
-#include "migrate/wire.h"
+#include "lib/wire.h"
 #include "vmm/config.h"
 
 struct kvm_sys;

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "migrate/checksum.h"
-#include "migrate/wire.h"
+#include "lib/wire.h"
 #include "vmm/alias.h"
 #include "vmm/memory.h"
 

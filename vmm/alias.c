@@ -15,7 +15,7 @@
 #include "vmm/bus.h"
 #include "vmm/dirty.h"
 #include "vmm/kvm.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define PAGE_MASK (GUEST_PAGE_BYTES - 1)
 

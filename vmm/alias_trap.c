@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "vmm/alias_impl.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 bool alias_covers(const struct guest_mem *m, uint64_t gpa, uint32_t len,
 		  int *policy)

@@ -23,9 +23,9 @@
 #include <time.h>
 
 #include "devices/testdev.h"
-#include "vmm/clock.h"
+#include "lib/clock.h"
 #include "vmm/memory.h"
-#include "vmm/thread_cpu.h"
+#include "lib/thread_cpu.h"
 #include "vmm/vm.h"
 
 #define HELLO_TIMEOUT_MS 60000u

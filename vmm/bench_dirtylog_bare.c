@@ -25,7 +25,7 @@
 
 #include "vmm/bench_dirtylog.h"
 #include "vmm/kvm.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/vm.h"
 
 #define BARE_REAPER_PERIOD_MS 10

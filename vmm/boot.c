@@ -10,7 +10,7 @@
 
 #include "vmm/boot_layout.h"
 #include "vmm/boot_linux.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/mptable.h"
 #include "vmm/pvh.h"
 #include "vmm/vm_impl.h"

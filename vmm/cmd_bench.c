@@ -16,7 +16,7 @@
 #include "vmm/cli.h"
 #include "vmm/cmd.h"
 #include "vmm/json.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define DEFAULT_IMAGE "guest/kvmtrack-guest.elf"
 #define GIB (1024.0 * 1024.0 * 1024.0)

@@ -13,7 +13,7 @@
 #include "migrate/vm_state.h"
 #include "vmm/cli.h"
 #include "vmm/cmd.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/vm.h"
 
 static int boot_image(const struct vm_config *cfg, struct vm **vm_out)

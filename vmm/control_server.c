@@ -22,7 +22,7 @@
 
 #include "vmm/control_internal.h"
 #include "vmm/json.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 /* A client that stops reading its replies must not stall the server. */
 #define CONTROL_SEND_TIMEOUT_S 5

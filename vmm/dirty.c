@@ -13,7 +13,7 @@
 
 #include "vmm/dirty_impl.h"
 #include "vmm/kvm.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 const char *dirty_backend_name(enum dirty_backend backend)
 {

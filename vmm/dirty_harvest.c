@@ -11,7 +11,7 @@
 
 #include "vmm/dirty_impl.h"
 #include "vmm/kvm.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define REAPER_PERIOD_MS 10
 

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <linux/kvm.h>
 
-#include "vmm/clock.h"
+#include "lib/clock.h"
 #include "vmm/dirty.h"
 #include "vmm/dirtyrate_impl.h"
 #include "vmm/json.h"

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/clock.h"
+#include "lib/clock.h"
 #include "vmm/dirty.h"
 #include "vmm/dirtyrate_impl.h"
 #include "vmm/json.h"

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vmm/clock.h"
+#include "lib/clock.h"
 #include "vmm/dirty.h"
 #include "vmm/dirtyrate_impl.h"
 #include "vmm/json.h"

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/vm_impl.h"
 
 #define CODE_BYTES 48

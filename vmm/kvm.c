@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "vmm/kvm_impl.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define KVM_MAX_CPUID_ENTRIES 256
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "vmm/kvm_impl.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 int kvm_vm_check_extension(int vm_fd, long cap)
 {

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "vmm/alias.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 /* Up to 1 TiB of guest RAM: far beyond this machine, a sanity bound. */
 #define MEM_MAX_RAM_BYTES (1ull << 40)

@@ -11,7 +11,7 @@
 
 #include "vmm/boot_layout.h"
 #include "vmm/config.h"
-#include "vmm/le.h"
+#include "lib/le.h"
 #include "vmm/memory.h"
 
 #define MEMMAP_MAX_ENTRIES 8

@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "vmm/alias.h"
-#include "vmm/clock.h"
-#include "vmm/log.h"
+#include "lib/clock.h"
+#include "lib/log.h"
 #include "vmm/vm_impl.h"
 
 #define KICK_SIGNAL SIGUSR1

@@ -16,9 +16,9 @@
 #include "devices/registry.h"
 #include "vmm/alias.h"
 #include "vmm/boot_layout.h"
-#include "vmm/clock.h"
+#include "lib/clock.h"
 #include "vmm/json.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/x86_cpu.h"
 
 struct bus *vm_bus(struct vm *vm)

@@ -11,9 +11,9 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "vmm/clock.h"
+#include "lib/clock.h"
 #include "vmm/control.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/vm_impl.h"
 
 /*

@@ -14,7 +14,7 @@
 #include "devices/testdev_internal.h"
 #include "devices/uart_model.h"
 #include "migrate/vm_state_impl.h"
-#include "migrate/wire.h"
+#include "lib/wire.h"
 
 /* A snapshot with a distinct value in every field that travels. */
 static void fill_vcpu(struct vcpu_snapshot *s)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Little-endian buffers for the migration stream (see wire.h). */
-#include "migrate/wire.h"
+#include "lib/wire.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* CPU time of this process's threads (see thread_cpu.h). */
-#include "vmm/thread_cpu.h"
+#include "lib/thread_cpu.h"
 
 #include <dirent.h>
 #include <stdbool.h>

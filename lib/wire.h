@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/le.h"
+#include "lib/le.h"
 
 struct wbuf {
 	uint8_t *data;
