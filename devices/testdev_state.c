@@ -14,7 +14,7 @@
 #include "devices/registry.h"
 #include "devices/testdev_internal.h"
 #include "vmm/bus.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 #include "lib/log.h"
 #include "vmm/vm.h"
 

@@ -21,7 +21,7 @@
 #include "devices/uart_model.h"
 #include "lib/wire.h"
 #include "vmm/bus.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 #include "lib/log.h"
 #include "vmm/vm.h"
 

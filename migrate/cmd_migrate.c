@@ -16,7 +16,7 @@
 #include "vmm/cli.h"
 #include "vmm/cmd.h"
 #include "vmm/control_client.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 
 static const char usage[] =
 	"Usage: kvmtrack migrate --control PATH --to tcp:HOST:PORT [options]\n"

@@ -5,7 +5,7 @@
 
 #include "migrate/incoming_impl.h"
 #include "vmm/control.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 
 static int cmd_query_incoming(struct vm *vm, void *opaque,
 			      const struct json_value *args, struct jw *reply,

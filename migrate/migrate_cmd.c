@@ -16,7 +16,7 @@
 #include "migrate/migration.h"
 #include "migrate/transport.h"
 #include "vmm/control.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 
 #define DEFAULT_DOWNTIME_MS 300
 #define DEFAULT_MAX_PASSES 50

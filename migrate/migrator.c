@@ -8,7 +8,7 @@
 
 #include "migrate/migrator_impl.h"
 #include "lib/clock.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 
 const char *mig_status_name(enum mig_status status)
 {

@@ -12,7 +12,7 @@
 
 #include "vmm/alias_impl.h"
 #include "vmm/cli.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 
 /* Parses text[0..len) as a number or size (hex or decimal, K/M/G). */
 static int parse_part(const char *text, size_t len, uint64_t *out)

@@ -15,7 +15,7 @@
 #include "vmm/bench_dirtylog.h"
 #include "vmm/cli.h"
 #include "vmm/cmd.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 #include "lib/log.h"
 
 #define DEFAULT_IMAGE "guest/kvmtrack-guest.elf"

@@ -10,7 +10,7 @@
 
 #include "vmm/cmd.h"
 #include "vmm/control_client.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 
 static int usage(FILE *f, int status)
 {

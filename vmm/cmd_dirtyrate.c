@@ -15,7 +15,7 @@
 #include "vmm/control_client.h"
 #include "vmm/dirtyrate.h"
 #include "vmm/dirtyrate_print.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 
 /* Room for the harvests, hashing and the socket beyond the window. */
 #define REPLY_MARGIN_MS 15000

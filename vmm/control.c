@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "vmm/control_internal.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 
 static const struct json_value empty_object = { .type = JSON_OBJECT };
 

@@ -15,7 +15,7 @@
 #include "vmm/alias.h"
 #include "vmm/cli.h"
 #include "vmm/control.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 #include "vmm/vm.h"
 
 static int number_arg(const struct json_value *args, const char *key,

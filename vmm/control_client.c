@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "vmm/control_client.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 
 /* Replies are JSON texts, which json_parse() caps at 1 MiB. */
 #define REPLY_MAX_BYTES ((1u << 20) + 1)

@@ -14,7 +14,7 @@
 
 #include "vmm/control.h"
 #include "vmm/dirty.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 #include "vmm/vm.h"
 
 static int cmd_query_dirty_log(struct vm *vm, void *opaque,

@@ -17,7 +17,7 @@
 
 #include "vmm/control.h"
 #include "vmm/dirtyrate.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 
 static const char *const known_args[] = {
 	"period_ms", "mode",	     "per_vcpu",  "wss",	 "wss_max_ms",

@@ -21,7 +21,7 @@
 #include <poll.h>
 
 #include "vmm/control_internal.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 #include "lib/log.h"
 
 /* A client that stops reading its replies must not stall the server. */

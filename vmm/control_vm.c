@@ -10,7 +10,7 @@
 #include "vmm/alias.h"
 #include "vmm/control.h"
 #include "vmm/dirty.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 #include "vmm/vm.h"
 
 static int cmd_status(struct vm *vm, void *opaque,

@@ -18,7 +18,7 @@
 #include "lib/clock.h"
 #include "vmm/dirty.h"
 #include "vmm/dirtyrate_impl.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 #include "vmm/vm.h"
 
 int dirtyrate_parse_mode(const char *text, enum dirtyrate_mode *mode)

@@ -13,7 +13,7 @@
 #include "lib/clock.h"
 #include "vmm/dirty.h"
 #include "vmm/dirtyrate_impl.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 #include "vmm/vm.h"
 
 /* Set bits among bits[first, first + n). */

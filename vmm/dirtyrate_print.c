@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/json.h"
+#include "lib/json/json.h"
 #include "vmm/svg_plot.h"
 
 static double num(const struct json_value *obj, const char *key)

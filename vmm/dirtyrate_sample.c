@@ -19,7 +19,7 @@
 #include "lib/clock.h"
 #include "vmm/dirty.h"
 #include "vmm/dirtyrate_impl.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 #include "vmm/vm.h"
 
 struct sample_page {

@@ -17,7 +17,7 @@
 #include "vmm/alias.h"
 #include "vmm/boot_layout.h"
 #include "lib/clock.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 #include "lib/log.h"
 #include "vmm/x86_cpu.h"
 

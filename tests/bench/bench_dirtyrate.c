@@ -59,7 +59,7 @@
 #include <unistd.h>
 
 #include "vmm/control_client.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 
 #define MAX_RUNS 20
 #define MAX_LINES 4096

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "tests/helpers.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 
 #define WSS_PAGES 32768u /* --mem 128M */
 

@@ -19,7 +19,7 @@
 
 #include "tests/helpers.h"
 #include "vmm/control_client.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 
 /*
  * pages/s, shared by the writing vCPUs; 512 MiB lasts 26 s at this rate.

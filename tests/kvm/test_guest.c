@@ -13,7 +13,7 @@
 
 #include "tests/helpers.h"
 #include "vmm/control_client.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 
 static struct proc_result run_guest(const char *cpus, const char *cmdline)
 {

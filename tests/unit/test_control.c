@@ -20,7 +20,7 @@
 
 #include "vmm/control.h"
 #include "vmm/control_client.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 
 static struct control *ctl;
 static char dir[64], sock_path[128];

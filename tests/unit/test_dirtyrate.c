@@ -15,7 +15,7 @@
 #include "vmm/control.h"
 #include "vmm/dirtyrate.h"
 #include "vmm/dirtyrate_print.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 #include "vmm/svg_plot.h"
 
 static uint64_t dur(const char *text)

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/json.h"
+#include "lib/json/json.h"
 
 static struct json_value *parse_ok(const char *text)
 {

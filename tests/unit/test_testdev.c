@@ -13,7 +13,7 @@
 #include "devices/registry.h"
 #include "devices/testdev.h"
 #include "vmm/bus.h"
-#include "vmm/json.h"
+#include "lib/json/json.h"
 #include "vmm/memory.h"
 
 #define RAM_BYTES (4ull << 20)

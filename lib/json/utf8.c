@@ -3,7 +3,7 @@
  * UTF-8 for JSON strings (see json_internal.h): the parser validates and
  * re-encodes with these, the writer replaces what does not decode.
  */
-#include "vmm/json_internal.h"
+#include "lib/json/json_internal.h"
 
 size_t json_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {

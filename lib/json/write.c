@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/json_internal.h"
+#include "lib/json/json_internal.h"
 
 void jw_init(struct jw *w)
 {

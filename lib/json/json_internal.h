@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/json.h"
+#include "lib/json/json.h"
 
 /* Both directions refuse deeper nesting; jw.need_comma has one more slot. */
 #define JSON_MAX_DEPTH 32

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/json_internal.h"
+#include "lib/json/json_internal.h"
 
 struct parser {
 	const char *text;
