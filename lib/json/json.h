@@ -11,6 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Both directions refuse deeper nesting, and the parser longer texts. */
+#define JSON_MAX_DEPTH 32
+#define JSON_MAX_BYTES (1u << 20)
+
 enum json_type {
 	JSON_NULL,
 	JSON_BOOL,
@@ -74,7 +78,7 @@ struct jw {
 	size_t len;
 	size_t cap;
 	int depth;
-	bool need_comma[33];
+	bool need_comma[JSON_MAX_DEPTH + 1];
 	int err;
 };
 

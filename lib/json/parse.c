@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/json/json_internal.h"
+#include "lib/json/utf8.h"
+#include "lib/json/value.h"
 
 struct parser {
 	const char *text;

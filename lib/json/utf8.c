@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * UTF-8 for JSON strings (see json_internal.h): the parser validates and
+ * UTF-8 for JSON strings (see utf8.h): the parser validates and
  * re-encodes with these, the writer replaces what does not decode.
  */
-#include "lib/json/json_internal.h"
+#include "lib/json/utf8.h"
 
 size_t json_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/json/json_internal.h"
+#include "lib/json/value.h"
 
 struct json_value *json_value_new(enum json_type type)
 {

@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/json/json_internal.h"
+#include "lib/json/json.h"
+#include "lib/json/utf8.h"
 
 void jw_init(struct jw *w)
 {
