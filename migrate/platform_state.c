@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "migrate/vm_state_impl.h"
-#include "vmm/kvm.h"
+#include "kvm/kvm.h"
 
 static const uint32_t chip_ids[3] = { KVM_IRQCHIP_PIC_MASTER,
 				      KVM_IRQCHIP_PIC_SLAVE,

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "migrate/vm_state_impl.h"
-#include "vmm/kvm.h"
+#include "kvm/kvm.h"
 #include "lib/log.h"
 
 #define MSR_IA32_TSC 0x10u

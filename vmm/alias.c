@@ -14,7 +14,7 @@
 #include "vmm/alias_impl.h"
 #include "vmm/bus.h"
 #include "vmm/dirty.h"
-#include "vmm/kvm.h"
+#include "kvm/kvm.h"
 #include "lib/log.h"
 
 #define PAGE_MASK (GUEST_PAGE_BYTES - 1)

@@ -10,7 +10,7 @@
  * guest wrote.
  *
  * Tracked runs harvest through the dirty module (dirty.h), as migration
- * does; bare runs (--bare) issue only the KVM ioctls (vmm/kvm.h) on the
+ * does; bare runs (--bare) issue only the KVM ioctls (kvm/kvm.h) on the
  * same slots, to give the floor the tracked harvest is compared with.
  */
 #ifndef KVMTRACK_BENCH_DIRTYLOG_H

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The bare harvest of `bench dirtylog --bare`: only KVM's dirty-log ioctls
- * (through vmm/kvm.h), on the same memslots and with the same dirty
+ * (through kvm/kvm.h), on the same memslots and with the same dirty
  * pattern as a tracked run, with no dirty_set fan-out and no VMM write log.
  * What each timed call does:
  *   bitmap  get   KVM_GET_DIRTY_LOG per logged slot (KVM clears as it reads)
@@ -24,7 +24,7 @@
 #include <time.h>
 
 #include "vmm/bench_dirtylog.h"
-#include "vmm/kvm.h"
+#include "kvm/kvm.h"
 #include "lib/log.h"
 #include "vmm/vm.h"
 

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "vmm/dirty_impl.h"
-#include "vmm/kvm.h"
+#include "kvm/kvm.h"
 #include "lib/log.h"
 
 const char *dirty_backend_name(enum dirty_backend backend)

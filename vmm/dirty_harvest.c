@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "vmm/dirty_impl.h"
-#include "vmm/kvm.h"
+#include "kvm/kvm.h"
 #include "lib/log.h"
 
 #define REAPER_PERIOD_MS 10

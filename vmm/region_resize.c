@@ -12,7 +12,7 @@
 
 #include "vmm/alias_impl.h"
 #include "vmm/dirty.h"
-#include "vmm/kvm.h"
+#include "kvm/kvm.h"
 
 #define PAGE_MASK (GUEST_PAGE_BYTES - 1)
 

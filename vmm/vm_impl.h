@@ -14,7 +14,7 @@
 #include "vmm/config.h"
 #include "vmm/dirty.h"
 #include "vmm/fdt.h"
-#include "vmm/kvm.h"
+#include "kvm/kvm.h"
 #include "vmm/loader.h"
 #include "vmm/memory.h"
 #include "vmm/vm.h"

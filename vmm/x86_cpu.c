@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "vmm/boot_layout.h"
-#include "vmm/kvm.h"
+#include "kvm/kvm.h"
 #include "vmm/memory.h"
 
 #define X86_CR0_PE (1u << 0)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The KVM layer: checked wrappers around every KVM ioctl kvmtrack uses
  * (machine state for migration: kvm_state.c). */
-#include "vmm/kvm.h"
+#include "kvm/kvm.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vmm/kvm_impl.h"
+#include "kvm/ioctl.h"
 #include "lib/log.h"
 
 #define KVM_MAX_CPUID_ENTRIES 256

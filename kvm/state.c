@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/kvm_impl.h"
+#include "kvm/ioctl.h"
 #include "lib/log.h"
 
 int kvm_vm_check_extension(int vm_fd, long cap)

@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "vmm/kvm.h"
+#include "kvm/kvm.h"
 
 /* ioctls whose argument is a plain integer, not a pointer. */
 #define KVM_IOCTL_VAL(fd, cmd, val, object)                                 \
