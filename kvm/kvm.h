@@ -27,25 +27,6 @@ struct kvm_vcpu {
 	int run_bytes;
 };
 
-/*
- * Raw ioctl: returns the ioctl's result or -errno. Logs failures unless
- * quiet (for results the caller expects, such as EINTR from KVM_RUN).
- */
-int kvm_ioctl_raw(int fd, unsigned long cmd, unsigned long arg,
-		  const char *cmd_name, const char *object, bool quiet);
-
-#define KVM_IOCTL_ARG_CHECK(cmd, argp)                                      \
-	_Static_assert(sizeof(*(argp)) == _IOC_SIZE(cmd),                   \
-		       #cmd ": argument size differs from the ioctl number")
-
-/* ioctl with a pointer argument whose size is checked at compile time. */
-#define KVM_IOCTL(fd, cmd, argp, object)                                   \
-	({                                                                 \
-		KVM_IOCTL_ARG_CHECK(cmd, argp);                            \
-		kvm_ioctl_raw(fd, cmd, (unsigned long)(argp), #cmd, object, \
-			      false);                                      \
-	})
-
 /* System level. */
 int kvm_sys_open(struct kvm_sys *sys);
 void kvm_sys_close(struct kvm_sys *sys);
