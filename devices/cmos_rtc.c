@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "devices/registry.h"
-#include "vmm/bus.h"
+#include "vmm/mem/bus.h"
 #include "lib/log.h"
 #include "vmm/vm.h"
 

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "devices/registry.h"
-#include "vmm/bus.h"
+#include "vmm/mem/bus.h"
 #include "lib/log.h"
 #include "vmm/vm.h"
 

@@ -13,9 +13,9 @@
 #include <string.h>
 
 #include "devices/testdev_internal.h"
-#include "vmm/bus.h"
+#include "vmm/mem/bus.h"
 #include "lib/log.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 
 #define TESTDEV_MSG_ALIGN_BYTES 64u
 

@@ -13,7 +13,7 @@
 
 #include "devices/registry.h"
 #include "devices/testdev_internal.h"
-#include "vmm/bus.h"
+#include "vmm/mem/bus.h"
 #include "lib/json/json.h"
 #include "lib/log.h"
 #include "vmm/vm.h"

@@ -20,7 +20,7 @@
 #include "devices/registry.h"
 #include "devices/uart_model.h"
 #include "lib/wire.h"
-#include "vmm/bus.h"
+#include "vmm/mem/bus.h"
 #include "lib/json/json.h"
 #include "lib/log.h"
 #include "vmm/vm.h"

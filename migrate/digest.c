@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "migrate/checksum.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 
 #define MAX_THREADS 8
 /* Below this many written pages a second thread costs more than it saves. */

@@ -22,7 +22,7 @@
 #include "lib/wire.h"
 #include "lib/clock.h"
 #include "lib/log.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 #include "vmm/vm.h"
 
 #define IO_TIMEOUT_MS 10000

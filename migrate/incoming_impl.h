@@ -7,7 +7,7 @@
 #include "migrate/proto.h"
 #include "migrate/stream.h"
 #include "vmm/config.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 
 struct incoming {
 	struct mig_stream s;

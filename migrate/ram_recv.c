@@ -14,7 +14,7 @@
 #include "migrate/page_codec.h"
 #include "migrate/proto.h"
 #include "lib/wire.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 #include "vmm/vm.h"
 
 #define PAGE GUEST_PAGE_BYTES

@@ -15,7 +15,7 @@
 #include "lib/wire.h"
 #include "lib/clock.h"
 #include "vmm/dirty.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 
 #define PAGE GUEST_PAGE_BYTES
 /* Pages per CLEAR block: 16 MiB, one ioctl each. */

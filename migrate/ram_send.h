@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "migrate/proto.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 
 struct mig_stream;
 struct guest_mem;

@@ -17,7 +17,7 @@
 #include "migrate/vm_state_impl.h"
 #include "lib/log.h"
 #include "vmm/fdt.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 #include "vmm/vm.h"
 
 /* --- save ----------------------------------------------------------------- */

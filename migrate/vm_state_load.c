@@ -11,7 +11,7 @@
 #include "devices/registry.h"
 #include "migrate/vm_state_impl.h"
 #include "vmm/fdt.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 #include "vmm/vm.h"
 
 static int load_device(struct vm *vm, const struct device_section *sec,

@@ -9,7 +9,7 @@
 #include "migrate/checksum.h"
 #include "lib/wire.h"
 #include "vmm/alias.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 
 #define MAX_WINDOWS MEM_MAX_SLOTS
 

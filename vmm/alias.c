@@ -12,7 +12,7 @@
 #include <linux/kvm.h>
 
 #include "vmm/alias_impl.h"
-#include "vmm/bus.h"
+#include "vmm/mem/bus.h"
 #include "vmm/dirty.h"
 #include "kvm/kvm.h"
 #include "lib/log.h"

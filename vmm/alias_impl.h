@@ -7,7 +7,7 @@
 #include <pthread.h>
 
 #include "vmm/alias.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 
 #define SHARE_NAME_MAX 32
 

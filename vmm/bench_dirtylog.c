@@ -24,7 +24,7 @@
 
 #include "devices/testdev.h"
 #include "lib/clock.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 #include "lib/thread_cpu.h"
 #include "vmm/vm.h"
 

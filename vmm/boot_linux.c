@@ -13,7 +13,7 @@
 #include "vmm/config.h"
 #include "vmm/e820.h"
 #include "vmm/loader.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 
 bool bzimage_looks_like(const uint8_t *buf, size_t len)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "vmm/e820.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 
 #define SECTOR_BYTES 512u
 /* Fields up to init_size exist in every protocol kvmtrack accepts (2.12+). */

@@ -12,7 +12,7 @@
 #include "vmm/alias.h"
 #include "vmm/config.h"
 #include "vmm/dirty.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 
 const char cli_run_usage[] =
 	"Usage: kvmtrack run [options] IMAGE\n"

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #include "vmm/config.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 
 struct vm;
 struct kvm_vcpu;

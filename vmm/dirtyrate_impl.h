@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "vmm/dirtyrate.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 
 /* The part of the reply every mode has. Pages are doubles because sample
  * mode's are estimates; the log modes' are exact integers. */

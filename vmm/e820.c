@@ -2,7 +2,7 @@
 /* The guest's E820 map from kvmtrack's memory layout (see e820.h). */
 #include "vmm/e820.h"
 
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 
 static void add(struct e820_entry *out, unsigned int *n, unsigned int max,
 		uint64_t gpa, uint64_t size_bytes, uint32_t type)

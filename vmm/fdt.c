@@ -9,7 +9,7 @@
 #include "devices/registry.h"
 #include "vmm/alias.h"
 #include "vmm/config.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 
 /* libfdt returns -FDT_ERR_*; kvmtrack speaks -errno. */
 static int fdt_errno(int err)

@@ -13,7 +13,7 @@
 #include "vmm/boot_layout.h"
 #include "vmm/boot_linux.h"
 #include "vmm/elf.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 
 int loader_read_file(const char *path, const char *what, uint64_t max_bytes,
 		     void **buf_out, size_t *len_out, char *err,

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 
 #define MPF_BYTES 16
 #define MPC_HDR_BYTES 44

@@ -12,7 +12,7 @@
 #include "vmm/boot_layout.h"
 #include "vmm/config.h"
 #include "lib/le.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 
 #define MEMMAP_MAX_ENTRIES 8
 #define MODCMD_MAX_BYTES 0x100

@@ -10,13 +10,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/bus.h"
+#include "vmm/mem/bus.h"
 #include "vmm/config.h"
 #include "vmm/dirty.h"
 #include "vmm/fdt.h"
 #include "kvm/kvm.h"
 #include "vmm/loader.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 #include "vmm/vm.h"
 
 #define VM_MAX_DEVICES 8

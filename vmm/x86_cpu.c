@@ -8,7 +8,7 @@
 
 #include "vmm/boot_layout.h"
 #include "kvm/kvm.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 
 #define X86_CR0_PE (1u << 0)
 #define X86_CR0_MP (1u << 1)

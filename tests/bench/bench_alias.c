@@ -17,7 +17,7 @@
 
 #include "vmm/alias.h"
 #include "vmm/cli.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 #include "vmm/vm.h"
 
 static double now_us(void)

@@ -18,7 +18,7 @@
 #include "vmm/alias.h"
 #include "vmm/cli.h"
 #include "vmm/dirty.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 #include "vmm/vm.h"
 
 #define SOCK "/tmp/kt-kvm-alias.sock"

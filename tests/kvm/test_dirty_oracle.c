@@ -19,10 +19,10 @@
 #include "devices/testdev_abi.h"
 #include "devices/testdev.h"
 #include "vmm/bench_dirtylog.h"
-#include "vmm/bus.h"
+#include "vmm/mem/bus.h"
 #include "vmm/cli.h"
 #include "vmm/dirty.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 #include "vmm/vm.h"
 
 #define ROUNDS 6

@@ -26,7 +26,7 @@
 #include "tests/helpers.h"
 #include "vmm/bench_dirtylog.h"
 #include "vmm/cli.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 #include "vmm/vm.h"
 
 #define CMDLINE "workload=random wss=16M vcpus=2 duration=2 verify=1"

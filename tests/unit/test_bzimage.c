@@ -10,7 +10,7 @@
 
 #include "vmm/bzimage.h"
 #include "vmm/e820.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 #include "vmm/mptable.h"
 
 #define IMAGE_BYTES (5 * 512 + 0x3000) /* boot sector, 4 setup sectors, kernel */

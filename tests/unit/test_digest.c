@@ -7,7 +7,7 @@
 
 #include "migrate/checksum.h"
 #include "migrate/digest.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 
 #define PAGES 4096 /* 16 MiB */
 

@@ -7,7 +7,7 @@
 
 #include "vmm/config.h"
 #include "vmm/fdt.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 
 static uint8_t buf[65536];
 

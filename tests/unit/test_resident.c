@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Which guest pages hold data (guest_mem_next_data, vmm/resident.c), both
+/* Which guest pages hold data (guest_mem_next_data, vmm/mem/resident.c), both
  * ways it asks: PAGEMAP_SCAN and /proc/self/pagemap. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 
 #define PAGES 8192 /* 32 MiB: 16 huge pages */
 #define HUGE_PAGES 512

@@ -12,9 +12,9 @@
 
 #include "devices/registry.h"
 #include "devices/testdev.h"
-#include "vmm/bus.h"
+#include "vmm/mem/bus.h"
 #include "lib/json/json.h"
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 
 #define RAM_BYTES (4ull << 20)
 #define MSG_GPA 0x10000ull

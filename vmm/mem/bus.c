@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The I/O bus: address -> device handler lookup (see bus.h). */
-#include "vmm/bus.h"
+#include "vmm/mem/bus.h"
 
 #include <errno.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Guest memory layout and its RAM regions (see memory.h). */
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 
 #include <errno.h>
 #include <stdio.h>

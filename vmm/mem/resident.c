@@ -15,7 +15,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "vmm/memory.h"
+#include "vmm/mem/memory.h"
 
 /* From <linux/fs.h> of Linux 6.7; Debian 12's headers predate it. */
 struct kt_page_region {
