@@ -29,7 +29,7 @@
 #include "lib/wire.h"
 #include "vmm/alias.h"
 #include "lib/clock.h"
-#include "vmm/dirty.h"
+#include "vmm/dirty/dirty.h"
 #include "lib/log.h"
 #include "vmm/vm.h"
 

@@ -9,7 +9,7 @@
 #include "migrate/digest_job.h"
 #include "migrate/ram_send.h"
 #include "migrate/stream.h"
-#include "vmm/dirty.h"
+#include "vmm/dirty/dirty.h"
 
 struct migrator;
 struct vm;

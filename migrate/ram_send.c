@@ -14,7 +14,7 @@
 #include "migrate/stream.h"
 #include "lib/wire.h"
 #include "lib/clock.h"
-#include "vmm/dirty.h"
+#include "vmm/dirty/dirty.h"
 #include "vmm/mem/memory.h"
 
 #define PAGE GUEST_PAGE_BYTES

@@ -18,7 +18,7 @@
 #include "migrate/vm_state.h"
 #include "lib/wire.h"
 #include "lib/clock.h"
-#include "vmm/dirty.h"
+#include "vmm/dirty/dirty.h"
 #include "vmm/vm.h"
 
 #define DONE_TIMEOUT_MS 30000

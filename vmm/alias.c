@@ -13,7 +13,7 @@
 
 #include "vmm/alias_impl.h"
 #include "vmm/mem/bus.h"
-#include "vmm/dirty.h"
+#include "vmm/dirty/dirty.h"
 #include "kvm/kvm.h"
 #include "lib/log.h"
 

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "vmm/config.h"
-#include "vmm/dirty.h"
+#include "vmm/dirty/dirty.h"
 
 struct vm;
 struct testdev;

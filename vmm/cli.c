@@ -11,7 +11,7 @@
 
 #include "vmm/alias.h"
 #include "vmm/config.h"
-#include "vmm/dirty.h"
+#include "vmm/dirty/dirty.h"
 #include "vmm/mem/memory.h"
 
 const char cli_run_usage[] =

@@ -13,7 +13,7 @@
 #include <linux/kvm.h>
 
 #include "vmm/control.h"
-#include "vmm/dirty.h"
+#include "vmm/dirty/dirty.h"
 #include "lib/json/json.h"
 #include "vmm/vm.h"
 

@@ -9,7 +9,7 @@
 
 #include "vmm/alias.h"
 #include "vmm/control.h"
-#include "vmm/dirty.h"
+#include "vmm/dirty/dirty.h"
 #include "lib/json/json.h"
 #include "vmm/vm.h"
 

@@ -16,7 +16,7 @@
 #include <linux/kvm.h>
 
 #include "lib/clock.h"
-#include "vmm/dirty.h"
+#include "vmm/dirty/dirty.h"
 #include "vmm/dirtyrate_impl.h"
 #include "lib/json/json.h"
 #include "vmm/vm.h"

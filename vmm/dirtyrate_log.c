@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "lib/clock.h"
-#include "vmm/dirty.h"
+#include "vmm/dirty/dirty.h"
 #include "vmm/dirtyrate_impl.h"
 #include "lib/json/json.h"
 #include "vmm/vm.h"

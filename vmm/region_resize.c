@@ -11,7 +11,7 @@
 #include <linux/kvm.h>
 
 #include "vmm/alias_impl.h"
-#include "vmm/dirty.h"
+#include "vmm/dirty/dirty.h"
 #include "kvm/kvm.h"
 
 #define PAGE_MASK (GUEST_PAGE_BYTES - 1)

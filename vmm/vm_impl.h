@@ -12,7 +12,7 @@
 
 #include "vmm/mem/bus.h"
 #include "vmm/config.h"
-#include "vmm/dirty.h"
+#include "vmm/dirty/dirty.h"
 #include "vmm/fdt.h"
 #include "kvm/kvm.h"
 #include "vmm/loader.h"

@@ -17,7 +17,7 @@
 #include "tests/helpers.h"
 #include "vmm/alias.h"
 #include "vmm/cli.h"
-#include "vmm/dirty.h"
+#include "vmm/dirty/dirty.h"
 #include "vmm/mem/memory.h"
 #include "vmm/vm.h"
 

@@ -21,7 +21,7 @@
 #include "vmm/bench_dirtylog.h"
 #include "vmm/mem/bus.h"
 #include "vmm/cli.h"
-#include "vmm/dirty.h"
+#include "vmm/dirty/dirty.h"
 #include "vmm/mem/memory.h"
 #include "vmm/vm.h"
 

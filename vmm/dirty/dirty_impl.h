@@ -5,7 +5,7 @@
 
 #include <pthread.h>
 
-#include "vmm/dirty.h"
+#include "vmm/dirty/dirty.h"
 
 struct kvm_dirty_gfn;
 

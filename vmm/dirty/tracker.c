@@ -4,14 +4,14 @@
  * memslot, harvesting the three backends, and fanning the result out to
  * every attached set. Backend-specific harvesting is in dirty_harvest.c.
  */
-#include "vmm/dirty.h"
+#include "vmm/dirty/dirty.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/dirty_impl.h"
+#include "vmm/dirty/dirty_impl.h"
 #include "kvm/kvm.h"
 #include "lib/log.h"
 

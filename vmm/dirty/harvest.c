@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "vmm/dirty_impl.h"
+#include "vmm/dirty/dirty_impl.h"
 #include "kvm/kvm.h"
 #include "lib/log.h"
 
