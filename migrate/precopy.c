@@ -27,7 +27,7 @@
 #include "migrate/vm_state.h"
 #include "migrate/windows.h"
 #include "lib/wire.h"
-#include "vmm/alias.h"
+#include "vmm/alias/alias.h"
 #include "lib/clock.h"
 #include "vmm/dirty/dirty.h"
 #include "lib/log.h"

@@ -8,7 +8,7 @@
 
 #include "migrate/checksum.h"
 #include "lib/wire.h"
-#include "vmm/alias.h"
+#include "vmm/alias/alias.h"
 #include "vmm/mem/memory.h"
 
 #define MAX_WINDOWS MEM_MAX_SLOTS

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/alias.h"
+#include "vmm/alias/alias.h"
 #include "vmm/config.h"
 #include "vmm/dirty/dirty.h"
 #include "vmm/mem/memory.h"

@@ -13,7 +13,7 @@
 
 enum serial_kind { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
 
-/* Read-only windows asked for at start (vmm/alias.h). */
+/* Read-only windows asked for at start (vmm/alias/alias.h). */
 #define VM_MAX_ALIAS_ARGS 8
 #define VM_MAX_SHARE_ARGS 4
 

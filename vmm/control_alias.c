@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Control commands for read-only windows (vmm/alias.h):
+ * Control commands for read-only windows (vmm/alias/alias.h):
  *   alias-add {"gpa", "src_gpa", "size"} -> alias-list's reply
  *   alias-remove {"gpa"}                 -> alias-list's reply
  *   alias-list -> [{"gpa", "src_gpa", "size", "writes_trapped", "slot",
@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/alias.h"
+#include "vmm/alias/alias.h"
 #include "vmm/cli.h"
 #include "vmm/control.h"
 #include "lib/json/json.h"

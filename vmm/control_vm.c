@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/alias.h"
+#include "vmm/alias/alias.h"
 #include "vmm/control.h"
 #include "vmm/dirty/dirty.h"
 #include "lib/json/json.h"

@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "devices/registry.h"
-#include "vmm/alias.h"
+#include "vmm/alias/alias.h"
 #include "vmm/config.h"
 #include "vmm/mem/memory.h"
 

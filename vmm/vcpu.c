@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/alias.h"
+#include "vmm/alias/alias.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "vmm/vm_impl.h"

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "devices/registry.h"
-#include "vmm/alias.h"
+#include "vmm/alias/alias.h"
 #include "vmm/boot_layout.h"
 #include "lib/clock.h"
 #include "lib/json/json.h"

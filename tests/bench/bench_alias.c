@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "vmm/alias.h"
+#include "vmm/alias/alias.h"
 #include "vmm/cli.h"
 #include "vmm/mem/memory.h"
 #include "vmm/vm.h"

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "tests/helpers.h"
-#include "vmm/alias.h"
+#include "vmm/alias/alias.h"
 #include "vmm/cli.h"
 #include "vmm/dirty/dirty.h"
 #include "vmm/mem/memory.h"

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vmm/alias.h"
+#include "vmm/alias/alias.h"
 #include "vmm/cli.h"
 #include "vmm/config.h"
 

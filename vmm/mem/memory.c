@@ -9,7 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vmm/alias.h"
+#include "vmm/alias/alias.h"
 #include "lib/log.h"
 
 /* Up to 1 TiB of guest RAM: far beyond this machine, a sanity bound. */

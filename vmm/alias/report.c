@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/alias_impl.h"
+#include "vmm/alias/alias_impl.h"
 #include "vmm/cli.h"
 #include "lib/json/json.h"
 

@@ -10,7 +10,7 @@
 #include <sys/mman.h>
 #include <linux/kvm.h>
 
-#include "vmm/alias_impl.h"
+#include "vmm/alias/alias_impl.h"
 #include "vmm/dirty/dirty.h"
 #include "kvm/kvm.h"
 

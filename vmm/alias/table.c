@@ -11,7 +11,7 @@
 #include <string.h>
 #include <linux/kvm.h>
 
-#include "vmm/alias_impl.h"
+#include "vmm/alias/alias_impl.h"
 #include "vmm/mem/bus.h"
 #include "vmm/dirty/dirty.h"
 #include "kvm/kvm.h"

@@ -6,7 +6,7 @@
 
 #include <pthread.h>
 
-#include "vmm/alias.h"
+#include "vmm/alias/alias.h"
 #include "vmm/mem/memory.h"
 
 #define SHARE_NAME_MAX 32

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "vmm/alias_impl.h"
+#include "vmm/alias/alias_impl.h"
 #include "lib/log.h"
 
 bool alias_covers(const struct guest_mem *m, uint64_t gpa, uint32_t len,
