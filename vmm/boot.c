@@ -8,13 +8,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/boot_layout.h"
-#include "vmm/boot_linux.h"
+#include "vmm/boot/layout.h"
+#include "vmm/boot/linux.h"
 #include "lib/log.h"
-#include "vmm/mptable.h"
-#include "vmm/pvh.h"
+#include "vmm/boot/mptable.h"
+#include "vmm/boot/pvh.h"
 #include "vmm/vm_impl.h"
-#include "vmm/x86_cpu.h"
+#include "vmm/boot/x86_cpu.h"
 
 int vm_build_fdt(struct vm *vm, void *buf, size_t len)
 {

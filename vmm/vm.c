@@ -15,11 +15,11 @@
 
 #include "devices/registry.h"
 #include "vmm/alias/alias.h"
-#include "vmm/boot_layout.h"
+#include "vmm/boot/layout.h"
 #include "lib/clock.h"
 #include "lib/json/json.h"
 #include "lib/log.h"
-#include "vmm/x86_cpu.h"
+#include "vmm/boot/x86_cpu.h"
 
 struct bus *vm_bus(struct vm *vm)
 {

@@ -15,7 +15,7 @@
 #include "vmm/dirty/dirty.h"
 #include "vmm/fdt.h"
 #include "kvm/kvm.h"
-#include "vmm/loader.h"
+#include "vmm/boot/loader.h"
 #include "vmm/mem/memory.h"
 #include "vmm/vm.h"
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/elf.h"
+#include "vmm/boot/elf.h"
 
 /*
  * Layout of the image the builder writes:

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "vmm/e820.h"
+#include "vmm/boot/e820.h"
 
 struct guest_mem;
 

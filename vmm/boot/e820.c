@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The guest's E820 map from kvmtrack's memory layout (see e820.h). */
-#include "vmm/e820.h"
+#include "vmm/boot/e820.h"
 
 #include "vmm/mem/memory.h"
 

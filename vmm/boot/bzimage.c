@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* bzImage parsing, placement and the zero page (see bzimage.h). */
-#include "vmm/bzimage.h"
+#include "vmm/boot/bzimage.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/e820.h"
+#include "vmm/boot/e820.h"
 #include "vmm/mem/memory.h"
 
 #define SECTOR_BYTES 512u

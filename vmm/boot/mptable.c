@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The MP table (see mptable.h), assembled byte by byte, little-endian. */
-#include "vmm/mptable.h"
+#include "vmm/boot/mptable.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Reads guest images and places them in guest RAM (see loader.h). */
-#include "vmm/loader.h"
+#include "vmm/boot/loader.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vmm/boot_layout.h"
-#include "vmm/boot_linux.h"
-#include "vmm/elf.h"
+#include "vmm/boot/layout.h"
+#include "vmm/boot/linux.h"
+#include "vmm/boot/elf.h"
 #include "vmm/mem/memory.h"
 
 int loader_read_file(const char *path, const char *what, uint64_t max_bytes,

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/boot_layout.h"
+#include "vmm/boot/layout.h"
 
 struct guest_mem;
 struct e820_entry;

@@ -4,12 +4,12 @@
  * little-endian stores, never by writing C structs, so the layout is the
  * ABI's and not the compiler's.
  */
-#include "vmm/pvh.h"
+#include "vmm/boot/pvh.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "vmm/boot_layout.h"
+#include "vmm/boot/layout.h"
 #include "vmm/config.h"
 #include "lib/le.h"
 #include "vmm/mem/memory.h"

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/bzimage.h"
+#include "vmm/boot/bzimage.h"
 
 struct guest_mem;
 

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/elf.h"
+#include "vmm/boot/elf.h"
 
 /* PT_NOTE segments are small; a bigger one is a broken or hostile image. */
 #define NOTE_SEGMENT_MAX_BYTES (1u << 20)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Loading Linux: bzImage, initrd, zero page (see boot_linux.h). */
-#include "vmm/boot_linux.h"
+#include "vmm/boot/linux.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -8,11 +8,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "vmm/boot_layout.h"
-#include "vmm/bzimage.h"
+#include "vmm/boot/layout.h"
+#include "vmm/boot/bzimage.h"
 #include "vmm/config.h"
-#include "vmm/e820.h"
-#include "vmm/loader.h"
+#include "vmm/boot/e820.h"
+#include "vmm/boot/loader.h"
 #include "vmm/mem/memory.h"
 
 bool bzimage_looks_like(const uint8_t *buf, size_t len)

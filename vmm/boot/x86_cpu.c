@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* x86 register state for kvmtrack's boot protocols (see x86_cpu.h). */
-#include "vmm/x86_cpu.h"
+#include "vmm/boot/x86_cpu.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/boot_layout.h"
+#include "vmm/boot/layout.h"
 #include "kvm/kvm.h"
 #include "vmm/mem/memory.h"
 
