@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "devices/testdev_abi.h"
-#include "vmm/config.h"
+#include "vmm/vm_config.h"
 
 struct guest_mem;
 struct testdev;

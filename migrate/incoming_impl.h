@@ -6,7 +6,7 @@
 #include "migrate/incoming.h"
 #include "migrate/proto.h"
 #include "migrate/stream.h"
-#include "vmm/config.h"
+#include "vmm/vm_config.h"
 #include "vmm/mem/memory.h"
 
 struct incoming {

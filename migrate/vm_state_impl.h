@@ -16,7 +16,7 @@
 #include <linux/kvm.h>
 
 #include "lib/wire.h"
-#include "vmm/config.h"
+#include "vmm/vm_config.h"
 
 struct kvm_sys;
 struct kvm_vcpu;

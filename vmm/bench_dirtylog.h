@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/config.h"
+#include "vmm/vm_config.h"
 #include "vmm/dirty/dirty.h"
 
 struct vm;

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "vmm/alias/alias.h"
-#include "vmm/config.h"
+#include "vmm/vm_config.h"
 #include "vmm/dirty/dirty.h"
 #include "vmm/mem/memory.h"
 

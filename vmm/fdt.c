@@ -8,7 +8,7 @@
 
 #include "devices/registry.h"
 #include "vmm/alias/alias.h"
-#include "vmm/config.h"
+#include "vmm/vm_config.h"
 #include "vmm/mem/memory.h"
 
 /* libfdt returns -FDT_ERR_*; kvmtrack speaks -errno. */

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/config.h"
+#include "vmm/vm_config.h"
 
 struct vm;
 struct bus;

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "vmm/mem/bus.h"
-#include "vmm/config.h"
+#include "vmm/vm_config.h"
 #include "vmm/dirty/dirty.h"
 #include "vmm/fdt.h"
 #include "kvm/kvm.h"

@@ -6,7 +6,7 @@
 
 #include "vmm/alias/alias.h"
 #include "vmm/cli.h"
-#include "vmm/config.h"
+#include "vmm/vm_config.h"
 
 Test(alias_parse, alias_spec_hex_decimal_and_suffixes)
 {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "vmm/cli.h"
-#include "vmm/config.h"
+#include "vmm/vm_config.h"
 
 Test(size, suffixes_are_binary_multiples)
 {

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/config.h"
+#include "vmm/vm_config.h"
 #include "vmm/fdt.h"
 #include "vmm/mem/memory.h"
 

@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/config.h"
+#include "vmm/vm_config.h"
 
 struct guest_mem;
 struct dirty_tracker;

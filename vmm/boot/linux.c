@@ -10,7 +10,7 @@
 
 #include "vmm/boot/layout.h"
 #include "vmm/boot/bzimage.h"
-#include "vmm/config.h"
+#include "vmm/vm_config.h"
 #include "vmm/boot/e820.h"
 #include "vmm/boot/loader.h"
 #include "vmm/mem/memory.h"

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/config.h"
+#include "vmm/vm_config.h"
 #include "vmm/mem/memory.h"
 
 struct vm;
