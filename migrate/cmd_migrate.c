@@ -15,7 +15,7 @@
 
 #include "vmm/cli.h"
 #include "vmm/cmd.h"
-#include "vmm/control_client.h"
+#include "control/client.h"
 #include "lib/json/json.h"
 
 static const char usage[] =

@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "migrate/incoming_impl.h"
-#include "vmm/control.h"
+#include "control/control.h"
 #include "lib/json/json.h"
 
 static int cmd_query_incoming(struct vm *vm, void *opaque,

@@ -15,7 +15,7 @@
 
 #include "migrate/migration.h"
 #include "migrate/transport.h"
-#include "vmm/control.h"
+#include "control/control.h"
 #include "lib/json/json.h"
 
 #define DEFAULT_DOWNTIME_MS 300

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "vmm/cmd.h"
-#include "vmm/control_client.h"
+#include "control/client.h"
 #include "lib/json/json.h"
 
 static int usage(FILE *f, int status)

@@ -12,7 +12,7 @@
 
 #include "vmm/cli.h"
 #include "vmm/cmd.h"
-#include "vmm/control_client.h"
+#include "control/client.h"
 #include "vmm/dirtyrate.h"
 #include "vmm/dirtyrate_print.h"
 #include "lib/json/json.h"

@@ -14,7 +14,7 @@
 
 #include "vmm/alias/alias.h"
 #include "vmm/cli.h"
-#include "vmm/control.h"
+#include "control/control.h"
 #include "lib/json/json.h"
 #include "vmm/vm.h"
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <linux/kvm.h>
 
-#include "vmm/control.h"
+#include "control/control.h"
 #include "vmm/dirty/dirty.h"
 #include "lib/json/json.h"
 #include "vmm/vm.h"

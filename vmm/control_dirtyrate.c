@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/control.h"
+#include "control/control.h"
 #include "vmm/dirtyrate.h"
 #include "lib/json/json.h"
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "vmm/alias/alias.h"
-#include "vmm/control.h"
+#include "control/control.h"
 #include "vmm/dirty/dirty.h"
 #include "lib/json/json.h"
 #include "vmm/vm.h"

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "lib/clock.h"
-#include "vmm/control.h"
+#include "control/control.h"
 #include "lib/log.h"
 #include "vmm/vm_impl.h"
 

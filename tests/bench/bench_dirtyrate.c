@@ -58,7 +58,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmm/control_client.h"
+#include "control/client.h"
 #include "lib/json/json.h"
 
 #define MAX_RUNS 20

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "tests/helpers.h"
-#include "vmm/control_client.h"
+#include "control/client.h"
 #include "lib/json/json.h"
 
 /*

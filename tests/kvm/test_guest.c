@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "tests/helpers.h"
-#include "vmm/control_client.h"
+#include "control/client.h"
 #include "lib/json/json.h"
 
 static struct proc_result run_guest(const char *cpus, const char *cmdline)

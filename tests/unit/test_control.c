@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmm/control.h"
-#include "vmm/control_client.h"
+#include "control/control.h"
+#include "control/client.h"
 #include "lib/json/json.h"
 
 static struct control *ctl;

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/control.h"
+#include "control/control.h"
 #include "vmm/dirtyrate.h"
 #include "vmm/dirtyrate_print.h"
 #include "lib/json/json.h"

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "vmm/control.h"
+#include "control/control.h"
 
 struct control_command {
 	char *name;

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/control_internal.h"
+#include "control/control_internal.h"
 #include "lib/json/json.h"
 
 static const struct json_value empty_object = { .type = JSON_OBJECT };

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmm/control_client.h"
+#include "control/client.h"
 #include "lib/json/json.h"
 
 /* Replies are JSON texts, which json_parse() caps at 1 MiB. */

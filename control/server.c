@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include <poll.h>
 
-#include "vmm/control_internal.h"
+#include "control/control_internal.h"
 #include "lib/json/json.h"
 #include "lib/log.h"
 
