@@ -87,20 +87,20 @@ void control_stop(struct control *c);
 
 /*
  * control_create() + control_register_vm_commands() + control_listen():
- * the control socket of a running `kvmtrack run` (vmm/control_vm.c).
+ * the control socket of a running `kvmtrack run` (vmm/commands.c).
  */
 int control_start(struct vm *vm, const char *path, struct control **out);
 
 /* Adds "status", "pause", "resume", "quit" and "stats" (need a real vm). */
 int control_register_vm_commands(struct control *c);
 
-/* Adds "dirty-log" and "query-dirty-log" (vmm/control_dirty.c). */
+/* Adds "dirty-log" and "query-dirty-log" (vmm/dirty/commands.c). */
 int control_register_dirty_commands(struct control *c);
 
 /* Adds "calc-dirty-rate" (vmm/control_dirtyrate.c). */
 int control_register_dirtyrate_commands(struct control *c);
 
-/* Adds "alias-add", "alias-remove", "alias-list" (vmm/control_alias.c). */
+/* Adds "alias-add", "alias-remove", "alias-list" (vmm/alias/commands.c). */
 int control_register_alias_commands(struct control *c);
 
 #endif
