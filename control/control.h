@@ -97,7 +97,7 @@ int control_register_vm_commands(struct control *c);
 /* Adds "dirty-log" and "query-dirty-log" (vmm/dirty/commands.c). */
 int control_register_dirty_commands(struct control *c);
 
-/* Adds "calc-dirty-rate" (vmm/control_dirtyrate.c). */
+/* Adds "calc-dirty-rate" (dirtyrate/commands.c). */
 int control_register_dirtyrate_commands(struct control *c);
 
 /* Adds "alias-add", "alias-remove", "alias-list" (vmm/alias/commands.c). */

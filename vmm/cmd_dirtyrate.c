@@ -13,7 +13,7 @@
 #include "vmm/cli.h"
 #include "vmm/cmd.h"
 #include "control/client.h"
-#include "vmm/dirtyrate.h"
+#include "dirtyrate/dirtyrate.h"
 #include "vmm/dirtyrate_print.h"
 #include "lib/json/json.h"
 

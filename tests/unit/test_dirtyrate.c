@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "control/control.h"
-#include "vmm/dirtyrate.h"
+#include "dirtyrate/dirtyrate.h"
 #include "vmm/dirtyrate_print.h"
 #include "lib/json/json.h"
 #include "vmm/svg_plot.h"

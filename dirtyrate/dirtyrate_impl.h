@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/dirtyrate.h"
+#include "dirtyrate/dirtyrate.h"
 #include "vmm/mem/memory.h"
 
 /* The part of the reply every mode has. Pages are doubles because sample

@@ -12,7 +12,7 @@
 
 #include "lib/clock.h"
 #include "vmm/dirty/dirty.h"
-#include "vmm/dirtyrate_impl.h"
+#include "dirtyrate/dirtyrate_impl.h"
 #include "lib/json/json.h"
 #include "vmm/vm.h"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The "calc-dirty-rate" control command (measurement in vmm/dirtyrate.c):
+ * The "calc-dirty-rate" control command (measurement in dirtyrate/measure.c):
  *   calc-dirty-rate {"period_ms": 1000, "mode": "bitmap"|"ring"|"sample",
  *                    "per_vcpu": bool, "wss": bool, "wss_max_ms": N,
  *                    "sample_pages": N (per GiB), "seed": N,
@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "control/control.h"
-#include "vmm/dirtyrate.h"
+#include "dirtyrate/dirtyrate.h"
 #include "lib/json/json.h"
 
 static const char *const known_args[] = {

@@ -5,7 +5,7 @@
  * window, the common part of the reply) and the entry point. The log modes
  * are in dirtyrate_log.c, sample mode in dirtyrate_sample.c.
  */
-#include "vmm/dirtyrate.h"
+#include "dirtyrate/dirtyrate.h"
 
 #include <errno.h>
 #include <math.h>
@@ -17,7 +17,7 @@
 
 #include "lib/clock.h"
 #include "vmm/dirty/dirty.h"
-#include "vmm/dirtyrate_impl.h"
+#include "dirtyrate/dirtyrate_impl.h"
 #include "lib/json/json.h"
 #include "vmm/vm.h"
 
