@@ -28,7 +28,7 @@ KT_LIBS := $(FDT_LIBS) $(CAPSTONE_LIBS) -pthread -lm
 # program links.
 LAYERS := lib lib/json kvm control vmm/mem vmm/dirty vmm/alias vmm/boot vmm \
 	devices dirtyrate migrate app app/bench
-MAIN_SRC := $(firstword $(wildcard app/main.c vmm/main.c))
+MAIN_SRC := $(firstword $(wildcard app/main.c app/main.c))
 MAIN_OBJ := $(MAIN_SRC:.c=.o)
 LIB_SRCS := $(filter-out $(MAIN_SRC),$(foreach d,$(LAYERS),$(wildcard $(d)/*.c)))
 LIB_OBJS := $(LIB_SRCS:.c=.o)

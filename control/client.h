@@ -29,7 +29,7 @@ int control_call_timeout(const char *path, const char *command,
 			 size_t err_len);
 
 /*
- * `kvmtrack ctl --control PATH COMMAND [ARGUMENTS-JSON]` (vmm/cmd_ctl.c).
+ * `kvmtrack ctl --control PATH COMMAND [ARGUMENTS-JSON]` (app/cmd_ctl.c).
  * argv[0] is the subcommand's name ("ctl"). Prints the reply's return
  * value as one JSON line; returns the exit status: 0 on success, 1 for a
  * server or socket error, 2 for a usage error.

@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "vmm/bench_dirtylog.h"
-#include "vmm/cli.h"
-#include "vmm/cmd.h"
+#include "app/cli.h"
+#include "app/cmd.h"
 #include "lib/json/json.h"
 #include "lib/log.h"
 

@@ -16,7 +16,7 @@
 #include <time.h>
 
 #include "vmm/alias/alias.h"
-#include "vmm/cli.h"
+#include "app/cli.h"
 #include "vmm/mem/memory.h"
 #include "vmm/vm.h"
 

@@ -16,7 +16,7 @@
 
 #include "tests/helpers.h"
 #include "vmm/alias/alias.h"
-#include "vmm/cli.h"
+#include "app/cli.h"
 #include "vmm/dirty/dirty.h"
 #include "vmm/mem/memory.h"
 #include "vmm/vm.h"

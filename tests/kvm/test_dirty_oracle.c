@@ -20,7 +20,7 @@
 #include "devices/testdev.h"
 #include "vmm/bench_dirtylog.h"
 #include "vmm/mem/bus.h"
-#include "vmm/cli.h"
+#include "app/cli.h"
 #include "vmm/dirty/dirty.h"
 #include "vmm/mem/memory.h"
 #include "vmm/vm.h"

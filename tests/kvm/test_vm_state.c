@@ -25,7 +25,7 @@
 #include "migrate/vm_state_impl.h"
 #include "tests/helpers.h"
 #include "vmm/bench_dirtylog.h"
-#include "vmm/cli.h"
+#include "app/cli.h"
 #include "vmm/mem/memory.h"
 #include "vmm/vm.h"
 

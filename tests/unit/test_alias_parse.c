@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "vmm/alias/alias.h"
-#include "vmm/cli.h"
+#include "app/cli.h"
 #include "vmm/vm_config.h"
 
 Test(alias_parse, alias_spec_hex_decimal_and_suffixes)

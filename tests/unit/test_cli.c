@@ -5,7 +5,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "vmm/cli.h"
+#include "app/cli.h"
 #include "vmm/vm_config.h"
 
 Test(size, suffixes_are_binary_multiples)

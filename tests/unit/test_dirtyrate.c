@@ -14,9 +14,9 @@
 
 #include "control/control.h"
 #include "dirtyrate/dirtyrate.h"
-#include "vmm/dirtyrate_print.h"
+#include "app/dirtyrate_print.h"
 #include "lib/json/json.h"
-#include "vmm/svg_plot.h"
+#include "app/svg_plot.h"
 
 static uint64_t dur(const char *text)
 {

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "vmm/alias/alias.h"
-#include "vmm/cli.h"
+#include "app/cli.h"
 #include "control/control.h"
 #include "lib/json/json.h"
 #include "vmm/vm.h"

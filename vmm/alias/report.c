@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "vmm/alias/alias_impl.h"
-#include "vmm/cli.h"
+#include "app/cli.h"
 #include "lib/json/json.h"
 
 /* Parses text[0..len) as a number or size (hex or decimal, K/M/G). */

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vmm/cli.h"
-#include "vmm/cmd.h"
+#include "app/cli.h"
+#include "app/cmd.h"
 #include "control/client.h"
 #include "lib/json/json.h"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Command-line parsing for `kvmtrack run` (see cli.h). */
-#include "vmm/cli.h"
+#include "app/cli.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/cmd.h"
+#include "app/cmd.h"
 #include "control/client.h"
 #include "lib/json/json.h"
 

@@ -11,8 +11,8 @@
 #include "migrate/incoming.h"
 #include "migrate/migration.h"
 #include "migrate/vm_state.h"
-#include "vmm/cli.h"
-#include "vmm/cmd.h"
+#include "app/cli.h"
+#include "app/cmd.h"
 #include "lib/log.h"
 #include "vmm/vm.h"
 

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "config-host.h"
-#include "vmm/cmd.h"
+#include "app/cmd.h"
 
 static const struct {
 	const char *name;

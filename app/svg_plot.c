@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* A hand-written SVG line plot (see svg_plot.h). */
-#include "vmm/svg_plot.h"
+#include "app/svg_plot.h"
 
 #include <errno.h>
 #include <math.h>

@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/cli.h"
-#include "vmm/cmd.h"
+#include "app/cli.h"
+#include "app/cmd.h"
 #include "control/client.h"
 #include "dirtyrate/dirtyrate.h"
-#include "vmm/dirtyrate_print.h"
+#include "app/dirtyrate_print.h"
 #include "lib/json/json.h"
 
 /* Room for the harvests, hashing and the socket beyond the window. */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Presenting a "calc-dirty-rate" reply (see dirtyrate_print.h). */
-#include "vmm/dirtyrate_print.h"
+#include "app/dirtyrate_print.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "lib/json/json.h"
-#include "vmm/svg_plot.h"
+#include "app/svg_plot.h"
 
 static double num(const struct json_value *obj, const char *key)
 {
