@@ -18,7 +18,7 @@
 
 #include "devices/testdev_abi.h"
 #include "devices/testdev.h"
-#include "vmm/bench_dirtylog.h"
+#include "app/bench/dirtylog.h"
 #include "vmm/mem/bus.h"
 #include "app/cli.h"
 #include "vmm/dirty/dirty.h"

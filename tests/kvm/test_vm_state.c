@@ -24,7 +24,7 @@
 #include "migrate/vm_state.h"
 #include "migrate/vm_state_impl.h"
 #include "tests/helpers.h"
-#include "vmm/bench_dirtylog.h"
+#include "app/bench/dirtylog.h"
 #include "app/cli.h"
 #include "vmm/mem/memory.h"
 #include "vmm/vm.h"

@@ -12,7 +12,7 @@
  * guest's own TSC stamps in those REPORTs (first start to last end), from
  * which the page rate is derived.
  */
-#include "vmm/bench_dirtylog.h"
+#include "app/bench/dirtylog.h"
 
 #include <errno.h>
 #include <pthread.h>

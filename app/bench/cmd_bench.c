@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/bench_dirtylog.h"
+#include "app/bench/dirtylog.h"
 #include "app/cli.h"
 #include "app/cmd.h"
 #include "lib/json/json.h"

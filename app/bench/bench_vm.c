@@ -6,7 +6,7 @@
  * that they can move behind vm.h in one step.
  */
 #include "devices/registry.h"
-#include "vmm/bench_dirtylog.h"
+#include "app/bench/dirtylog.h"
 #include "vmm/vm_impl.h"
 
 struct testdev *bench_vm_testdev(struct vm *vm)

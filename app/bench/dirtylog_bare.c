@@ -23,7 +23,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "vmm/bench_dirtylog.h"
+#include "app/bench/dirtylog.h"
 #include "kvm/kvm.h"
 #include "lib/log.h"
 #include "vmm/vm.h"
