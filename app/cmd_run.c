@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "migrate/incoming.h"
-#include "migrate/migration.h"
+#include "migrate/migrator.h"
 #include "migrate/vm_state.h"
 #include "app/cli.h"
 #include "app/cmd.h"

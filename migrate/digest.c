@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migrate/checksum.h"
+#include "migrate/page_hash.h"
 #include "vmm/mem/memory.h"
 
 #define MAX_THREADS 8

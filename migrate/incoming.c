@@ -12,13 +12,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "migrate/checksum.h"
+#include "migrate/page_hash.h"
 #include "migrate/incoming_impl.h"
 #include "migrate/proto.h"
 #include "migrate/ram_recv.h"
 #include "migrate/transport.h"
 #include "migrate/vm_state.h"
-#include "migrate/windows.h"
+#include "migrate/alias_state.h"
 #include "lib/wire.h"
 #include "lib/clock.h"
 #include "lib/log.h"

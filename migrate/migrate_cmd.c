@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "migrate/migration.h"
+#include "migrate/migrator.h"
 #include "migrate/transport.h"
 #include "control/control.h"
 #include "lib/json/json.h"

@@ -3,7 +3,7 @@
 #ifndef KVMTRACK_MIGRATOR_IMPL_H
 #define KVMTRACK_MIGRATOR_IMPL_H
 
-#include "migrate/migration.h"
+#include "migrate/migrator.h"
 #include "migrate/stream.h"
 
 struct migrator {

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "migrate/checksum.h"
+#include "migrate/page_hash.h"
 #include "lib/wire.h"
 
 #define RUN_HEADER 4

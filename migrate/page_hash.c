@@ -5,7 +5,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-#include "migrate/checksum.h"
+#include "migrate/page_hash.h"
 
 /*
  * The page hash is a sum over the page's words of a mix of (index, word)

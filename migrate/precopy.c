@@ -25,7 +25,7 @@
 #include "migrate/throttle.h"
 #include "migrate/transport.h"
 #include "migrate/vm_state.h"
-#include "migrate/windows.h"
+#include "migrate/alias_state.h"
 #include "lib/wire.h"
 #include "vmm/alias/alias.h"
 #include "lib/clock.h"

@@ -10,11 +10,11 @@
  * is an error. Source -> destination:
  *   HELLO      u32 flags, str sender
  *   CONFIG     u64 mem_bytes, u32 nr_cpus, str cmdline, block fdt, then
- *              the read-only windows (migrate/windows.h)
+ *              the read-only windows (migrate/alias_state.h)
  *   RAM        u32 region, u32 npages, npages * (u64 page, u64 hash),
  *              then the pages' 4096 bytes each, in the same order. The
  *              CRC ends before the page bytes: each page is checked
- *              against its page_hash() (migrate/checksum.h), which the
+ *              against its page_hash() (migrate/page_hash.h), which the
  *              sender computes anyway for the digest, and which catches
  *              any one changed word for certain, as a CRC would.
  *   SPARSE     u32 region, u32 npages, then per page: u64 page and the

@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <sys/mman.h>
 
-#include "migrate/checksum.h"
+#include "migrate/page_hash.h"
 #include "migrate/incoming_impl.h"
 #include "migrate/page_codec.h"
 #include "migrate/proto.h"

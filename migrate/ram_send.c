@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "migrate/checksum.h"
+#include "migrate/page_hash.h"
 #include "migrate/page_codec.h"
 #include "migrate/proto.h"
 #include "migrate/stream.h"

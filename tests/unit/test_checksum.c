@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
-/* CRC32C and the page hash (migrate/checksum.h), both of which the wire
+/* CRC32C and the page hash (migrate/page_hash.h), both of which the wire
  * carries: their values must not change between builds or CPUs. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "migrate/checksum.h"
+#include "migrate/page_hash.h"
 
 static uint64_t page[PAGE_HASH_WORDS], copy[PAGE_HASH_WORDS];
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migrate/checksum.h"
+#include "migrate/page_hash.h"
 #include "migrate/digest.h"
 #include "vmm/mem/memory.h"
 

@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "migrate/checksum.h"
+#include "migrate/page_hash.h"
 #include "migrate/page_codec.h"
 
 static uint64_t page[PAGE_WORDS], back[PAGE_WORDS], copy[PAGE_WORDS];

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* Aliases and shared files across a migration (see windows.h). */
-#include "migrate/windows.h"
+#include "migrate/alias_state.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "migrate/checksum.h"
+#include "migrate/page_hash.h"
 #include "lib/wire.h"
 #include "vmm/alias/alias.h"
 #include "vmm/mem/memory.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* CRC32C and the digest term (see checksum.h; the page hash: page_hash.c). */
-#include "migrate/checksum.h"
+#include "migrate/page_hash.h"
 
 #include <pthread.h>
 #include <string.h>
