@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* CRC32C and the digest term (see checksum.h; the page hash: page_hash.c). */
-#include "migrate/page_hash.h"
+/* CRC32C: SSE4.2's crc32 instruction where the CPU has it, else a table. */
+#include "lib/crc32c.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -57,25 +57,4 @@ uint32_t crc32c(uint32_t crc, const void *data, size_t len)
 	crc = have_sse42 ? crc32c_hw(crc, data, len)
 			 : crc32c_table(crc, data, len);
 	return ~crc;
-}
-
-/* The digest term's final mix (constants of xxHash64). */
-#define K2 0xc2b2ae3d27d4eb4full
-#define K3 0x165667b19e3779f9ull
-
-static inline uint64_t avalanche(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= K2;
-	h ^= h >> 29;
-	h *= K3;
-	h ^= h >> 32;
-	return h;
-}
-
-uint64_t page_digest_term(uint64_t gpa, uint64_t hash)
-{
-	if (hash == 0)
-		return 0;
-	return avalanche(hash ^ (gpa * K3));
 }

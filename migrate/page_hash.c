@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The page hash (see checksum.h): scalar, and with AVX-512 where the CPU
+/* The page hash (see page_hash.h): scalar, and with AVX-512 where the CPU
  * has it. */
 #include <immintrin.h>
 #include <pthread.h>
@@ -117,4 +117,25 @@ uint64_t page_copy_hash(const uint64_t *src, uint64_t *copy)
 uint64_t page_hash(const void *page)
 {
 	return page_copy_hash(page, NULL);
+}
+
+/* The digest term's final mix (constants of xxHash64). */
+#define K2 0xc2b2ae3d27d4eb4full
+#define K3 0x165667b19e3779f9ull
+
+static inline uint64_t avalanche(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= K2;
+	h ^= h >> 29;
+	h *= K3;
+	h ^= h >> 32;
+	return h;
+}
+
+uint64_t page_digest_term(uint64_t gpa, uint64_t hash)
+{
+	if (hash == 0)
+		return 0;
+	return avalanche(hash ^ (gpa * K3));
 }

@@ -1,18 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Checksums for the migration stream: CRC32C per frame (SSE4.2's crc32
- * instruction, with a table fallback), and a 64-bit page hash for the
- * whole-memory digest.
+ * The 64-bit page hash behind the whole-memory digest that both ends of a
+ * migration compare (frames carry a CRC32C: lib/crc32c.h).
  */
-#ifndef KVMTRACK_CHECKSUM_H
-#define KVMTRACK_CHECKSUM_H
+#ifndef KVMTRACK_PAGE_HASH_H
+#define KVMTRACK_PAGE_HASH_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* CRC32C (Castagnoli); start with crc = 0, chain by passing it back. */
-uint32_t crc32c(uint32_t crc, const void *data, size_t len);
 
 /*
  * 64-bit hash of one 4 KiB page: the sum of page_hash_word() over its

@@ -11,7 +11,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "migrate/page_hash.h"
+#include "lib/crc32c.h"
 #include "migrate/proto.h"
 #include "lib/wire.h"
 

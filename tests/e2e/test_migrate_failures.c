@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "migrate/page_hash.h"
+#include "lib/crc32c.h"
 #include "tests/e2e/migrate_helpers.h"
 #include "tests/e2e/tcp_proxy.h"
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/crc32c.h"
 #include "migrate/page_hash.h"
 
 static uint64_t page[PAGE_HASH_WORDS], copy[PAGE_HASH_WORDS];
