@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The test device (protocol in devices/testdev_abi.h): kvmtrack's side of
+ * The test device (protocol in guest/abi/testdev.h): kvmtrack's side of
  * the conversation with the bundled guest. The registry entry testdev_ops
  * puts it on the MMIO bus; the functions here let the rest of kvmtrack (and
  * the unit tests) read what the guest reported and queue commands for it.
@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "devices/testdev_abi.h"
+#include "guest/abi/testdev.h"
 #include "vmm/vm_config.h"
 
 struct guest_mem;

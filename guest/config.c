@@ -4,7 +4,7 @@
  * values are reported on serial and ignored, so a typo never stops a run.
  */
 #include "guest.h"
-#include "devices/testdev_abi.h"
+#include "guest/abi/testdev.h"
 
 struct config config = {
 	.workload = TESTDEV_WL_IDLE,

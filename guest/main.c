@@ -5,7 +5,7 @@
  * workload; secondary CPUs announce themselves and join it.
  */
 #include "guest.h"
-#include "devices/testdev_abi.h"
+#include "guest/abi/testdev.h"
 
 #define AP_WAIT_MS 2000
 #define TSC_KHZ_FALLBACK 2000000

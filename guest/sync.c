@@ -17,7 +17,7 @@
  * a counter in memory, which costs no exit.
  */
 #include "guest.h"
-#include "devices/testdev_abi.h"
+#include "guest/abi/testdev.h"
 
 #define POLL_GAP_US 50
 

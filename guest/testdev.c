@@ -6,7 +6,7 @@
  * within that exit and may write a reply into the buffer.
  */
 #include "guest.h"
-#include "devices/testdev_abi.h"
+#include "guest/abi/testdev.h"
 
 #define MSG_SLOT_BYTES 256
 

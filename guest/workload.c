@@ -9,7 +9,7 @@
  * batches: heartbeat, testdev polls, the duration limit, progress lines.
  */
 #include "guest.h"
-#include "devices/testdev_abi.h"
+#include "guest/abi/testdev.h"
 
 #define BATCH_PAGES 64 /* pages written between two looks at the clock */
 #define MAX_BACKLOG_MS 20 /* rate pacing: credit kept after a stall */

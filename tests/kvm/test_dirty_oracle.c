@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "devices/testdev_abi.h"
+#include "guest/abi/testdev.h"
 #include "devices/testdev.h"
 #include "app/bench/dirtylog.h"
 #include "vmm/mem/bus.h"
