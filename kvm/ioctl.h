@@ -7,9 +7,9 @@
 #ifndef KVMTRACK_KVM_IOCTL_H
 #define KVMTRACK_KVM_IOCTL_H
 
+#include <stdbool.h>
 #include <stdio.h>
-
-#include "kvm/kvm.h"
+#include <linux/ioctl.h>
 
 /*
  * Raw ioctl: returns the ioctl's result or -errno. Logs failures unless
@@ -34,19 +34,19 @@ int kvm_ioctl_raw(int fd, unsigned long cmd, unsigned long arg,
 #define KVM_IOCTL_VAL(fd, cmd, val, object)                                 \
 	kvm_ioctl_raw(fd, cmd, (unsigned long)(val), #cmd, object, false)
 
-static inline const char *vcpu_name(const struct kvm_vcpu *vcpu, char *buf,
-				    size_t len)
-{
-	snprintf(buf, len, "vcpu %u", vcpu->id);
-	return buf;
-}
+/*
+ * A vCPU's name for error messages, written into the char array buf. A
+ * macro, so that this header needs nothing from kvm.h and forms no loop
+ * with it.
+ */
+#define VCPU_NAME(vcpu, buf)                                                \
+	(snprintf(buf, sizeof(buf), "vcpu %u", (vcpu)->id), (const char *)(buf))
 
 /* Pointer-argument vCPU ioctls, named after the object they act on. */
 #define VCPU_IOCTL(vcpu, cmd, argp)                                         \
 	({                                                                  \
 		char _name[24];                                             \
-		KVM_IOCTL((vcpu)->fd, cmd, argp,                            \
-			  vcpu_name(vcpu, _name, sizeof(_name)));           \
+		KVM_IOCTL((vcpu)->fd, cmd, argp, VCPU_NAME(vcpu, _name));   \
 	})
 
 #endif

@@ -251,7 +251,7 @@ int kvm_set_cpuid(struct kvm_vcpu *vcpu, const struct kvm_cpuid2 *cpuid)
 	/* Variable-length argument: the size check does not apply. */
 	return kvm_ioctl_raw(vcpu->fd, KVM_SET_CPUID2, (unsigned long)cpuid,
 			     "KVM_SET_CPUID2",
-			     vcpu_name(vcpu, name, sizeof(name)), false);
+			     VCPU_NAME(vcpu, name), false);
 }
 
 int kvm_translate(struct kvm_vcpu *vcpu, uint64_t gva, uint64_t *gpa)
@@ -262,7 +262,7 @@ int kvm_translate(struct kvm_vcpu *vcpu, uint64_t gva, uint64_t *gpa)
 
 	ret = kvm_ioctl_raw(vcpu->fd, KVM_TRANSLATE, (unsigned long)&tr,
 			    "KVM_TRANSLATE",
-			    vcpu_name(vcpu, name, sizeof(name)), true);
+			    VCPU_NAME(vcpu, name), true);
 	if (ret < 0)
 		return ret;
 	if (!tr.valid)
@@ -276,7 +276,7 @@ int kvm_get_tsc_khz(struct kvm_vcpu *vcpu)
 	char name[24];
 
 	return kvm_ioctl_raw(vcpu->fd, KVM_GET_TSC_KHZ, 0, "KVM_GET_TSC_KHZ",
-			     vcpu_name(vcpu, name, sizeof(name)), false);
+			     VCPU_NAME(vcpu, name), false);
 }
 
 const char *kvm_exit_name(uint32_t reason)

@@ -4,6 +4,8 @@
  * and restores, vCPU by vCPU (MSRs, FPU/XSAVE, XCRs, LAPIC, events, debug
  * registers, MP state) and for the VM (irqchip, PIT, clock).
  */
+#include "kvm/kvm.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
