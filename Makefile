@@ -131,8 +131,12 @@ TEST_BINS := tests/unit/unit-tests tests/kvm/kvm-tests tests/e2e/e2e-tests \
 # Unit tests here; the suites that need /dev/kvm here when this host's KVM
 # works, else inside the test VM (tests/vm/). `make check VM=1` (and
 # check-vm) take the VM whatever the host has, as CI does.
-check: all $(TEST_BINS) $(TEST_IMAGES)
+check: check-layers all $(TEST_BINS) $(TEST_IMAGES)
 	$(Q)KVMTRACK_VM=$(VM) tests/check.sh
+
+# Includes and calls only point down the layers of scripts/layers.conf.
+check-layers: kvmtrack
+	$(Q)scripts/check-layers --objects $(LIB_OBJS) $(MAIN_OBJ)
 
 check-vm:
 	$(Q)$(MAKE) --no-print-directory check VM=1
@@ -180,7 +184,7 @@ clean:
 distclean: clean
 	$(Q)rm -f config.mak config-host.h
 
-.PHONY: all check check-vm bench clean distclean
+.PHONY: all check check-layers check-vm bench clean distclean
 -include $(wildcard $(ALL_OBJS:.o=.d))
 
 # The README's first command: boot the bundled guest, migrate it live to a
