@@ -2,17 +2,18 @@
 /* Command-line parsing for `kvmtrack run` (see cli.h). */
 #include "app/cli.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "devices/registry.h"
+#include "lib/parse.h"
 #include "vmm/alias/alias.h"
-#include "vmm/vm_config.h"
 #include "vmm/dirty/dirty.h"
 #include "vmm/mem/memory.h"
+#include "vmm/vm_config.h"
 
 const char cli_run_usage[] =
 	"Usage: kvmtrack run [options] IMAGE\n"
@@ -33,66 +34,6 @@ const char cli_run_usage[] =
 	"      --share NAME=FILE@GPA     map FILE read-only at GPA (repeatable)\n"
 	"  -h, --help              this text\n";
 
-static int suffix_shift(const char *s, unsigned int *shift)
-{
-	static const char units[] = "KMGT";
-	const char *u;
-
-	if (*s == '\0') {
-		*shift = 0;
-		return 0;
-	}
-	u = strchr(units, toupper((unsigned char)*s));
-	if (!u || *s == '\0')
-		return -EINVAL;
-	*shift = 10 * (unsigned int)(u - units + 1);
-	s++;
-	/* Accept "M", "MB", "MiB". */
-	if (*s == 'i')
-		s++;
-	if (*s == 'B' || *s == 'b')
-		s++;
-	return *s == '\0' ? 0 : -EINVAL;
-}
-
-int cli_parse_size(const char *text, uint64_t *bytes)
-{
-	unsigned long long v;
-	unsigned int shift;
-	char *end;
-
-	if (!text || !isdigit((unsigned char)text[0]))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(text, &end, 0);
-	if (errno == ERANGE)
-		return -ERANGE;
-	if (suffix_shift(end, &shift) < 0)
-		return -EINVAL;
-	if (shift && v > (UINT64_MAX >> shift))
-		return -ERANGE;
-	*bytes = (uint64_t)v << shift;
-	return 0;
-}
-
-int cli_parse_uint(const char *text, uint64_t min, uint64_t max,
-		   uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (!text || !isdigit((unsigned char)text[0]))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(text, &end, 10);
-	if (errno == ERANGE || *end != '\0')
-		return -EINVAL;
-	if (v < min || v > max)
-		return -ERANGE;
-	*out = v;
-	return 0;
-}
-
 static int parse_serial(const char *text, struct serial_config *serial)
 {
 	if (strcmp(text, "stdio") == 0) {
@@ -111,7 +52,7 @@ static int parse_serial(const char *text, struct serial_config *serial)
 static int parse_mem(const char *text, struct vm_config *cfg, char *err,
 		     size_t err_len)
 {
-	int ret = cli_parse_size(text, &cfg->mem_bytes);
+	int ret = parse_size(text, &cfg->mem_bytes);
 
 	if (ret < 0) {
 		snprintf(err, err_len,
@@ -126,19 +67,6 @@ static int parse_mem(const char *text, struct vm_config *cfg, char *err,
 			 text);
 		return -EINVAL;
 	}
-	return 0;
-}
-
-static int parse_dirty_log(const char *text, struct vm_config *cfg,
-			   char *err, size_t err_len)
-{
-	struct dirty_config dirty;
-	int ret = dirty_parse_backend(text, &dirty, err, err_len);
-
-	if (ret < 0)
-		return ret;
-	cfg->dirty.backend = (int)dirty.backend;
-	cfg->dirty.ring_entries = dirty.ring_entries;
 	return 0;
 }
 
@@ -179,19 +107,21 @@ static void config_defaults(struct vm_config *cfg)
 	cfg->nr_cpus = 1;
 	cfg->cmdline = "";
 	cfg->serial.kind = SERIAL_STDIO;
+	cfg->devices = device_table;
+	cfg->nr_devices = device_table_len;
 }
 
 static int parse_window(int opt, const char *arg, struct vm_config *cfg,
 			char *err, size_t err_len)
 {
 	if (opt == OPT_ALIAS_WRITE)
-		return alias_parse_write_policy(arg, &cfg->alias_write, err,
+		return alias_parse_write_policy(arg, &cfg->alias.write_policy, err,
 						err_len);
-	if (opt == OPT_ALIAS && cfg->nr_aliases < VM_MAX_ALIAS_ARGS)
-		return alias_parse_spec(arg, &cfg->aliases[cfg->nr_aliases++],
+	if (opt == OPT_ALIAS && cfg->alias.nr_aliases < VM_MAX_ALIAS_ARGS)
+		return alias_parse_spec(arg, &cfg->alias.aliases[cfg->alias.nr_aliases++],
 					err, err_len);
-	if (opt == OPT_SHARE && cfg->nr_shares < VM_MAX_SHARE_ARGS)
-		return share_parse_spec(arg, &cfg->shares[cfg->nr_shares++],
+	if (opt == OPT_SHARE && cfg->alias.nr_shares < VM_MAX_SHARE_ARGS)
+		return share_parse_spec(arg, &cfg->alias.shares[cfg->alias.nr_shares++],
 					err, err_len);
 	snprintf(err, err_len, "--%s '%s': at most %d allowed",
 		 opt == OPT_ALIAS ? "alias" : "share", arg,
@@ -209,7 +139,7 @@ static int parse_one(int opt, const char *arg, struct vm_config *cfg,
 		cfg->mem_explicit = true;
 		return parse_mem(arg, cfg, err, err_len);
 	case 'c':
-		if (cli_parse_uint(arg, 1, VM_MAX_CPUS, &n) < 0) {
+		if (parse_uint(arg, 1, VM_MAX_CPUS, &n) < 0) {
 			snprintf(err, err_len,
 				 "--cpus '%s': must be a number from 1 to %d",
 				 arg, VM_MAX_CPUS);
@@ -245,7 +175,7 @@ static int parse_one(int opt, const char *arg, struct vm_config *cfg,
 		cfg->trace_exits = true;
 		return 0;
 	case OPT_DIRTY_LOG:
-		return parse_dirty_log(arg, cfg, err, err_len);
+		return dirty_parse_backend(arg, &cfg->dirty, err, err_len);
 	case OPT_INCOMING:
 		cfg->incoming_uri = arg;
 		return 0;

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/cli.h"
+#include "lib/parse.h"
 #include "app/cmd.h"
 #include "control/client.h"
 #include "dirtyrate/dirtyrate.h"
@@ -72,8 +72,8 @@ static int parse_range(const char *text, struct dirtyrate_request *req)
 		return -EINVAL;
 	memcpy(gpa, text, (size_t)(comma - text));
 	gpa[comma - text] = '\0';
-	if (cli_parse_size(gpa, &req->range_gpa) ||
-	    cli_parse_size(comma + 1, &req->range_bytes) || !req->range_bytes)
+	if (parse_size(gpa, &req->range_gpa) ||
+	    parse_size(comma + 1, &req->range_bytes) || !req->range_bytes)
 		return -EINVAL;
 	return 0;
 }
@@ -107,7 +107,7 @@ static int parse_one(int opt, const char *arg, struct dirtyrate_opts *o)
 			arg);
 		return -EINVAL;
 	case OPT_SAMPLE_PAGES:
-		if (!cli_parse_uint(arg, 1, DIRTYRATE_MAX_SAMPLE_PAGES, &n)) {
+		if (!parse_uint(arg, 1, DIRTYRATE_MAX_SAMPLE_PAGES, &n)) {
 			o->req.sample_pages = (uint32_t)n;
 			return 0;
 		}
@@ -117,7 +117,7 @@ static int parse_one(int opt, const char *arg, struct dirtyrate_opts *o)
 		return -EINVAL;
 	case OPT_SEED:
 		o->req.have_seed = true;
-		if (!cli_parse_uint(arg, 0, UINT64_MAX, &o->req.seed))
+		if (!parse_uint(arg, 0, UINT64_MAX, &o->req.seed))
 			return 0;
 		fprintf(stderr, "kvmtrack dirtyrate: --seed '%s': expected an unsigned integer\n",
 			arg);

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "app/cli.h"
+#include "lib/parse.h"
 #include "app/cmd.h"
 #include "control/client.h"
 #include "lib/json/json.h"
@@ -75,13 +75,13 @@ static int parse_opts(int argc, char **argv, struct migrate_opts *o)
 		switch (c) {
 		case 's': o->control = optarg; break;
 		case 't': o->to = optarg; break;
-		case 'd': bad = cli_parse_uint(optarg, 1, 3600000, &o->downtime_ms); break;
-		case 'b': bad = cli_parse_size(optarg, &o->max_bandwidth); break;
+		case 'd': bad = parse_uint(optarg, 1, 3600000, &o->downtime_ms); break;
+		case 'b': bad = parse_size(optarg, &o->max_bandwidth); break;
 		case 'a': o->auto_converge = 1; break;
-		case 'T': bad = cli_parse_uint(optarg, 1, 86400, &o->timeout_s); break;
-		case 'p': bad = cli_parse_uint(optarg, 1, 10000, &o->max_passes); break;
+		case 'T': bad = parse_uint(optarg, 1, 86400, &o->timeout_s); break;
+		case 'p': bad = parse_uint(optarg, 1, 10000, &o->max_passes); break;
 		case 'j': o->json = 1; break;
-		case 'x': bad = cli_parse_uint(optarg, 0, 100, &o->x_lose); break;
+		case 'x': bad = parse_uint(optarg, 0, 100, &o->x_lose); break;
 		case 'v':
 			o->verify = optarg;
 			bad = strcmp(optarg, "full") && strcmp(optarg, "sent") ? -EINVAL : 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <stdio.h>
 
+#include "dirtyrate/dirtyrate.h"
 #include "migrate/incoming.h"
 #include "migrate/migrator.h"
 #include "migrate/vm_state.h"
@@ -48,7 +49,8 @@ static int ready_to_run(struct vm *vm, void *arg)
 	migrator_destroy(*mig);
 	*mig = NULL;
 	return migrator_create(vm, mig) ?:
-	       vm_add_control_commands(vm, migrate_register_commands, *mig);
+	       vm_add_control_commands(vm, migrate_register_commands, *mig) ?:
+	       vm_add_control_commands(vm, dirtyrate_register_commands, NULL);
 }
 
 static int receive_guest(const struct vm_config *cfg, struct incoming **in,

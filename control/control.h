@@ -85,22 +85,4 @@ int control_listen(struct control *c, const char *path);
  */
 void control_stop(struct control *c);
 
-/*
- * control_create() + control_register_vm_commands() + control_listen():
- * the control socket of a running `kvmtrack run` (vmm/commands.c).
- */
-int control_start(struct vm *vm, const char *path, struct control **out);
-
-/* Adds "status", "pause", "resume", "quit" and "stats" (need a real vm). */
-int control_register_vm_commands(struct control *c);
-
-/* Adds "dirty-log" and "query-dirty-log" (vmm/dirty/commands.c). */
-int control_register_dirty_commands(struct control *c);
-
-/* Adds "calc-dirty-rate" (dirtyrate/commands.c). */
-int control_register_dirtyrate_commands(struct control *c);
-
-/* Adds "alias-add", "alias-remove", "alias-list" (vmm/alias/commands.c). */
-int control_register_alias_commands(struct control *c);
-
 #endif

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "devices/registry.h"
+#include "devices/devices.h"
 #include "vmm/mem/bus.h"
 #include "lib/log.h"
 #include "vmm/vm.h"

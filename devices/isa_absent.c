@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices/registry.h"
+#include "devices/devices.h"
 #include "vmm/mem/bus.h"
 #include "lib/log.h"
 #include "vmm/vm.h"

@@ -5,6 +5,8 @@
  */
 #include "devices/registry.h"
 
+#include "devices/devices.h"
+
 const struct device_ops *const device_table[] = {
 	&uart16550_ops,
 	&debug_exit_ops,

@@ -14,10 +14,11 @@
 #include <stdint.h>
 
 #include "guest/abi/testdev.h"
-#include "vmm/vm_config.h"
+#include "vmm/mem/limits.h"
 
 struct guest_mem;
 struct testdev;
+struct vm;
 
 #define TESTDEV_MAX_VCPUS VM_MAX_CPUS
 #define TESTDEV_REPORT_RING 256 /* reports kept per vCPU */
@@ -45,6 +46,8 @@ struct testdev_totals {
 /* Creates a device that reads and writes messages in mem. 0 or -ENOMEM. */
 int testdev_create(struct guest_mem *mem, struct testdev **out);
 void testdev_destroy(struct testdev *td);
+/* The test device of a VM built with devices/registry.h, or NULL. */
+struct testdev *testdev_of(struct vm *vm);
 
 /*
  * The MMIO handler (a bus_access_fn; opaque is the struct testdev). Always

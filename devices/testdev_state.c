@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "devices/registry.h"
+#include "devices/devices.h"
 #include "devices/testdev_internal.h"
 #include "vmm/mem/bus.h"
 #include "lib/json/json.h"
@@ -367,3 +367,8 @@ const struct device_ops testdev_ops = {
 	.save = testdev_save,
 	.load = testdev_load,
 };
+
+struct testdev *testdev_of(struct vm *vm)
+{
+	return vm_device_state(vm, &testdev_ops);
+}

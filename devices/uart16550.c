@@ -17,7 +17,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "devices/registry.h"
+#include "devices/devices.h"
 #include "devices/uart_model.h"
 #include "lib/wire.h"
 #include "vmm/mem/bus.h"

@@ -106,7 +106,7 @@ static int cmd_calc_dirty_rate(struct vm *vm, void *opaque,
 	return ret ?: dirtyrate_measure(vm, &req, reply, err, err_len);
 }
 
-int control_register_dirtyrate_commands(struct control *c)
+int dirtyrate_register_commands(struct control *c, void *unused)
 {
 	return control_register(
 		c, "calc-dirty-rate",

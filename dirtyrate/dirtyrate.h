@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 struct jw;
+struct control;
 struct vm;
 
 enum dirtyrate_mode {
@@ -114,5 +115,9 @@ uint64_t dirtyrate_sample_count(uint64_t ram_bytes, uint32_t pages_per_gib);
  */
 int dirtyrate_measure(struct vm *vm, const struct dirtyrate_request *req,
 		      struct jw *reply, char *err, size_t err_len);
+
+/* Adds "calc-dirty-rate" (dirtyrate/commands.c) to the control object c of
+ * a VM; unused is there to match vm_add_control_commands(). */
+int dirtyrate_register_commands(struct control *c, void *unused);
 
 #endif

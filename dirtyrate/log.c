@@ -5,6 +5,8 @@
  * at the end of each window of the working-set curve, counted per memslot
  * and per vCPU.
  */
+#include "dirtyrate/log.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +14,7 @@
 
 #include "lib/clock.h"
 #include "vmm/dirty/dirty.h"
-#include "dirtyrate/dirtyrate_impl.h"
+#include "dirtyrate/common.h"
 #include "lib/json/json.h"
 #include "vmm/vm.h"
 

@@ -10,6 +10,8 @@
  * writes. Reading a never-touched page makes the host allocate it (once,
  * at most sample_pages pages per GiB).
  */
+#include "dirtyrate/sample.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +20,7 @@
 
 #include "lib/clock.h"
 #include "vmm/dirty/dirty.h"
-#include "dirtyrate/dirtyrate_impl.h"
+#include "dirtyrate/common.h"
 #include "lib/json/json.h"
 #include "vmm/vm.h"
 

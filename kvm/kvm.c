@@ -363,25 +363,3 @@ int kvm_reset_dirty_rings(int vm_fd)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return ret;
 }
-
-struct kvm_dirty_gfn *kvm_map_dirty_ring(struct kvm_vcpu *vcpu,
-					 uint32_t entries)
-{
-	long page = sysconf(_SC_PAGESIZE);
-	void *ring = mmap(NULL, entries * sizeof(struct kvm_dirty_gfn),
-			  PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd,
-			  KVM_DIRTY_LOG_PAGE_OFFSET * page);
-
-	if (ring == MAP_FAILED) {
-		log_err("kvm: mmap dirty ring of vcpu %u (%u entries): %s",
-			vcpu->id, entries, strerror(errno));
-		return NULL;
-	}
-	return ring;
-}
-
-void kvm_unmap_dirty_ring(struct kvm_dirty_gfn *ring, uint32_t entries)
-{
-	if (ring)
-		munmap(ring, entries * sizeof(*ring));
-}

@@ -66,10 +66,7 @@ int kvm_set_mp_state(struct kvm_vcpu *vcpu, uint32_t mp_state);
 int kvm_set_cpuid(struct kvm_vcpu *vcpu, const struct kvm_cpuid2 *cpuid);
 int kvm_translate(struct kvm_vcpu *vcpu, uint64_t gva, uint64_t *gpa);
 int kvm_get_tsc_khz(struct kvm_vcpu *vcpu);
-/* Maps the vCPU's dirty ring (entries * 16 bytes); NULL on failure. */
-struct kvm_dirty_gfn *kvm_map_dirty_ring(struct kvm_vcpu *vcpu,
-					 uint32_t entries);
-void kvm_unmap_dirty_ring(struct kvm_dirty_gfn *ring, uint32_t entries);
+/* The vCPU's dirty ring: kvm/dirty_ring.h. */
 
 /*
  * Machine state for migration (migrate/vm_state*.c). Each get/set pair

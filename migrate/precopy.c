@@ -173,8 +173,6 @@ static double digest_estimate_ms(const struct precopy *pc)
 /* Pre-copy passes until the policy says switch over. */
 static int iterate(struct precopy *pc)
 {
-	bool manual = dirty_tracker_backend(vm_dirty(pc->vm)) ==
-		      DIRTY_BACKEND_MANUAL;
 	uint64_t pass_start = clock_now_ns(), pass_ns;
 	uint64_t pass_bytes = pc->rs.total.page_bytes;
 	unsigned int pass = 1;
@@ -198,7 +196,10 @@ static int iterate(struct precopy *pc)
 		ret = send_pass_end(pc, pass);
 		pass_ns = clock_now_ns() - pass_start;
 		pass_bytes = pc->rs.total.page_bytes - pass_bytes;
-		ret = ret ?: dirty_sync(vm_dirty(pc->vm), manual);
+		/* The pages are read while the guest runs: each block's log is
+		 * cleared just before it is read (ram_send_dirty), on the
+		 * backends where clearing is separate from reading the log. */
+		ret = ret ?: dirty_sync(vm_dirty(pc->vm), true);
 		if (ret)
 			break;
 		in.remaining_pages = dirty_set_count(&pc->set);
@@ -221,7 +222,7 @@ static int iterate(struct precopy *pc)
 			ret = throttle_set(pc->throttle, d.throttle_percent);
 		pass_start = clock_now_ns();
 		pass_bytes = pc->rs.total.page_bytes;
-		ret = ret ?: ram_send_dirty(&pc->rs, &pc->set, manual);
+		ret = ret ?: ram_send_dirty(&pc->rs, &pc->set, true);
 	}
 	return ret;
 }

@@ -81,9 +81,9 @@ int ram_send_resident(struct ram_sender *rs);
 
 /*
  * A later pass: every page set in `set`, which is cleared as pages go.
- * With clear_log, KVM's bits for each block are cleared just before the
- * block is read (manual backend), so a write racing with the read is
- * logged again.
+ * With clear_log (after a dirty_sync() with defer_clear), KVM's bits for
+ * each block are cleared just before the block is read, so a write racing
+ * with the read is logged again.
  */
 int ram_send_dirty(struct ram_sender *rs, struct dirty_set *set,
 		   bool clear_log);

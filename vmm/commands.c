@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * The control commands that act on the VM. Kept apart from control.c so
- * that the server and its dispatcher can be unit-tested without a VM.
+ * The control commands that act on the VM, and the socket of a running VM
+ * with them and its dirty-log and alias commands. Kept apart from control/
+ * so that the server and its dispatcher know nothing of a VM.
  */
+#include "vmm/commands.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -94,7 +97,7 @@ static int cmd_stats(struct vm *vm, void *opaque,
 	return 0;
 }
 
-int control_register_vm_commands(struct control *c)
+static int register_vm_commands(struct control *c)
 {
 	static const struct {
 		const char *name;
@@ -118,7 +121,7 @@ int control_register_vm_commands(struct control *c)
 	return 0;
 }
 
-int control_start(struct vm *vm, const char *path, struct control **out)
+int vm_control_start(struct vm *vm, const char *path, struct control **out)
 {
 	struct control *c;
 	int ret;
@@ -126,15 +129,10 @@ int control_start(struct vm *vm, const char *path, struct control **out)
 	ret = control_create(vm, &c);
 	if (ret)
 		return ret;
-	ret = control_register_vm_commands(c);
-	if (!ret)
-		ret = control_register_dirty_commands(c);
-	if (!ret)
-		ret = control_register_dirtyrate_commands(c);
-	if (!ret)
-		ret = control_register_alias_commands(c);
-	if (!ret)
-		ret = control_listen(c, path);
+	ret = register_vm_commands(c);
+	ret = ret ?: dirty_register_commands(c, vm_dirty(vm));
+	ret = ret ?: alias_register_commands(c, vm_mem(vm));
+	ret = ret ?: control_listen(c, path);
 	if (ret) {
 		control_stop(c);
 		return ret;

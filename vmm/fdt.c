@@ -6,7 +6,7 @@
 #include <libfdt.h>
 #include <stdio.h>
 
-#include "devices/registry.h"
+#include "vmm/device.h"
 #include "vmm/alias/alias.h"
 #include "vmm/vm_config.h"
 #include "vmm/mem/memory.h"

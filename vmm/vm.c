@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "devices/registry.h"
+#include "vmm/device.h"
 #include "vmm/alias/alias.h"
 #include "vmm/boot/layout.h"
 #include "lib/clock.h"
@@ -71,6 +71,19 @@ const struct fdt_device *vm_device(const struct vm *vm, unsigned int i)
 	return i < vm->nr_devices ? &vm->devices[i] : NULL;
 }
 
+void *vm_device_state(const struct vm *vm, const struct device_ops *ops)
+{
+	for (unsigned int i = 0; i < vm->nr_devices; i++)
+		if (vm->devices[i].ops == ops)
+			return vm->devices[i].state;
+	return NULL;
+}
+
+uint32_t vm_tsc_khz(const struct vm *vm)
+{
+	return vm->tsc_khz;
+}
+
 int vm_irq_line(struct vm *vm, uint32_t gsi, int level)
 {
 	return kvm_irq_line(vm->vm_fd, gsi, level);
@@ -95,17 +108,20 @@ static int vm_register_memory(struct vm *vm)
 	for (unsigned int i = 0; i < vm->mem.nr_slots && !ret; i++) {
 		const struct mem_slot *s = &vm->mem.slots[i];
 
-		ret = kvm_set_memslot(vm->vm_fd, s->id, s->flags, s->gpa,
-				      s->size_bytes,
-				      s->region->hva + s->region_offset);
+		ret = guest_mem_slot_commit(vm->vm_fd, s, s->flags, NULL);
 	}
 	return ret;
 }
 
 static int vm_create_devices(struct vm *vm)
 {
-	for (unsigned int i = 0; i < device_table_len; i++) {
-		const struct device_ops *ops = device_table[i];
+	if (vm->cfg.nr_devices > VM_MAX_DEVICES) {
+		log_err("%u devices asked for, at most %u", vm->cfg.nr_devices,
+			VM_MAX_DEVICES);
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < vm->cfg.nr_devices; i++) {
+		const struct device_ops *ops = vm->cfg.devices[i];
 		void *state = NULL;
 		int ret = ops->init(vm, &state);
 
@@ -122,13 +138,8 @@ static int vm_create_devices(struct vm *vm)
 /* Before the vCPUs: a dirty ring must be enabled before KVM_CREATE_VCPU. */
 static int vm_create_dirty_tracker(struct vm *vm)
 {
-	struct dirty_config cfg = {
-		.backend = (enum dirty_backend)vm->cfg.dirty.backend,
-		.ring_entries = vm->cfg.dirty.ring_entries,
-	};
-
-	return dirty_tracker_create(&vm->sys, vm->vm_fd, &vm->mem, &cfg,
-				    &vm->dirty);
+	return dirty_tracker_create(&vm->sys, vm->vm_fd, &vm->mem,
+				    &vm->cfg.dirty, &vm->dirty);
 }
 
 /* Read-only aliases and shared files (--alias, --share): after the
@@ -137,7 +148,7 @@ static int vm_create_windows(struct vm *vm)
 {
 	char err[512];
 	int ret = alias_setup(&vm->mem, vm->vm_fd, vm->dirty, &vm->bus,
-			      &vm->cfg, err, sizeof(err));
+			      &vm->cfg.alias, err, sizeof(err));
 
 	if (ret < 0)
 		log_err("%s", err);
@@ -221,6 +232,8 @@ void vm_destroy(struct vm *vm)
 	dirty_tracker_destroy(vm->dirty);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
+	/* The windows map into the RAM regions: they go first. */
+	alias_table_destroy(&vm->mem);
 	guest_mem_destroy(&vm->mem);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);

@@ -21,6 +21,7 @@ struct control;
 struct kvm_sys;
 struct kvm_vcpu;
 struct fdt_device;
+struct device_ops;
 
 enum vm_state { VM_CREATED, VM_RUNNING, VM_PAUSED, VM_STOPPED };
 
@@ -89,6 +90,10 @@ const struct kvm_sys *vm_kvm_sys(const struct vm *vm);
 struct kvm_vcpu *vm_kvm_vcpu(struct vm *vm, unsigned int i);
 unsigned int vm_nr_devices(const struct vm *vm);
 const struct fdt_device *vm_device(const struct vm *vm, unsigned int i);
+/* The state of the VM's device built from ops, or NULL if it has none. */
+void *vm_device_state(const struct vm *vm, const struct device_ops *ops);
+/* The guest's TSC rate, known once vm_boot() measured it (0 before). */
+uint32_t vm_tsc_khz(const struct vm *vm);
 struct guest_mem *vm_mem(struct vm *vm);
 const struct vm_config *vm_config(const struct vm *vm);
 

@@ -1,33 +1,25 @@
 /* SPDX-License-Identifier: MIT */
-/* What `kvmtrack run` was asked for: filled by the command line, read by all. */
-#ifndef KVMTRACK_CONFIG_H
-#define KVMTRACK_CONFIG_H
+/*
+ * What `kvmtrack run` was asked for: filled by the command line, read by
+ * vm.c. Each subsystem's part is its own struct, declared in its header,
+ * so the subsystems take only their part and never include this file.
+ */
+#ifndef KVMTRACK_VM_CONFIG_H
+#define KVMTRACK_VM_CONFIG_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#define VM_MAX_CPUS 16
+#include "vmm/alias/alias.h"
+#include "vmm/dirty/dirty.h"
+#include "vmm/mem/limits.h"
+
 #define VM_DEFAULT_MEM_BYTES (256ull << 20)
 #define VM_MIN_MEM_BYTES (2ull << 20)
-#define VM_CMDLINE_MAX 2048
+
+struct device_ops;
 
 enum serial_kind { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
-
-/* Read-only windows asked for at start (vmm/alias/alias.h). */
-#define VM_MAX_ALIAS_ARGS 8
-#define VM_MAX_SHARE_ARGS 4
-
-struct alias_spec { /* --alias GPA=SRC_GPA+SIZE */
-	uint64_t gpa;
-	uint64_t src_gpa;
-	uint64_t size_bytes;
-};
-
-struct share_spec { /* --share NAME=FILE@GPA */
-	char name[32];
-	char path[256];
-	uint64_t gpa;
-};
 
 struct serial_config {
 	enum serial_kind kind;
@@ -46,15 +38,11 @@ struct vm_config {
 	bool mem_explicit; /* -m given: a migration must match it */
 	bool cpus_explicit; /* -c given */
 	bool trace_exits;
-	struct alias_spec aliases[VM_MAX_ALIAS_ARGS];
-	unsigned int nr_aliases;
-	struct share_spec shares[VM_MAX_SHARE_ARGS];
-	unsigned int nr_shares;
-	int alias_write; /* enum alias_write_policy; 0 = log */
-	struct {
-		int backend; /* enum dirty_backend; 0 = auto */
-		uint32_t ring_entries;
-	} dirty;
+	struct alias_config alias;
+	struct dirty_config dirty;
+	/* The devices to build, in order (for `run`: devices/registry.h). */
+	const struct device_ops *const *devices;
+	unsigned int nr_devices;
 };
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "lib/clock.h"
 #include "control/control.h"
+#include "vmm/commands.h"
 #include "lib/log.h"
 #include "vmm/vm_impl.h"
 
@@ -121,7 +122,7 @@ int vm_add_control_commands(struct vm *vm,
 
 static int start_control(struct vm *vm)
 {
-	int ret = control_start(vm, vm->cfg.control_path, &vm->control);
+	int ret = vm_control_start(vm, vm->cfg.control_path, &vm->control);
 
 	for (unsigned int i = 0; i < vm->nr_control_groups && !ret; i++)
 		ret = vm->control_groups[i].fn(vm->control,

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "app/bench/dirtylog.h"
-#include "app/cli.h"
+#include "lib/parse.h"
 #include "app/cmd.h"
 #include "lib/json/json.h"
 #include "lib/log.h"
@@ -85,23 +85,23 @@ static int parse_one(struct bench_cli *b, int opt, const char *arg,
 
 	switch (opt) {
 	case 'm':
-		if (cli_parse_size(arg, &v) < 0 || v < (1ull << 20) ||
+		if (parse_size(arg, &v) < 0 || v < (1ull << 20) ||
 		    v % 4096 || v > (2ull << 40))
 			goto bad;
 		o->wss_bytes = v;
 		return 0;
 	case 'c':
-		if (cli_parse_uint(arg, 1, VM_MAX_CPUS, &v) < 0)
+		if (parse_uint(arg, 1, VM_MAX_CPUS, &v) < 0)
 			goto bad;
 		o->nr_vcpus = (unsigned int)v;
 		return 0;
 	case 'i':
-		if (cli_parse_uint(arg, 1, BENCH_MAX_ITERATIONS, &v) < 0)
+		if (parse_uint(arg, 1, BENCH_MAX_ITERATIONS, &v) < 0)
 			goto bad;
 		o->iterations = (unsigned int)v;
 		return 0;
 	case 'w':
-		if (cli_parse_uint(arg, 1, 100, &v) < 0)
+		if (parse_uint(arg, 1, 100, &v) < 0)
 			goto bad;
 		o->write_percent = (unsigned int)v;
 		return 0;

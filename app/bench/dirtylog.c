@@ -22,6 +22,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "app/bench/dirtylog_bare.h"
+#include "devices/registry.h"
 #include "devices/testdev.h"
 #include "lib/clock.h"
 #include "vmm/mem/memory.h"
@@ -110,8 +112,9 @@ static int boot_vm(struct bench_ctx *c)
 		.nr_cpus = o->nr_vcpus,
 		.cmdline = cmdline,
 		.serial = o->serial,
-		.dirty = { .backend = (int)o->dirty.backend,
-			   .ring_entries = o->dirty.ring_entries },
+		.dirty = o->dirty,
+		.devices = device_table,
+		.nr_devices = device_table_len,
 	};
 	int ret;
 
@@ -125,7 +128,7 @@ static int boot_vm(struct bench_ctx *c)
 	ret = vm_boot(c->vm, c->err, c->err_len);
 	if (ret < 0)
 		return ret;
-	c->td = bench_vm_testdev(c->vm);
+	c->td = testdev_of(c->vm);
 	c->t = vm_dirty(c->vm);
 	c->r->backend = dirty_tracker_backend(c->t);
 	if (!c->td)
@@ -209,7 +212,7 @@ struct pass_result {
 static int pass_reports(struct bench_ctx *c, uint32_t seq,
 			struct pass_result *p)
 {
-	uint64_t first = UINT64_MAX, last = 0, khz = bench_vm_tsc_khz(c->vm);
+	uint64_t first = UINT64_MAX, last = 0, khz = vm_tsc_khz(c->vm);
 
 	p->pages = 0;
 	for (unsigned int v = 0; v < c->o->nr_vcpus; v++) {

@@ -92,31 +92,4 @@ const char *bench_dirtylog_split(enum dirty_backend backend, bool bare);
 /* Guest RAM for a working set: room for the image and its metadata. */
 uint64_t bench_dirtylog_guest_ram(uint64_t wss_bytes);
 
-/* --- bench_dirtylog_bare.c: the raw ioctls, no dirty module ------------- */
-struct bench_bare;
-
-/* Maps what the bare harvest needs (ring: every vCPU's ring). */
-int bench_bare_create(struct vm *vm, const struct dirty_config *cfg,
-		      struct bench_bare **out);
-void bench_bare_destroy(struct bench_bare *b);
-/* KVM_MEM_LOG_DIRTY_PAGES on or off on every writable slot. */
-int bench_bare_logging(struct bench_bare *b, bool on);
-/* Ring: starts the reaper for a pass; others: nothing. */
-int bench_bare_pass_begin(struct bench_bare *b);
-/* Stops the reaper; *reaper_ns is its CPU time harvesting. */
-int bench_bare_pass_end(struct bench_bare *b, uint64_t *reaper_ns);
-/* The timed harvest: GET (bitmap, manual), harvest + reset (ring). */
-int bench_bare_get(struct bench_bare *b);
-/* Manual only: CLEAR of every logged slot with an all-ones mask. */
-int bench_bare_clear(struct bench_bare *b);
-/* Untimed: ORs what the pass harvested into per-region bitmaps (the
- * layout of struct dirty_set), then forgets it. */
-void bench_bare_collect(struct bench_bare *b, struct dirty_set *into);
-
-/* --- bench_vm.c: what the benchmark needs from the VM's inside ----------- */
-struct testdev *bench_vm_testdev(struct vm *vm);
-int bench_vm_fd(struct vm *vm);
-uint32_t bench_vm_tsc_khz(struct vm *vm);
-struct kvm_vcpu *bench_vm_vcpu(struct vm *vm, unsigned int index);
-
 #endif

@@ -23,18 +23,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "app/bench/dirtylog.h"
+#include "app/bench/dirtylog_bare.h"
+#include "kvm/dirty_ring.h"
 #include "kvm/kvm.h"
 #include "lib/log.h"
 #include "vmm/vm.h"
 
 #define BARE_REAPER_PERIOD_MS 10
 #define CLEAR_CHUNK_PAGES 65536u
-
-struct bare_ring {
-	struct kvm_dirty_gfn *gfns;
-	uint32_t fetch;
-};
 
 struct bench_bare {
 	struct vm *vm;
@@ -44,7 +40,7 @@ struct bench_bare {
 	uint32_t ring_entries;
 	uint64_t *bitmaps[MEM_MAX_SLOTS]; /* bitmap, manual: last GET */
 	uint64_t *ones;
-	struct bare_ring rings[VM_MAX_CPUS];
+	struct kvm_dirty_ring rings[VM_MAX_CPUS];
 	unsigned int nr_rings;
 	/* Ring entries harvested since the last collect: (slot, offset). */
 	uint64_t *gfns;
@@ -61,7 +57,7 @@ struct bench_bare {
 
 static bool slot_writable(const struct mem_slot *s)
 {
-	return !(s->flags & KVM_MEM_READONLY);
+	return !(s->flags & MEM_SLOT_READONLY);
 }
 
 static int alloc_buffers(struct bench_bare *b)
@@ -91,10 +87,11 @@ static int alloc_buffers(struct bench_bare *b)
 static int map_rings(struct bench_bare *b)
 {
 	for (unsigned int i = 0; i < vm_nr_vcpus(b->vm); i++) {
-		b->rings[i].gfns = kvm_map_dirty_ring(bench_vm_vcpu(b->vm, i),
-						      b->ring_entries);
-		if (!b->rings[i].gfns)
-			return -ENOMEM;
+		int ret = kvm_dirty_ring_map(vm_kvm_vcpu(b->vm, i),
+					     b->ring_entries, &b->rings[i]);
+
+		if (ret < 0)
+			return ret;
 		b->nr_rings = i + 1;
 	}
 	return 0;
@@ -109,7 +106,7 @@ int bench_bare_create(struct vm *vm, const struct dirty_config *cfg,
 	if (!b)
 		return -ENOMEM;
 	b->vm = vm;
-	b->vm_fd = bench_vm_fd(vm);
+	b->vm_fd = vm_kvm_fd(vm);
 	b->mem = vm_mem(vm);
 	b->backend = dirty_tracker_backend(vm_dirty(vm));
 	b->ring_entries = cfg->ring_entries;
@@ -130,7 +127,7 @@ void bench_bare_destroy(struct bench_bare *b)
 	if (!b)
 		return;
 	for (unsigned int i = 0; i < b->nr_rings; i++)
-		kvm_unmap_dirty_ring(b->rings[i].gfns, b->ring_entries);
+		kvm_dirty_ring_unmap(&b->rings[i]);
 	for (unsigned int i = 0; i < MEM_MAX_SLOTS; i++)
 		free(b->bitmaps[i]);
 	free(b->ones);
@@ -143,15 +140,13 @@ int bench_bare_logging(struct bench_bare *b, bool on)
 {
 	for (unsigned int i = 0; i < b->mem->nr_slots; i++) {
 		const struct mem_slot *s = &b->mem->slots[i];
-		uint32_t flags = on ? s->flags | KVM_MEM_LOG_DIRTY_PAGES
-				    : s->flags & ~KVM_MEM_LOG_DIRTY_PAGES;
+		uint32_t flags = on ? s->flags | MEM_SLOT_LOG_DIRTY
+				    : s->flags & ~MEM_SLOT_LOG_DIRTY;
 		int ret;
 
 		if (!slot_writable(s))
 			continue;
-		ret = kvm_set_memslot(b->vm_fd, s->id, flags, s->gpa,
-				      s->size_bytes,
-				      s->region->hva + s->region_offset);
+		ret = guest_mem_slot_commit(b->vm_fd, s, flags, NULL);
 		if (ret < 0)
 			return ret;
 	}
@@ -159,23 +154,16 @@ int bench_bare_logging(struct bench_bare *b, bool on)
 }
 
 /* Collects one ring's entries and marks them for KVM to reset. Locked. */
-static void harvest_ring(struct bench_bare *b, struct bare_ring *r)
+static void harvest_ring(struct bench_bare *b, struct kvm_dirty_ring *r)
 {
-	for (;;) {
-		struct kvm_dirty_gfn *e =
-			&r->gfns[r->fetch & (b->ring_entries - 1)];
+	uint64_t offset;
+	uint32_t slot;
 
-		if (!(__atomic_load_n(&e->flags, __ATOMIC_ACQUIRE) &
-		      KVM_DIRTY_GFN_F_DIRTY))
-			break;
+	while (kvm_dirty_ring_next(r, &slot, &offset)) {
 		if (b->nr_gfns < b->max_gfns)
-			b->gfns[b->nr_gfns++] =
-				(uint64_t)e->slot << 48 | e->offset;
+			b->gfns[b->nr_gfns++] = (uint64_t)slot << 48 | offset;
 		else
 			b->lost_gfns++;
-		__atomic_store_n(&e->flags, KVM_DIRTY_GFN_F_RESET,
-				 __ATOMIC_RELEASE);
-		r->fetch++;
 	}
 }
 

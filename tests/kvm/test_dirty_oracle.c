@@ -67,7 +67,7 @@ static void start_vm(struct oracle *o, const char *backend, const char *cpus,
 	cr_assert_eq(vm_create(&cfg, &o->vm), 0);
 	cr_assert_eq(vm_boot(o->vm, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(pthread_create(&o->runner, NULL, run_vm, o->vm), 0);
-	o->td = bench_vm_testdev(o->vm);
+	o->td = testdev_of(o->vm);
 	cr_assert_not_null(o->td);
 	/* Its first report: the guest is in its workload. */
 	cr_assert_eq(testdev_wait_reports(o->td, 1, 30000), 0,

@@ -85,7 +85,7 @@ static void start_vm(struct runner *r)
 /* Pages the guest has reported written, over all vCPUs. */
 static uint64_t reported_pages(struct vm *vm)
 {
-	struct testdev *td = bench_vm_testdev(vm);
+	struct testdev *td = testdev_of(vm);
 	uint64_t total = 0;
 
 	for (uint32_t v = 0; v < vm_nr_vcpus(vm); v++) {

@@ -62,11 +62,11 @@ Test(alias_parse, run_options)
 
 	cr_assert_eq(cli_parse_run(9, argv, &cfg, err, sizeof(err)), 0, "%s",
 		     err);
-	cr_expect_eq(cfg.nr_aliases, 2);
-	cr_expect_eq(cfg.aliases[1].src_gpa, 0x20000000ull);
-	cr_expect_eq(cfg.nr_shares, 1);
-	cr_expect_str_eq(cfg.shares[0].path, "/etc/hostname");
-	cr_expect_eq(cfg.alias_write, ALIAS_WRITE_STOP);
+	cr_expect_eq(cfg.alias.nr_aliases, 2);
+	cr_expect_eq(cfg.alias.aliases[1].src_gpa, 0x20000000ull);
+	cr_expect_eq(cfg.alias.nr_shares, 1);
+	cr_expect_str_eq(cfg.alias.shares[0].path, "/etc/hostname");
+	cr_expect_eq(cfg.alias.write_policy, ALIAS_WRITE_STOP);
 	cr_expect_eq(alias_parse_write_policy("loud", &policy, err, sizeof(err)),
 		     -EINVAL);
 	cr_expect(strstr(err, "ignore, log or stop"), "%s", err);

@@ -6,25 +6,26 @@
 #include <string.h>
 
 #include "app/cli.h"
+#include "lib/parse.h"
 #include "vmm/vm_config.h"
 
 Test(size, suffixes_are_binary_multiples)
 {
 	uint64_t b;
 
-	cr_assert_eq(cli_parse_size("4096", &b), 0);
+	cr_assert_eq(parse_size("4096", &b), 0);
 	cr_expect_eq(b, 4096);
-	cr_assert_eq(cli_parse_size("64k", &b), 0);
+	cr_assert_eq(parse_size("64k", &b), 0);
 	cr_expect_eq(b, 64ull << 10);
-	cr_assert_eq(cli_parse_size("256M", &b), 0);
+	cr_assert_eq(parse_size("256M", &b), 0);
 	cr_expect_eq(b, 256ull << 20);
-	cr_assert_eq(cli_parse_size("1G", &b), 0);
+	cr_assert_eq(parse_size("1G", &b), 0);
 	cr_expect_eq(b, 1ull << 30);
-	cr_assert_eq(cli_parse_size("2GiB", &b), 0);
+	cr_assert_eq(parse_size("2GiB", &b), 0);
 	cr_expect_eq(b, 2ull << 30);
-	cr_assert_eq(cli_parse_size("3MB", &b), 0);
+	cr_assert_eq(parse_size("3MB", &b), 0);
 	cr_expect_eq(b, 3ull << 20);
-	cr_assert_eq(cli_parse_size("0x1000", &b), 0);
+	cr_assert_eq(parse_size("0x1000", &b), 0);
 	cr_expect_eq(b, 0x1000);
 }
 
@@ -32,14 +33,14 @@ Test(size, malformed_and_overflowing_sizes_are_refused)
 {
 	uint64_t b = 7;
 
-	cr_expect_eq(cli_parse_size("", &b), -EINVAL);
-	cr_expect_eq(cli_parse_size("M", &b), -EINVAL);
-	cr_expect_eq(cli_parse_size("-1M", &b), -EINVAL);
-	cr_expect_eq(cli_parse_size("12Q", &b), -EINVAL);
-	cr_expect_eq(cli_parse_size("1MM", &b), -EINVAL);
-	cr_expect_eq(cli_parse_size("1 G", &b), -EINVAL);
-	cr_expect_eq(cli_parse_size("99999999999999999999", &b), -ERANGE);
-	cr_expect_eq(cli_parse_size("17179869184G", &b), -ERANGE);
+	cr_expect_eq(parse_size("", &b), -EINVAL);
+	cr_expect_eq(parse_size("M", &b), -EINVAL);
+	cr_expect_eq(parse_size("-1M", &b), -EINVAL);
+	cr_expect_eq(parse_size("12Q", &b), -EINVAL);
+	cr_expect_eq(parse_size("1MM", &b), -EINVAL);
+	cr_expect_eq(parse_size("1 G", &b), -EINVAL);
+	cr_expect_eq(parse_size("99999999999999999999", &b), -ERANGE);
+	cr_expect_eq(parse_size("17179869184G", &b), -ERANGE);
 	cr_expect_eq(b, 7, "a failed parse must not write the result");
 }
 

@@ -273,7 +273,7 @@ Test(control, calc_dirty_rate_refuses_bad_arguments)
 	struct control *c;
 
 	cr_assert_eq(control_create(NULL, &c), 0);
-	cr_assert_eq(control_register_dirtyrate_commands(c), 0);
+	cr_assert_eq(dirtyrate_register_commands(c, NULL), 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		char line[256];
 		struct json_value *v;

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "devices/devices.h"
 #include "devices/registry.h"
 #include "devices/testdev.h"
 #include "vmm/mem/bus.h"

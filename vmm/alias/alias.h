@@ -28,17 +28,41 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/vm_config.h"
-
 struct guest_mem;
 struct dirty_tracker;
 struct bus;
 struct jw;
+struct control;
 
 enum alias_write_policy {
 	ALIAS_WRITE_LOG = 0, /* default: drop, record and print */
 	ALIAS_WRITE_IGNORE,
 	ALIAS_WRITE_STOP, /* drop, record, print and pause the VM */
+};
+
+/* Read-only windows asked for at start (--alias, --share). */
+#define VM_MAX_ALIAS_ARGS 8
+#define VM_MAX_SHARE_ARGS 4
+
+struct alias_spec { /* --alias GPA=SRC_GPA+SIZE */
+	uint64_t gpa;
+	uint64_t src_gpa;
+	uint64_t size_bytes;
+};
+
+struct share_spec { /* --share NAME=FILE@GPA */
+	char name[32];
+	char path[256];
+	uint64_t gpa;
+};
+
+/* The windows to make at start, and what a guest write into one does. */
+struct alias_config {
+	struct alias_spec aliases[VM_MAX_ALIAS_ARGS];
+	unsigned int nr_aliases;
+	struct share_spec shares[VM_MAX_SHARE_ARGS];
+	unsigned int nr_shares;
+	int write_policy; /* enum alias_write_policy; 0 = log */
 };
 
 /* Guest writes remembered for stats (the last ones). */
@@ -66,10 +90,17 @@ const char *alias_write_policy_name(int policy);
  * dirty and bus may be NULL. -errno with err naming the request.
  */
 int alias_setup(struct guest_mem *m, int vm_fd, struct dirty_tracker *dirty,
-		const struct bus *bus, const struct vm_config *cfg, char *err,
-		size_t err_len);
-/* Unmaps the shared files and frees the table (guest_mem_destroy). */
+		const struct bus *bus, const struct alias_config *cfg,
+		char *err, size_t err_len);
+/* Unmaps the shared files and frees the table; before guest_mem_destroy(),
+ * since the windows map into its regions. */
 void alias_table_destroy(struct guest_mem *m);
+
+/*
+ * Adds "alias-list", "alias-add" and "alias-remove" (vmm/alias/commands.c)
+ * for the windows of mem (a struct guest_mem *) to the control object c.
+ */
+int alias_register_commands(struct control *c, void *mem);
 
 /* Adds a window; refuses unaligned, overlapping or out-of-range requests
  * with -EINVAL (-ENOSPC: no memslot left) and a message in err. */

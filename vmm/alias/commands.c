@@ -13,10 +13,9 @@
 #include <string.h>
 
 #include "vmm/alias/alias.h"
-#include "app/cli.h"
+#include "lib/parse.h"
 #include "control/control.h"
 #include "lib/json/json.h"
-#include "vmm/vm.h"
 
 static int number_arg(const struct json_value *args, const char *key,
 		      uint64_t *out, char *err, size_t err_len)
@@ -26,7 +25,7 @@ static int number_arg(const struct json_value *args, const char *key,
 	if (json_get_u64(args, key, out) == 0)
 		return 0;
 	if (json_get_string(args, key, &text) == 0 &&
-	    cli_parse_size(text, out) == 0)
+	    parse_size(text, out) == 0)
 		return 0;
 	snprintf(err, err_len,
 		 "'%s' is required: a number, or a string such as \"0x80000000\" or \"1M\"",
@@ -38,7 +37,7 @@ static int cmd_alias_list(struct vm *vm, void *opaque,
 			  const struct json_value *args, struct jw *reply,
 			  char *err, size_t err_len)
 {
-	alias_list_json(vm_mem(vm), reply);
+	alias_list_json(opaque, reply);
 	return 0;
 }
 
@@ -51,7 +50,7 @@ static int cmd_alias_add(struct vm *vm, void *opaque,
 
 	ret = ret ?: number_arg(args, "src_gpa", &spec.src_gpa, err, err_len);
 	ret = ret ?: number_arg(args, "size", &spec.size_bytes, err, err_len);
-	ret = ret ?: alias_add(vm_mem(vm), &spec, err, err_len);
+	ret = ret ?: alias_add(opaque, &spec, err, err_len);
 	return ret ?: cmd_alias_list(vm, opaque, args, reply, err, err_len);
 }
 
@@ -62,20 +61,20 @@ static int cmd_alias_remove(struct vm *vm, void *opaque,
 	uint64_t gpa;
 	int ret = number_arg(args, "gpa", &gpa, err, err_len);
 
-	ret = ret ?: alias_remove(vm_mem(vm), gpa, err, err_len);
+	ret = ret ?: alias_remove(opaque, gpa, err, err_len);
 	return ret ?: cmd_alias_list(vm, opaque, args, reply, err, err_len);
 }
 
-int control_register_alias_commands(struct control *c)
+int alias_register_commands(struct control *c, void *mem)
 {
 	int ret = control_register(c, "alias-list",
 				   "read-only aliases and shared files",
-				   cmd_alias_list, NULL);
+				   cmd_alias_list, mem);
 
 	ret = ret ?: control_register(c, "alias-add",
 				      "{gpa, src_gpa, size}: map guest memory read-only at gpa",
-				      cmd_alias_add, NULL);
+				      cmd_alias_add, mem);
 	return ret ?: control_register(c, "alias-remove",
 				       "{gpa}: remove the alias (or shared file) at gpa",
-				       cmd_alias_remove, NULL);
+				       cmd_alias_remove, mem);
 }

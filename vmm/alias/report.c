@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "vmm/alias/alias_impl.h"
-#include "app/cli.h"
+#include "lib/parse.h"
 #include "lib/json/json.h"
 
 /* Parses text[0..len) as a number or size (hex or decimal, K/M/G). */
@@ -23,7 +23,7 @@ static int parse_part(const char *text, size_t len, uint64_t *out)
 		return -EINVAL;
 	memcpy(buf, text, len);
 	buf[len] = '\0';
-	return cli_parse_size(buf, out);
+	return parse_size(buf, out);
 }
 
 int alias_parse_spec(const char *text, struct alias_spec *out, char *err,

@@ -8,11 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <linux/kvm.h>
 
 #include "vmm/alias/alias_impl.h"
 #include "vmm/dirty/dirty.h"
-#include "kvm/kvm.h"
 
 #define PAGE_MASK (GUEST_PAGE_BYTES - 1)
 
@@ -49,11 +47,11 @@ static int resize_apply(void *arg)
 
 	for (unsigned int i = 0; i < op->m->nr_slots; i++)
 		if (op->m->slots[i].region == op->r &&
-		    !(op->m->slots[i].flags & KVM_MEM_READONLY))
+		    !(op->m->slots[i].flags & MEM_SLOT_READONLY))
 			s = &op->m->slots[i];
 	if (!s || s->region_offset != 0)
 		return -EINVAL;
-	ret = kvm_set_memslot(op->t->vm_fd, s->id, 0, s->gpa, 0, NULL);
+	ret = guest_mem_slot_delete(op->t->vm_fd, s);
 	if (ret < 0)
 		return ret;
 	op->r->size_bytes = op->new_bytes;
@@ -62,8 +60,7 @@ static int resize_apply(void *arg)
 		return 0;
 	}
 	s->size_bytes = op->new_bytes;
-	return kvm_set_memslot(op->t->vm_fd, s->id, s->flags, s->gpa,
-			       s->size_bytes, op->r->hva);
+	return guest_mem_slot_commit(op->t->vm_fd, s, s->flags, NULL);
 }
 
 int alias_region_resize(struct guest_mem *m, unsigned int region,

@@ -9,12 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/kvm.h>
 
 #include "vmm/alias/alias_impl.h"
 #include "vmm/mem/bus.h"
 #include "vmm/dirty/dirty.h"
-#include "kvm/kvm.h"
 #include "lib/log.h"
 
 #define PAGE_MASK (GUEST_PAGE_BYTES - 1)
@@ -161,14 +159,11 @@ static int slot_op_apply(void *arg)
 	int ret;
 
 	if (op->add) {
-		ret = kvm_set_memslot(op->t->vm_fd, op->slot.id, op->slot.flags,
-				      op->slot.gpa, op->slot.size_bytes,
-				      op->hva);
+		ret = guest_mem_slot_commit(op->t->vm_fd, &op->slot,
+					    op->slot.flags, op->hva);
 		return ret ?: guest_mem_add_slot(op->m, &op->slot);
 	}
-	/* KVM deletes a slot when its size is 0. */
-	ret = kvm_set_memslot(op->t->vm_fd, op->slot.id, 0, op->slot.gpa, 0,
-			      NULL);
+	ret = guest_mem_slot_delete(op->t->vm_fd, &op->slot);
 	if (!ret)
 		guest_mem_remove_slot(op->m, op->slot.id);
 	return ret;
@@ -193,7 +188,7 @@ static int insert_entry(struct guest_mem *m, struct alias_entry *e,
 	e->slot_id = (uint32_t)id;
 	op.slot = (struct mem_slot){
 		.id = e->slot_id,
-		.flags = KVM_MEM_READONLY,
+		.flags = MEM_SLOT_READONLY,
 		.gpa = e->gpa,
 		.size_bytes = e->size_bytes,
 		.region = r,
@@ -382,7 +377,7 @@ int alias_remove(struct guest_mem *m, uint64_t gpa, char *err,
 }
 
 int alias_setup(struct guest_mem *m, int vm_fd, struct dirty_tracker *dirty,
-		const struct bus *bus, const struct vm_config *cfg, char *err,
+		const struct bus *bus, const struct alias_config *cfg, char *err,
 		size_t err_len)
 {
 	struct alias_table *t = calloc(1, sizeof(*t));
@@ -393,7 +388,7 @@ int alias_setup(struct guest_mem *m, int vm_fd, struct dirty_tracker *dirty,
 	t->vm_fd = vm_fd;
 	t->dirty = dirty;
 	t->bus = bus;
-	t->policy = cfg->alias_write;
+	t->policy = cfg->write_policy;
 	pthread_mutex_init(&t->lock, NULL);
 	m->aliases = t;
 	/* Files first: an alias may name a shared file as its source. */

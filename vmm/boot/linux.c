@@ -10,9 +10,10 @@
 
 #include "vmm/boot/layout.h"
 #include "vmm/boot/bzimage.h"
-#include "vmm/vm_config.h"
+#include "vmm/mem/limits.h"
 #include "vmm/boot/e820.h"
-#include "vmm/boot/loader.h"
+#include "vmm/boot/image_file.h"
+#include "vmm/boot/plan.h"
 #include "vmm/mem/memory.h"
 
 bool bzimage_looks_like(const uint8_t *buf, size_t len)
@@ -106,7 +107,7 @@ int initrd_load(struct guest_mem *mem, const char *path,
 			 (unsigned long long)top);
 		return -EFBIG;
 	}
-	ret = loader_read_file(path, "initrd", mem->ram_bytes, &buf, &len, err,
+	ret = image_file_read(path, "initrd", mem->ram_bytes, &buf, &len, err,
 			       err_len);
 	if (ret < 0)
 		return ret;

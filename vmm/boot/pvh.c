@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "vmm/boot/layout.h"
-#include "vmm/vm_config.h"
+#include "vmm/mem/limits.h"
 #include "lib/le.h"
 #include "vmm/mem/memory.h"
 

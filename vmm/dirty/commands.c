@@ -10,19 +10,17 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <linux/kvm.h>
 
 #include "control/control.h"
 #include "vmm/dirty/dirty.h"
 #include "lib/json/json.h"
-#include "vmm/vm.h"
 
 static int cmd_query_dirty_log(struct vm *vm, void *opaque,
 			       const struct json_value *args, struct jw *reply,
 			       char *err, size_t err_len)
 {
-	struct dirty_tracker *t = vm_dirty(vm);
-	const struct guest_mem *mem = vm_mem(vm);
+	struct dirty_tracker *t = opaque;
+	const struct guest_mem *mem = dirty_tracker_mem(t);
 	uint32_t logged = dirty_logged_slots(t);
 
 	jw_object_begin(reply, NULL);
@@ -37,7 +35,7 @@ static int cmd_query_dirty_log(struct vm *vm, void *opaque,
 		jw_u64(reply, "gpa", s->gpa);
 		jw_u64(reply, "size", s->size_bytes);
 		jw_bool(reply, "logging", logged & (1u << s->id));
-		jw_bool(reply, "readonly", s->flags & KVM_MEM_READONLY);
+		jw_bool(reply, "readonly", s->flags & MEM_SLOT_READONLY);
 		jw_object_end(reply);
 	}
 	jw_array_end(reply);
@@ -45,10 +43,10 @@ static int cmd_query_dirty_log(struct vm *vm, void *opaque,
 	return 0;
 }
 
-static int slot_mask_arg(const struct vm *vm, const struct json_value *args,
-			 uint32_t *mask, char *err, size_t err_len)
+static int slot_mask_arg(const struct guest_mem *mem,
+			 const struct json_value *args, uint32_t *mask,
+			 char *err, size_t err_len)
 {
-	const struct guest_mem *mem = vm_mem((struct vm *)vm);
 	uint64_t slot;
 	int ret = json_get_u64(args, "slot", &slot);
 
@@ -79,10 +77,11 @@ static int cmd_dirty_log(struct vm *vm, void *opaque,
 		snprintf(err, err_len, "'enable' (true or false) is required");
 		return -EINVAL;
 	}
-	ret = slot_mask_arg(vm, args, &mask, err, err_len);
+	ret = slot_mask_arg(dirty_tracker_mem(opaque), args, &mask, err,
+			    err_len);
 	if (ret < 0)
 		return ret;
-	ret = dirty_log_force(vm_dirty(vm), mask, enable);
+	ret = dirty_log_force(opaque, mask, enable);
 	if (ret < 0) {
 		snprintf(err, err_len, "cannot switch dirty logging %s: %s",
 			 enable ? "on" : "off", strerror(-ret));
@@ -91,13 +90,13 @@ static int cmd_dirty_log(struct vm *vm, void *opaque,
 	return cmd_query_dirty_log(vm, opaque, args, reply, err, err_len);
 }
 
-int control_register_dirty_commands(struct control *c)
+int dirty_register_commands(struct control *c, void *tracker)
 {
 	int ret = control_register(c, "query-dirty-log",
 				   "backend and per-memslot logging state",
-				   cmd_query_dirty_log, NULL);
+				   cmd_query_dirty_log, tracker);
 
 	return ret ?: control_register(c, "dirty-log",
 				       "{enable, slot?}: switch logging per memslot",
-				       cmd_dirty_log, NULL);
+				       cmd_dirty_log, tracker);
 }

@@ -21,13 +21,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/vm_config.h"
+#include "vmm/mem/limits.h"
 #include "vmm/mem/memory.h"
 
 struct vm;
 struct kvm_vcpu;
 struct kvm_sys;
 struct dirty_tracker;
+struct control;
 
 enum dirty_backend {
 	DIRTY_BACKEND_AUTO, /* the best the host supports (see dirty.c) */
@@ -78,6 +79,8 @@ int dirty_tracker_add_vcpu(struct dirty_tracker *t, unsigned int index,
 			   struct kvm_vcpu *vcpu);
 void dirty_tracker_destroy(struct dirty_tracker *t);
 enum dirty_backend dirty_tracker_backend(const struct dirty_tracker *t);
+/* The memory whose slots the tracker logs. */
+struct guest_mem *dirty_tracker_mem(const struct dirty_tracker *t);
 bool dirty_tracker_logging(const struct dirty_tracker *t);
 
 int dirty_set_init(struct dirty_set *s, const struct guest_mem *mem);
@@ -112,10 +115,11 @@ int dirty_detach(struct dirty_tracker *t, struct dirty_set *s);
 
 /*
  * Harvests everything dirtied since the last sync into every attached set.
- * With defer_clear on the manual backend, KVM's bits are left set (and the
- * pages writable): the consumer must call dirty_clear_pages() on each
+ * defer_clear is the consumer's promise to call dirty_clear_bits() on each
  * chunk just before it reads those pages, so that a write racing with the
- * read is logged again. Other backends ignore defer_clear.
+ * read is logged again. The backend decides what that means: manual leaves
+ * KVM's bits set (and the pages writable) until then; bitmap and ring
+ * clear as they harvest, and for them dirty_clear_bits() does nothing.
  */
 int dirty_sync(struct dirty_tracker *t, bool defer_clear);
 /*
@@ -147,6 +151,12 @@ int dirty_slots_change(struct dirty_tracker *t, int (*fn)(void *arg),
 		       void *arg);
 /* Bit i set when memslot i is logged now. */
 uint32_t dirty_logged_slots(struct dirty_tracker *t);
+
+/*
+ * Adds "query-dirty-log" and "dirty-log" (vmm/dirty/commands.c) for the
+ * tracker (a struct dirty_tracker *) to the control object c.
+ */
+int dirty_register_commands(struct control *c, void *tracker);
 
 /* KVM_EXIT_DIRTY_RING_FULL on vCPU `index`: harvest so it can go on. */
 int dirty_ring_full(struct dirty_tracker *t, unsigned int index);

@@ -5,14 +5,9 @@
 
 #include <pthread.h>
 
+#include "kvm/dirty_ring.h"
 #include "vmm/dirty/dirty.h"
 
-struct kvm_dirty_gfn;
-
-struct dirty_ring {
-	struct kvm_dirty_gfn *gfns; /* mmap'ed from the vCPU fd */
-	uint32_t fetch; /* next entry to harvest (free-running) */
-};
 
 struct dirty_tracker {
 	int vm_fd;
@@ -28,7 +23,7 @@ struct dirty_tracker {
 	 * harvest of a slot id that is new or grew (dirty_slots_change). */
 	uint64_t *scratch[MEM_MAX_SLOTS];
 	uint64_t scratch_words[MEM_MAX_SLOTS];
-	struct dirty_ring rings[VM_MAX_CPUS];
+	struct kvm_dirty_ring rings[VM_MAX_CPUS];
 	unsigned int nr_rings;
 	/* Ring reaper: empties the rings so that vCPUs rarely fill them. */
 	pthread_t reaper;

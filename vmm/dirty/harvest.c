@@ -130,29 +130,20 @@ static void lookup_slot(const struct guest_mem *mem, uint32_t slot_id,
 /* Collects a ring's dirty entries, marking each for KVM to reset. */
 static uint64_t harvest_ring(struct dirty_tracker *t, unsigned int vcpu)
 {
-	struct dirty_ring *r = &t->rings[vcpu];
+	struct kvm_dirty_ring *r = &t->rings[vcpu];
 	struct gfn_slot c = { .slot_id = UINT32_MAX };
-	uint64_t n = 0, marked = 0;
+	uint64_t n = 0, marked = 0, offset;
+	uint32_t slot;
 
-	for (;;) {
-		struct kvm_dirty_gfn *e =
-			&r->gfns[r->fetch & (t->ring_entries - 1)];
-		uint32_t flags = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
-
-		if (!(flags & KVM_DIRTY_GFN_F_DIRTY))
-			break;
-		if (e->slot != c.slot_id)
-			lookup_slot(t->mem, e->slot, &c);
-		if (c.found && e->offset < c.pages) {
-			uint64_t pg = c.first_page + e->offset;
+	for (; kvm_dirty_ring_next(r, &slot, &offset); n++) {
+		if (slot != c.slot_id)
+			lookup_slot(t->mem, slot, &c);
+		if (c.found && offset < c.pages) {
+			uint64_t pg = c.first_page + offset;
 
 			fan_out_word(t, c.region, pg / 64, 1ull << (pg % 64));
 			marked++;
 		}
-		__atomic_store_n(&e->flags, KVM_DIRTY_GFN_F_RESET,
-				 __ATOMIC_RELEASE);
-		r->fetch++;
-		n++;
 	}
 	for (struct dirty_set *set = t->sets; marked && set; set = set->next)
 		set->vcpu_pages[vcpu] += marked;
@@ -208,7 +199,7 @@ int dirty_harvest_locked(struct dirty_tracker *t, bool defer_clear)
 		ret = dirty_harvest_rings_locked(t);
 	} else {
 		for (unsigned int i = 0; i < t->mem->nr_slots && !ret; i++)
-			if (t->mem->slots[i].flags & KVM_MEM_LOG_DIRTY_PAGES)
+			if (t->mem->slots[i].flags & MEM_SLOT_LOG_DIRTY)
 				ret = harvest_slot_log(t, i, defer_clear);
 	}
 	harvest_vmm_writes(t);
@@ -233,7 +224,7 @@ int dirty_clear_bits(struct dirty_tracker *t, unsigned int region,
 							  : end;
 
 		if (s->region != &mem->regions[region] || lo >= hi ||
-		    !(s->flags & KVM_MEM_LOG_DIRTY_PAGES))
+		    !(s->flags & MEM_SLOT_LOG_DIRTY))
 			continue;
 		/* KVM wants 64-aligned chunks relative to the slot; kvmtrack's
 		 * slots start at multiples of 64 pages in their region. */

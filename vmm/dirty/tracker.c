@@ -163,9 +163,10 @@ int dirty_tracker_add_vcpu(struct dirty_tracker *t, unsigned int index,
 {
 	if (t->backend != DIRTY_BACKEND_RING)
 		return 0;
-	t->rings[index].gfns = kvm_map_dirty_ring(vcpu, t->ring_entries);
-	if (!t->rings[index].gfns)
-		return -ENOMEM;
+	int ret = kvm_dirty_ring_map(vcpu, t->ring_entries, &t->rings[index]);
+
+	if (ret < 0)
+		return ret;
 	if (index >= t->nr_rings)
 		t->nr_rings = index + 1;
 	return 0;
@@ -183,7 +184,7 @@ void dirty_tracker_destroy(struct dirty_tracker *t)
 	dirty_reaper_stop(t);
 	free(t->ones);
 	for (unsigned int i = 0; i < t->nr_rings; i++)
-		kvm_unmap_dirty_ring(t->rings[i].gfns, t->ring_entries);
+		kvm_dirty_ring_unmap(&t->rings[i]);
 	for (unsigned int i = 0; i < MEM_MAX_SLOTS; i++)
 		free(t->scratch[i]);
 	pthread_cond_destroy(&t->reaper_cond);
@@ -196,6 +197,11 @@ enum dirty_backend dirty_tracker_backend(const struct dirty_tracker *t)
 	return t->backend;
 }
 
+struct guest_mem *dirty_tracker_mem(const struct dirty_tracker *t)
+{
+	return t->mem;
+}
+
 bool dirty_tracker_logging(const struct dirty_tracker *t)
 {
 	return __atomic_load_n(&t->logging, __ATOMIC_ACQUIRE);
@@ -204,7 +210,7 @@ bool dirty_tracker_logging(const struct dirty_tracker *t)
 /* Read-only slots (aliases) are never logged: they cannot be written. */
 static bool slot_tracked(const struct mem_slot *s)
 {
-	return !(s->flags & KVM_MEM_READONLY);
+	return !(s->flags & MEM_SLOT_READONLY);
 }
 
 /* Slots someone wants logged: forced ones and every attached set's. */
@@ -231,16 +237,14 @@ static int apply_logging(struct dirty_tracker *t)
 	for (unsigned int i = 0; i < mem->nr_slots; i++) {
 		struct mem_slot *s = &mem->slots[i];
 		bool on = wanted & (1u << s->id);
-		uint32_t flags = on ? s->flags | KVM_MEM_LOG_DIRTY_PAGES
-				    : s->flags & ~KVM_MEM_LOG_DIRTY_PAGES;
+		uint32_t flags = on ? s->flags | MEM_SLOT_LOG_DIRTY
+				    : s->flags & ~MEM_SLOT_LOG_DIRTY;
 		int ret;
 
 		any |= on && slot_tracked(s);
 		if (!slot_tracked(s) || flags == s->flags)
 			continue;
-		ret = kvm_set_memslot(t->vm_fd, s->id, flags, s->gpa,
-				      s->size_bytes,
-				      s->region->hva + s->region_offset);
+		ret = guest_mem_slot_commit(t->vm_fd, s, flags, NULL);
 		if (ret < 0)
 			return ret;
 		s->flags = flags;
@@ -340,7 +344,7 @@ uint32_t dirty_logged_slots(struct dirty_tracker *t)
 
 	pthread_mutex_lock(&t->lock);
 	for (unsigned int i = 0; i < t->mem->nr_slots; i++)
-		if (t->mem->slots[i].flags & KVM_MEM_LOG_DIRTY_PAGES)
+		if (t->mem->slots[i].flags & MEM_SLOT_LOG_DIRTY)
 			mask |= 1u << t->mem->slots[i].id;
 	pthread_mutex_unlock(&t->lock);
 	return mask;

@@ -9,7 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vmm/alias/alias.h"
+#include "kvm/kvm.h"
 #include "lib/log.h"
 
 /* Up to 1 TiB of guest RAM: far beyond this machine, a sanity bound. */
@@ -122,8 +122,6 @@ int guest_mem_create(struct guest_mem *m, uint64_t ram_bytes)
 
 void guest_mem_destroy(struct guest_mem *m)
 {
-	/* Aliases and shared files map into the regions: they go first. */
-	alias_table_destroy(m);
 	for (unsigned int i = 0; i < m->nr_regions; i++) {
 		struct mem_region *r = &m->regions[i];
 
@@ -271,4 +269,26 @@ void guest_mem_remove_slot(struct guest_mem *m, uint32_t id)
 	memmove(&m->slots[i], &m->slots[i + 1],
 		(m->nr_slots - i - 1) * sizeof(m->slots[0]));
 	m->nr_slots--;
+}
+
+/* KVM's flags are ABI; ours say the same, spelled for the rest of vmm/. */
+static uint32_t kvm_slot_flags(uint32_t flags)
+{
+	return (flags & MEM_SLOT_LOG_DIRTY ? KVM_MEM_LOG_DIRTY_PAGES : 0) |
+	       (flags & MEM_SLOT_READONLY ? KVM_MEM_READONLY : 0);
+}
+
+int guest_mem_slot_commit(int vm_fd, const struct mem_slot *s, uint32_t flags,
+			  void *hva)
+{
+	if (!hva)
+		hva = s->region->hva + s->region_offset;
+	return kvm_set_memslot(vm_fd, s->id, kvm_slot_flags(flags), s->gpa,
+			       s->size_bytes, hva);
+}
+
+int guest_mem_slot_delete(int vm_fd, const struct mem_slot *s)
+{
+	/* KVM deletes a slot when its size is 0. */
+	return kvm_set_memslot(vm_fd, s->id, 0, s->gpa, 0, NULL);
 }

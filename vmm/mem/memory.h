@@ -35,10 +35,14 @@ struct mem_region {
 	uint64_t *vmm_dirty;
 };
 
+/* struct mem_slot.flags */
+#define MEM_SLOT_LOG_DIRTY (1u << 0) /* KVM logs the guest's writes */
+#define MEM_SLOT_READONLY (1u << 1) /* a guest write exits, as MMIO */
+
 /* A KVM memslot: a window of a region at a guest-physical address. */
 struct mem_slot {
 	uint32_t id;
-	uint32_t flags; /* KVM_MEM_* */
+	uint32_t flags; /* MEM_SLOT_* */
 	uint64_t gpa;
 	uint64_t size_bytes;
 	struct mem_region *region;
@@ -54,7 +58,7 @@ struct guest_mem {
 	struct mem_slot slots[MEM_MAX_SLOTS];
 	unsigned int nr_slots;
 	/* Read-only windows (aliases, shared files): their slots are in
-	 * slots[] with KVM_MEM_READONLY; the rest is alias.c's (alias.h). */
+	 * slots[] with MEM_SLOT_READONLY; the rest is alias.c's (alias.h). */
 	struct alias_table *aliases;
 };
 
@@ -67,6 +71,8 @@ int guest_mem_plan(struct guest_mem *m, uint64_t ram_bytes);
 
 /* Plans, then maps the regions. */
 int guest_mem_create(struct guest_mem *m, uint64_t ram_bytes);
+/* Unmaps the regions. Windows into them (vmm/alias/) must be gone first:
+ * their owner, vm.c, removes them. */
 void guest_mem_destroy(struct guest_mem *m);
 
 /* Host address of [gpa, gpa+len) if it lies inside one region, else NULL. */
@@ -118,6 +124,17 @@ struct mem_slot *guest_mem_slot_by_id(struct guest_mem *m, uint32_t id);
 const struct mem_slot *guest_mem_slot_overlap(const struct guest_mem *m,
 					      uint64_t gpa, uint64_t len);
 int guest_mem_add_slot(struct guest_mem *m, const struct mem_slot *s);
+
+/*
+ * The one way a memslot reaches KVM (on vm_fd): slot s, with flags, maps
+ * hva, or its region's memory at region_offset when hva is NULL (a shared
+ * file's window has no region). KVM takes a changed slot whole, so this is
+ * also how flags change. 0 or -errno, logged by the KVM layer.
+ */
+int guest_mem_slot_commit(int vm_fd, const struct mem_slot *s, uint32_t flags,
+			  void *hva);
+/* Takes slot s out of KVM; the table is the caller's to change. */
+int guest_mem_slot_delete(int vm_fd, const struct mem_slot *s);
 void guest_mem_remove_slot(struct guest_mem *m, uint32_t id);
 
 static inline uint64_t mem_region_pages(const struct mem_region *r)

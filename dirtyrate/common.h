@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared between the dirty-rate measurement files (not a public API). */
-#ifndef KVMTRACK_DIRTYRATE_IMPL_H
-#define KVMTRACK_DIRTYRATE_IMPL_H
+/*
+ * What the dirty-rate modes share (common.c): the part of the reply every
+ * mode has, waiting out a window, and which slots and pages count.
+ */
+#ifndef KVMTRACK_DIRTYRATE_COMMON_H
+#define KVMTRACK_DIRTYRATE_COMMON_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -49,11 +52,5 @@ bool dirtyrate_range_in_slot(const struct mem_slot *s, uint64_t gpa,
 void dirtyrate_write_common(struct jw *w, struct vm *vm,
 			    const struct dirtyrate_request *req,
 			    const struct dirtyrate_result *res);
-
-int dirtyrate_measure_log(struct vm *vm, const struct dirtyrate_request *req,
-			  struct jw *w, char *err, size_t err_len);
-int dirtyrate_measure_sample(struct vm *vm,
-			     const struct dirtyrate_request *req, struct jw *w,
-			     char *err, size_t err_len);
 
 #endif
