@@ -55,7 +55,7 @@ kvmtrack: $(MAIN_OBJ) $(LIB)
 GUEST_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -nostdlib \
 	-fno-stack-protector -fno-builtin -mno-red-zone -mgeneral-regs-only \
 	-mcmodel=small -fno-asynchronous-unwind-tables -Wall -Wextra -Wshadow \
-	-Wno-unused-parameter -I. -Iguest -MMD -MP
+	-Wno-unused-parameter -I. -MMD -MP
 GUEST_SRCS := $(wildcard guest/*.c guest/*.S guest/lib/*.c guest/lib/*.S)
 GUEST_OBJS := $(patsubst %.c,%.guest.o,$(patsubst %.S,%.guest.o,$(GUEST_SRCS)))
 

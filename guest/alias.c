@@ -14,7 +14,7 @@
  * range as the first alias). Exit status 0 only if every check passed.
  * Windows above 4 GiB are outside the guest's identity map: skipped.
  */
-#include "guest.h"
+#include "guest/guest.h"
 
 #define MAX_WINDOWS 16
 #define BW_BYTES (4ul << 20)

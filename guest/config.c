@@ -3,7 +3,7 @@
  * The command line: space-separated key=value pairs. Unknown keys and bad
  * values are reported on serial and ignored, so a typo never stops a run.
  */
-#include "guest.h"
+#include "guest/guest.h"
 #include "guest/abi/testdev.h"
 
 struct config config = {

@@ -7,7 +7,7 @@
  * kept to a few hundred instructions per CPU and clears no memory itself
  * (the loader zeroed the bss).
  */
-#include "guest.h"
+#include "guest/guest.h"
 
 struct tss {
 	uint32_t reserved0;

@@ -6,7 +6,7 @@
  * FDT_BEGIN_NODE token. Every read is bounds-checked against the header's
  * sizes, so a corrupt blob yields "not found", never a wild read.
  */
-#include "guest.h"
+#include "guest/guest.h"
 
 #define FDT_MAGIC 0xd00dfeed
 #define FDT_BEGIN_NODE 1

@@ -3,7 +3,7 @@
  * What the guest runs on: from kvmtrack's device tree when there is one,
  * else from the PVH start info alone (QEMU), with PC defaults.
  */
-#include "guest.h"
+#include "guest/guest.h"
 
 #define HVM_START_MAGIC 0x336ec578
 #define E820_RAM 1

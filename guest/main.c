@@ -4,7 +4,7 @@
  * machine, reads the command line, waits for the others and starts the
  * workload; secondary CPUs announce themselves and join it.
  */
-#include "guest.h"
+#include "guest/guest.h"
 #include "guest/abi/testdev.h"
 
 #define AP_WAIT_MS 2000

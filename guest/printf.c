@@ -4,7 +4,7 @@
  * precision (also '*'), length modifiers hh h l ll z. Lines go to the
  * serial port whole, under a lock, so CPUs never interleave mid-line.
  */
-#include "guest.h"
+#include "guest/guest.h"
 
 #define LINE_BYTES 256
 

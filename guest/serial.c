@@ -5,7 +5,7 @@
  * THR-empty is seen with the FIFOs on, 16 bytes can go without another
  * look.
  */
-#include "guest.h"
+#include "guest/guest.h"
 
 #define UART_THR 0
 #define UART_IER 1

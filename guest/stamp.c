@@ -15,7 +15,7 @@
  *   [metadata: generation table, per-writer interval bitmaps]  2 MiB aligned
  *   [working set]
  */
-#include "guest.h"
+#include "guest/guest.h"
 
 extern char _end[];
 

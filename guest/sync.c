@@ -16,7 +16,7 @@
  * CPL3, so it waits POLL_GAP_US between polls); the other writers wait on
  * a counter in memory, which costs no exit.
  */
-#include "guest.h"
+#include "guest/guest.h"
 #include "guest/abi/testdev.h"
 
 #define POLL_GAP_US 50

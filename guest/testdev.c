@@ -5,7 +5,7 @@
  * a single 64-bit doorbell store of its address; kvmtrack handles it
  * within that exit and may write a reply into the buffer.
  */
-#include "guest.h"
+#include "guest/guest.h"
 #include "guest/abi/testdev.h"
 
 #define MSG_SLOT_BYTES 256

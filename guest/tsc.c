@@ -4,7 +4,7 @@
  * frequency, it is measured against PIT channel 2 (gated through port
  * 0x61, so no interrupt is involved), from CPL3 through the I/O bitmap.
  */
-#include "guest.h"
+#include "guest/guest.h"
 
 #define PIT_HZ 1193182ull
 #define PIT_CH2 0x42

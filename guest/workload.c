@@ -8,7 +8,7 @@
  * Slot 0 (the boot CPU) also runs the "service" duties between its
  * batches: heartbeat, testdev polls, the duration limit, progress lines.
  */
-#include "guest.h"
+#include "guest/guest.h"
 #include "guest/abi/testdev.h"
 
 #define BATCH_PAGES 64 /* pages written between two looks at the clock */
