@@ -67,10 +67,10 @@ GUEST_OBJS := $(patsubst %.c,%.guest.o,$(patsubst %.S,%.guest.o,$(GUEST_SRCS)))
 	@echo "  AS      $@"
 	$(Q)$(CC) $(GUEST_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
 
-guest/kvmtrack-guest.elf: $(GUEST_OBJS) guest/guest.ld
+guest/kvmtrack-guest.elf: $(GUEST_OBJS) guest/lib/guest.ld
 	@echo "  GLD     $@"
 	$(Q)$(CC) $(GUEST_CFLAGS) -static -Wl,--build-id=none -Wl,-n \
-		-T guest/guest.ld -o $@ $(GUEST_OBJS) -lgcc
+		-T guest/lib/guest.ld -o $@ $(GUEST_OBJS) -lgcc
 
 # --- tests ---------------------------------------------------------------
 TEST_CFLAGS := $(KT_CFLAGS) $(CRITERION_CFLAGS)

@@ -2,12 +2,13 @@
 /*
  * kvmtrack-guest: the bundled freestanding test guest.
  *
- * Boot (guest/entry.S) is the only 32-bit code; CPL0 64-bit C (guest/cpu.c)
- * only loads descriptor tables and drops to CPL3, because on the project's
- * build machines KVM emulates every CPL0 instruction (~0.7 us each) while
- * CPL3 long-mode code runs natively. Everything else runs at CPL3: ports
- * are reached through the TSS I/O permission bitmap, MMIO through the
- * identity map (user-accessible), time through rdtsc.
+ * Boot (guest/lib/entry.S) is the only 32-bit code; CPL0 64-bit C
+ * (guest/lib/cpu.c) only loads descriptor tables and drops to CPL3,
+ * because on the project's build machines KVM emulates every CPL0
+ * instruction (~0.7 us each) while CPL3 long-mode code runs natively.
+ * Everything else runs at CPL3: ports are reached through the TSS I/O
+ * permission bitmap, MMIO through the identity map (user-accessible), time
+ * through rdtsc.
  */
 #ifndef KVMTRACK_GUEST_H
 #define KVMTRACK_GUEST_H
