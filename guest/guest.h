@@ -140,6 +140,10 @@ void exception_handler(struct exc_frame *f);
  * a CPL3 `int n` arrives as #UD instead; the #UD handler recognises it. */
 __noreturn void sys_halt(void);
 
+/* --- exit.c -------------------------------------------------------------- */
+/* Ends the VM with status: debug-exit port if any, else halt. */
+__noreturn void guest_exit(uint32_t status);
+
 /* --- machine.c: what the guest runs on ----------------------------------- */
 #define MAX_RAM_RANGES 16
 
@@ -308,9 +312,6 @@ __noreturn void sync_finish(void);
 
 /* --- alias.c: workload=alias --------------------------------------------- */
 __noreturn void alias_workload(void);
-
-/* Ends the VM with status: debug-exit port if any, else halt. */
-__noreturn void guest_exit(uint32_t status);
 
 #endif /* __ASSEMBLY__ */
 #endif

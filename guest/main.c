@@ -15,21 +15,6 @@ static uint32_t aps_online;
 
 void user_main(uint32_t cpu);
 
-__noreturn void guest_exit(uint32_t status)
-{
-	uint16_t cs;
-
-	asm volatile("mov %%cs, %0" : "=r"(cs));
-	if (machine.debug_exit_port)
-		outb(machine.debug_exit_port, status);
-	/* No debug-exit device (QEMU), or it did not stop us: halt. */
-	if (!(cs & 3)) {
-		for (;;)
-			asm volatile("cli; hlt");
-	}
-	sys_halt();
-}
-
 static __noreturn void ap_main(uint32_t cpu)
 {
 	uint32_t slot = __atomic_add_fetch(&aps_online, 1, __ATOMIC_ACQ_REL);

@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The end of a run. It belongs to the runtime, not to the workloads that
+ * call it when they are done: the exception handler (cpu.c) ends the run
+ * too, and the runtime calls nothing above itself. All it needs is the
+ * machine's debug-exit port and sys_halt, both the runtime's own.
+ */
+#include "guest/guest.h"
+
+__noreturn void guest_exit(uint32_t status)
+{
+	uint16_t cs;
+
+	asm volatile("mov %%cs, %0" : "=r"(cs));
+	if (machine.debug_exit_port)
+		outb(machine.debug_exit_port, status);
+	/* No debug-exit device (QEMU), or it did not stop us: halt. */
+	if (!(cs & 3)) {
+		for (;;)
+			asm volatile("cli; hlt");
+	}
+	sys_halt();
+}
