@@ -14,7 +14,18 @@
  * range as the first alias). Exit status 0 only if every check passed.
  * Windows above 4 GiB are outside the guest's identity map: skipped.
  */
-#include "guest/guest.h"
+#include "guest/alias.h"
+
+#include "guest/config.h"
+#include "guest/lib/compiler.h"
+#include "guest/lib/exit.h"
+#include "guest/lib/fdt.h"
+#include "guest/lib/machine.h"
+#include "guest/lib/printf.h"
+#include "guest/lib/sizes.h"
+#include "guest/lib/string.h"
+#include "guest/lib/tsc.h"
+#include "guest/lib/x86.h"
 
 #define MAX_WINDOWS 16
 #define BW_BYTES (4ul << 20)

@@ -3,8 +3,15 @@
  * The command line: space-separated key=value pairs. Unknown keys and bad
  * values are reported on serial and ignored, so a typo never stops a run.
  */
-#include "guest/guest.h"
+#include "guest/config.h"
+
+#include <stddef.h>
+
 #include "guest/abi/testdev.h"
+#include "guest/lib/compiler.h"
+#include "guest/lib/printf.h"
+#include "guest/lib/sizes.h"
+#include "guest/lib/string.h"
 
 struct config config = {
 	.workload = TESTDEV_WL_IDLE,

@@ -4,16 +4,29 @@
  * machine, reads the command line, waits for the others and starts the
  * workload; secondary CPUs announce themselves and join it.
  */
-#include "guest/guest.h"
-#include "guest/abi/testdev.h"
+#include <stdint.h>
 
+#include "guest/abi/testdev.h"
+#include "guest/alias.h"
+#include "guest/config.h"
+#include "guest/lib/compiler.h"
+#include "guest/lib/cpu.h"
+#include "guest/lib/entry.h"
+#include "guest/lib/machine.h"
+#include "guest/lib/printf.h"
+#include "guest/lib/serial.h"
+#include "guest/lib/testdev.h"
+#include "guest/lib/tsc.h"
+#include "guest/lib/x86.h"
+#include "guest/stamp.h"
+#include "guest/workload.h"
+
+#define GUEST_VERSION "0.1"
 #define AP_WAIT_MS 2000
 #define TSC_KHZ_FALLBACK 2000000
 
 /* Secondary CPUs that reached CPL3; each one's count is its slot. */
 static uint32_t aps_online;
-
-void user_main(uint32_t cpu);
 
 static __noreturn void ap_main(uint32_t cpu)
 {

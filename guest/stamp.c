@@ -15,7 +15,15 @@
  *   [metadata: generation table, per-writer interval bitmaps]  2 MiB aligned
  *   [working set]
  */
-#include "guest/guest.h"
+#include "guest/stamp.h"
+
+#include "guest/config.h"
+#include "guest/lib/compiler.h"
+#include "guest/lib/layout.h"
+#include "guest/lib/machine.h"
+#include "guest/lib/printf.h"
+#include "guest/lib/sizes.h"
+#include "guest/lib/string.h"
 
 extern char _end[];
 

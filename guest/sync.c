@@ -16,8 +16,18 @@
  * CPL3, so it waits POLL_GAP_US between polls); the other writers wait on
  * a counter in memory, which costs no exit.
  */
-#include "guest/guest.h"
+#include "guest/sync.h"
+
 #include "guest/abi/testdev.h"
+#include "guest/config.h"
+#include "guest/lib/compiler.h"
+#include "guest/lib/exit.h"
+#include "guest/lib/layout.h"
+#include "guest/lib/machine.h"
+#include "guest/lib/printf.h"
+#include "guest/lib/testdev.h"
+#include "guest/lib/x86.h"
+#include "guest/stamp.h"
 
 #define POLL_GAP_US 50
 

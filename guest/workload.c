@@ -8,8 +8,21 @@
  * Slot 0 (the boot CPU) also runs the "service" duties between its
  * batches: heartbeat, testdev polls, the duration limit, progress lines.
  */
-#include "guest/guest.h"
+#include "guest/workload.h"
+
 #include "guest/abi/testdev.h"
+#include "guest/config.h"
+#include "guest/lib/compiler.h"
+#include "guest/lib/exit.h"
+#include "guest/lib/layout.h"
+#include "guest/lib/machine.h"
+#include "guest/lib/printf.h"
+#include "guest/lib/string.h"
+#include "guest/lib/testdev.h"
+#include "guest/lib/tsc.h"
+#include "guest/lib/x86.h"
+#include "guest/stamp.h"
+#include "guest/sync.h"
 
 #define BATCH_PAGES 64 /* pages written between two looks at the clock */
 #define MAX_BACKLOG_MS 20 /* rate pacing: credit kept after a stall */

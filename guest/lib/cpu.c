@@ -7,7 +7,16 @@
  * kept to a few hundred instructions per CPU and clears no memory itself
  * (the loader zeroed the bss).
  */
-#include "guest/guest.h"
+#include "guest/lib/cpu.h"
+
+#include <stddef.h>
+
+#include "guest/lib/compiler.h"
+#include "guest/lib/entry.h"
+#include "guest/lib/exit.h"
+#include "guest/lib/layout.h"
+#include "guest/lib/printf.h"
+#include "guest/lib/x86.h"
 
 struct tss {
 	uint32_t reserved0;
@@ -60,9 +69,8 @@ struct desc_ptr {
 #define GATE_DPL(d) ((d) << 5)
 #define EXC_STUB_BYTES 16 /* entry.S aligns each stub to 16 bytes */
 
-extern uint64_t gdt[];
-extern char exc_stubs[], kstacks[], sys_halt_insn[];
-extern __noreturn void halt_stub(void);
+/* sys_halt's `int`, labelled in its asm below. */
+extern char sys_halt_insn[];
 
 static struct tss_area tss_area;
 static struct idt_gate idt[256] __aligned(16);

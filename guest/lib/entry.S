@@ -7,7 +7,7 @@
  * no table is built at run time, the identity map below is assembled into
  * the image.
  */
-#include "guest/guest.h"
+#include "guest/lib/layout.h"
 
 #define X86_CR0_PE 0x00000001
 #define X86_CR0_PG 0x80000000

@@ -5,7 +5,11 @@
  * too, and the runtime calls nothing above itself. All it needs is the
  * machine's debug-exit port and sys_halt, both the runtime's own.
  */
-#include "guest/guest.h"
+#include "guest/lib/exit.h"
+
+#include "guest/lib/cpu.h"
+#include "guest/lib/machine.h"
+#include "guest/lib/x86.h"
 
 __noreturn void guest_exit(uint32_t status)
 {

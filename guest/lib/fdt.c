@@ -6,7 +6,12 @@
  * FDT_BEGIN_NODE token. Every read is bounds-checked against the header's
  * sizes, so a corrupt blob yields "not found", never a wild read.
  */
-#include "guest/guest.h"
+#include "guest/lib/fdt.h"
+
+#include <stddef.h>
+
+#include "guest/lib/sizes.h"
+#include "guest/lib/string.h"
 
 #define FDT_MAGIC 0xd00dfeed
 #define FDT_BEGIN_NODE 1

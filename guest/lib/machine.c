@@ -3,7 +3,15 @@
  * What the guest runs on: from kvmtrack's device tree when there is one,
  * else from the PVH start info alone (QEMU), with PC defaults.
  */
-#include "guest/guest.h"
+#include "guest/lib/machine.h"
+
+#include "guest/lib/compiler.h"
+#include "guest/lib/entry.h"
+#include "guest/lib/fdt.h"
+#include "guest/lib/layout.h"
+#include "guest/lib/printf.h"
+#include "guest/lib/sizes.h"
+#include "guest/lib/string.h"
 
 #define HVM_START_MAGIC 0x336ec578
 #define E820_RAM 1

@@ -4,7 +4,15 @@
  * precision (also '*'), length modifiers hh h l ll z. Lines go to the
  * serial port whole, under a lock, so CPUs never interleave mid-line.
  */
-#include "guest/guest.h"
+#include "guest/lib/printf.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "guest/lib/compiler.h"
+#include "guest/lib/serial.h"
+#include "guest/lib/string.h"
+#include "guest/lib/x86.h"
 
 #define LINE_BYTES 256
 

@@ -5,7 +5,9 @@
  * THR-empty is seen with the FIFOs on, 16 bytes can go without another
  * look.
  */
-#include "guest/guest.h"
+#include "guest/lib/serial.h"
+
+#include "guest/lib/x86.h"
 
 #define UART_THR 0
 #define UART_IER 1

@@ -5,7 +5,7 @@
  * exist; they use `rep stosb`/`rep movsb` so that gcc cannot turn their
  * loops back into calls to themselves.
  */
-#include "guest/guest.h"
+#include "guest/lib/string.h"
 
 void *memset(void *dst, int c, size_t n)
 {

@@ -5,8 +5,14 @@
  * a single 64-bit doorbell store of its address; kvmtrack handles it
  * within that exit and may write a reply into the buffer.
  */
-#include "guest/guest.h"
+#include "guest/lib/testdev.h"
+
 #include "guest/abi/testdev.h"
+#include "guest/lib/compiler.h"
+#include "guest/lib/layout.h"
+#include "guest/lib/machine.h"
+#include "guest/lib/printf.h"
+#include "guest/lib/x86.h"
 
 #define MSG_SLOT_BYTES 256
 

@@ -4,7 +4,12 @@
  * frequency, it is measured against PIT channel 2 (gated through port
  * 0x61, so no interrupt is involved), from CPL3 through the I/O bitmap.
  */
-#include "guest/guest.h"
+#include "guest/lib/tsc.h"
+
+#include <stdbool.h>
+
+#include "guest/lib/machine.h"
+#include "guest/lib/x86.h"
 
 #define PIT_HZ 1193182ull
 #define PIT_CH2 0x42

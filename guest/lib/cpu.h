@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The guest's CPU model. Boot (guest/lib/entry.S) is the only 32-bit code;
+ * CPL0 64-bit C (guest/lib/cpu.c) only loads descriptor tables and drops
+ * to CPL3, because on the project's build machines KVM emulates every CPL0
+ * instruction (~0.7 us each) while CPL3 long-mode code runs natively.
+ * Everything else runs at CPL3: ports are reached through the TSS I/O
+ * permission bitmap, MMIO through the identity map (user-accessible), time
+ * through rdtsc.
+ */
+#ifndef KVMTRACK_GUEST_LIB_CPU_H
+#define KVMTRACK_GUEST_LIB_CPU_H
+
+#include <stdint.h>
+
+#include "guest/lib/compiler.h"
+
+/* The stack as entry.S's exception stubs leave it: the registers, the
+ * vector and error code, then the CPU's own frame. */
+struct exc_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error;
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+
+/* Called from entry.S on every CPU in 64-bit CPL0; returns the user stack
+ * top entry.S irets to. */
+uint64_t cpu_setup0(uint32_t cpu);
+/* Called from entry.S's stubs at CPL0: prints the exception and ends the
+ * run with STATUS_EXCEPTION (sys_halt's #UD halts instead). */
+void exception_handler(struct exc_frame *f);
+/* Traps to CPL0 via VEC_HALT and never comes back. On the build machines
+ * a CPL3 `int n` arrives as #UD instead; the #UD handler recognises it. */
+__noreturn void sys_halt(void);
+
+#endif
