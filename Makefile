@@ -135,8 +135,8 @@ check: check-layers all $(TEST_BINS) $(TEST_IMAGES)
 	$(Q)KVMTRACK_VM=$(VM) tests/check.sh
 
 # Includes and calls only point down the layers of scripts/layers.conf.
-check-layers: kvmtrack
-	$(Q)scripts/check-layers --objects $(LIB_OBJS) $(MAIN_OBJ)
+check-layers: kvmtrack guest/kvmtrack-guest.elf
+	$(Q)scripts/check-layers --objects $(LIB_OBJS) $(MAIN_OBJ) -- $(GUEST_OBJS)
 
 check-vm:
 	$(Q)$(MAKE) --no-print-directory check VM=1
