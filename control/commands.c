@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * The control socket's commands (protocol in control.h): the command
- * table, the request dispatcher and control_handle_line(). The socket and
- * its thread are in control_server.c.
+ * The control socket's command table and request dispatcher (see
+ * commands.h; protocol in control.h). The socket, its thread and the
+ * public control object are server.c's.
  *
  * This file knows nothing of the VM; the commands that call into vm.c live
- * in control_vm.c so that the unit tests link without a VM.
+ * in vmm/commands.c so that the unit tests link without a VM.
  */
+#include "control/commands.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -14,17 +16,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "control/control_internal.h"
 #include "lib/json/json.h"
+
+struct command {
+	char *name;
+	char *help;
+	control_handler_fn *fn;
+	void *opaque;
+};
+
+struct control_commands {
+	struct vm *vm;
+	pthread_mutex_t lock; /* guards the table */
+	struct command *commands;
+	size_t nr_commands;
+	/* Set by a handler, run after its reply; control thread only. */
+	void (*deferred_fn)(void *arg);
+	void *deferred_arg;
+};
 
 static const struct json_value empty_object = { .type = JSON_OBJECT };
 
 /* --- command table ------------------------------------------------------ */
 
 /* Appends cmd unless its name is taken; called with c->lock held. */
-static int add_command(struct control *c, const struct control_command *cmd)
+static int add_command(struct control_commands *c, const struct command *cmd)
 {
-	struct control_command *cmds;
+	struct command *cmds;
 
 	for (size_t i = 0; i < c->nr_commands; i++)
 		if (!strcmp(c->commands[i].name, cmd->name))
@@ -37,10 +55,10 @@ static int add_command(struct control *c, const struct control_command *cmd)
 	return 0;
 }
 
-int control_register(struct control *c, const char *name, const char *help,
-		     control_handler_fn *fn, void *opaque)
+int control_commands_add(struct control_commands *c, const char *name,
+			 const char *help, control_handler_fn *fn, void *opaque)
 {
-	struct control_command cmd = { .fn = fn, .opaque = opaque };
+	struct command cmd = { .fn = fn, .opaque = opaque };
 	int ret = -ENOMEM;
 
 	if (!name || !*name || !fn)
@@ -59,8 +77,8 @@ int control_register(struct control *c, const char *name, const char *help,
 	return ret;
 }
 
-static bool lookup(struct control *c, const char *name,
-		   struct control_command *out)
+static bool lookup(struct control_commands *c, const char *name,
+		   struct command *out)
 {
 	bool found = false;
 
@@ -75,7 +93,8 @@ static bool lookup(struct control *c, const char *name,
 	return found;
 }
 
-int control_defer(struct control *c, void (*fn)(void *arg), void *arg)
+int control_commands_defer(struct control_commands *c, void (*fn)(void *arg),
+			   void *arg)
 {
 	if (c->deferred_fn)
 		return -EBUSY;
@@ -84,7 +103,7 @@ int control_defer(struct control *c, void (*fn)(void *arg), void *arg)
 	return 0;
 }
 
-void control_run_deferred(struct control *c)
+void control_commands_run_deferred(struct control_commands *c)
 {
 	void (*fn)(void *arg) = c->deferred_fn;
 
@@ -99,7 +118,7 @@ static int cmd_query_commands(struct vm *vm, void *opaque,
 			      const struct json_value *args, struct jw *reply,
 			      char *err, size_t err_len)
 {
-	struct control *c = opaque;
+	struct control_commands *c = opaque;
 
 	pthread_mutex_lock(&c->lock);
 	jw_array_begin(reply, NULL);
@@ -171,7 +190,8 @@ static int check_request(const struct json_value *req, const char **name,
 }
 
 /* Runs the handler into a private writer so a failure leaves no trace. */
-static void run_command(struct control *c, const struct control_command *cmd,
+static void run_command(struct control_commands *c,
+			const struct command *cmd,
 			const struct json_value *args,
 			const struct json_value *id, struct jw *reply)
 {
@@ -202,11 +222,11 @@ static void run_command(struct control *c, const struct control_command *cmd,
 	jw_free(&value);
 }
 
-static void dispatch(struct control *c, const struct json_value *req,
+static void dispatch(struct control_commands *c, const struct json_value *req,
 		     struct jw *reply)
 {
 	const struct json_value *id = json_get(req, "id"), *args;
-	struct control_command cmd;
+	struct command cmd;
 	const char *name;
 	char desc[256];
 
@@ -232,8 +252,8 @@ static bool is_blank(const char *line, size_t len)
 	return true;
 }
 
-int control_handle_line(struct control *c, const char *line, size_t len,
-			struct jw *reply)
+int control_commands_handle_line(struct control_commands *c, const char *line,
+				 size_t len, struct jw *reply)
 {
 	struct json_value *req;
 	char err[256], desc[300];
@@ -250,36 +270,34 @@ int control_handle_line(struct control *c, const char *line, size_t len,
 	return jw_finish(reply) ? 0 : -ENOMEM;
 }
 
-int control_create(struct vm *vm, struct control **out)
+int control_commands_create(struct vm *vm, struct control_commands **out)
 {
-	struct control *c = calloc(1, sizeof(*c));
+	struct control_commands *c = calloc(1, sizeof(*c));
 	int ret;
 
 	if (!c)
 		return -ENOMEM;
 	c->vm = vm;
-	control_server_init(c);
 	pthread_mutex_init(&c->lock, NULL);
-	ret = control_register(c, "query-commands",
-			       "list the commands of this socket",
-			       cmd_query_commands, c);
+	ret = control_commands_add(c, "query-commands",
+				   "list the commands of this socket",
+				   cmd_query_commands, c);
 	if (!ret)
-		ret = control_register(c, "qmp_capabilities",
-				       "no-op, for QMP clients",
-				       cmd_qmp_capabilities, NULL);
+		ret = control_commands_add(c, "qmp_capabilities",
+					   "no-op, for QMP clients",
+					   cmd_qmp_capabilities, NULL);
 	if (ret) {
-		control_stop(c);
+		control_commands_destroy(c);
 		return ret;
 	}
 	*out = c;
 	return 0;
 }
 
-void control_stop(struct control *c)
+void control_commands_destroy(struct control_commands *c)
 {
 	if (!c)
 		return;
-	control_server_stop(c);
 	for (size_t i = 0; i < c->nr_commands; i++) {
 		free(c->commands[i].name);
 		free(c->commands[i].help);

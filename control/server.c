@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * The control socket server (protocol in control.h): one thread that
+ * The control object of control.h and its socket server: one thread that
  * poll()s the listening socket, up to CONTROL_MAX_CLIENTS connections and
- * a self-pipe used to stop it, and hands each request line to
- * control_handle_line() (control.c).
+ * a self-pipe used to stop it, and hands each request line to the command
+ * table (commands.c).
  */
+#include "control/control.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -20,12 +22,31 @@
 #include <unistd.h>
 #include <poll.h>
 
-#include "control/control_internal.h"
+#include "control/commands.h"
 #include "lib/json/json.h"
 #include "lib/log.h"
 
 /* A client that stops reading its replies must not stall the server. */
 #define CONTROL_SEND_TIMEOUT_S 5
+
+struct control_client {
+	int fd; /* -1: free slot */
+	char *buf; /* CONTROL_MAX_LINE_BYTES + 1: a full line and its '\n' */
+	size_t len;
+	bool discarding; /* inside an over-long line: drop up to its '\n' */
+};
+
+struct control {
+	struct control_commands *commands;
+	char *path;
+	dev_t sock_dev; /* identity of the socket file we created */
+	ino_t sock_ino;
+	int listen_fd;
+	int wake_fd[2];
+	bool running;
+	pthread_t thread;
+	struct control_client clients[CONTROL_MAX_CLIENTS];
+};
 
 __attribute__((format(printf, 2, 3))) static void
 log_error(const struct control *c, const char *fmt, ...)
@@ -99,13 +120,13 @@ static bool serve_line(struct control *c, struct control_client *cl,
 	int ret;
 
 	jw_init(&reply);
-	ret = control_handle_line(c, line, len, &reply);
+	ret = control_commands_handle_line(c->commands, line, len, &reply);
 	if (ret == -ENOMEM)
 		ok = send_error(cl->fd, "out of memory");
 	else if (!ret)
 		ok = send_line(cl->fd, reply.buf);
 	jw_free(&reply);
-	control_run_deferred(c);
+	control_commands_run_deferred(c->commands);
 	return ok;
 }
 
@@ -357,15 +378,9 @@ static void unlink_own_socket(struct control *c)
 		unlink(c->path);
 }
 
-void control_server_init(struct control *c)
-{
-	c->listen_fd = -1;
-	c->wake_fd[0] = c->wake_fd[1] = -1;
-	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
-		c->clients[i].fd = -1;
-}
-
-void control_server_stop(struct control *c)
+/* Stops the thread, closes every connection, the self-pipe and the socket
+ * (unlinking it if it is still ours). */
+static void server_stop(struct control *c)
 {
 	if (c->running) {
 		/* A full pipe already wakes the thread: the result is moot. */
@@ -385,4 +400,50 @@ void control_server_stop(struct control *c)
 			close(c->wake_fd[i]);
 	free(c->path);
 	c->path = NULL;
+}
+
+int control_create(struct vm *vm, struct control **out)
+{
+	struct control *c = calloc(1, sizeof(*c));
+	int ret;
+
+	if (!c)
+		return -ENOMEM;
+	c->listen_fd = -1;
+	c->wake_fd[0] = c->wake_fd[1] = -1;
+	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
+		c->clients[i].fd = -1;
+	ret = control_commands_create(vm, &c->commands);
+	if (ret) {
+		free(c);
+		return ret;
+	}
+	*out = c;
+	return 0;
+}
+
+void control_stop(struct control *c)
+{
+	if (!c)
+		return;
+	server_stop(c);
+	control_commands_destroy(c->commands);
+	free(c);
+}
+
+int control_register(struct control *c, const char *name, const char *help,
+		     control_handler_fn *fn, void *opaque)
+{
+	return control_commands_add(c->commands, name, help, fn, opaque);
+}
+
+int control_defer(struct control *c, void (*fn)(void *arg), void *arg)
+{
+	return control_commands_defer(c->commands, fn, arg);
+}
+
+int control_handle_line(struct control *c, const char *line, size_t len,
+			struct jw *reply)
+{
+	return control_commands_handle_line(c->commands, line, len, reply);
 }
