@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
- * One vCPU's state: read from KVM, encoded field by field, decoded with
- * every length checked, and loaded into a fresh vCPU in the order the KVM
- * ABI needs (the reasons are at vcpu_snapshot_put).
+ * One vCPU's state (vcpu_snapshot.h): what this host's KVM can save, read
+ * from a stopped vCPU, and loaded into a fresh vCPU in the order the KVM
+ * ABI needs (the reasons are at vcpu_snapshot_get and vcpu_snapshot_put).
  */
+#include "kvm/vcpu_snapshot.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "migrate/vm_state_impl.h"
-#include "kvm/kvm.h"
 #include "lib/log.h"
 
 #define MSR_IA32_TSC 0x10u
@@ -95,8 +95,6 @@ int msr_list_build(const struct kvm_sys *sys, struct kvm_vcpu *vcpu,
 	free(all);
 	ret = msr_filter(vcpu, list->indices, &count);
 	list->count = count;
-	if (!ret && count > VM_STATE_MAX_MSRS)
-		ret = -E2BIG;
 	if (ret < 0)
 		msr_list_free(list);
 	return ret;

@@ -59,6 +59,11 @@ int vm_state_prepare(struct vm *vm)
 		vcpu_caps_probe(vm_kvm_fd(vm), &host_state.caps);
 		ret = msr_list_build(vm_kvm_sys(vm), vm_kvm_vcpu(vm, 0),
 				     &host_state.msrs);
+		/* No more than a destination's decoder accepts. */
+		if (!ret && host_state.msrs.count > VM_STATE_MAX_MSRS) {
+			msr_list_free(&host_state.msrs);
+			ret = -E2BIG;
+		}
 		host_state.ready = ret == 0;
 	}
 	pthread_mutex_unlock(&host_state.lock);

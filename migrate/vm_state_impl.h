@@ -15,11 +15,10 @@
 #include <stdint.h>
 #include <linux/kvm.h>
 
+#include "kvm/vcpu_snapshot.h"
 #include "lib/wire.h"
 #include "vmm/vm_config.h"
 
-struct kvm_sys;
-struct kvm_vcpu;
 struct device_ops;
 
 /* Limits a stream must respect before anything is allocated. */
@@ -38,53 +37,10 @@ struct device_ops;
 #define VM_STATE_DEVICE_PREFIX "device:"
 #define VM_STATE_VERSION 1u
 
-/* What this host's KVM offers for the FPU and extended state, per VM. */
-struct vcpu_caps {
-	bool xsave; /* KVM_CAP_XSAVE: else only KVM_GET_FPU */
-	bool xsave2; /* KVM_CAP_XSAVE2: KVM_GET_XSAVE2 of xsave_bytes */
-	uint32_t xsave_bytes; /* >= sizeof(struct kvm_xsave) */
-	bool xcrs; /* KVM_CAP_XCRS */
-};
-int vcpu_caps_probe(int vm_fd, struct vcpu_caps *caps);
-
-/* MSRs to migrate: IA32_TSC first, then KVM_GET_MSR_INDEX_LIST's MSRs
- * that KVM_GET_MSRS can read on this VM. */
-struct msr_list {
-	uint32_t *indices;
-	uint32_t count;
-};
-int msr_list_build(const struct kvm_sys *sys, struct kvm_vcpu *vcpu,
-		   struct msr_list *list);
-void msr_list_free(struct msr_list *list);
-
-struct vcpu_snapshot {
-	uint32_t index;
-	uint32_t mp_state;
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
-	bool has_xsave; /* else fpu */
-	uint32_t xsave_bytes;
-	struct kvm_xsave *xsave; /* malloc'ed, xsave_bytes long */
-	struct kvm_fpu fpu;
-	bool has_xcrs;
-	struct kvm_xcrs xcrs;
-	struct kvm_debugregs debugregs;
-	struct kvm_lapic_state lapic;
-	uint32_t nr_msrs;
-	struct kvm_msr_entry *msrs; /* malloc'ed */
-	struct kvm_vcpu_events events;
-};
-
-int vcpu_snapshot_get(struct kvm_vcpu *vcpu, const struct vcpu_caps *caps,
-		      const struct msr_list *msrs, struct vcpu_snapshot *s);
 void vcpu_snapshot_encode(const struct vcpu_snapshot *s, struct wbuf *w);
 /* Checks every length and count; -EBADMSG/-EINVAL with err. */
 int vcpu_snapshot_decode(struct rbuf *r, struct vcpu_snapshot *s, char *err,
 			 size_t err_len);
-/* Loads s into a vCPU that has not run, in the order the KVM ABI needs. */
-int vcpu_snapshot_put(struct kvm_vcpu *vcpu, const struct vcpu_caps *caps,
-		      const struct vcpu_snapshot *s, char *err, size_t err_len);
-void vcpu_snapshot_free(struct vcpu_snapshot *s);
 
 /* The in-kernel irqchip (PIC master, PIC slave, IOAPIC), PIT and clock. */
 struct platform_snapshot {
