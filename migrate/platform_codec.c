@@ -1,33 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * VM-wide KVM state: the in-kernel irqchip (two PICs and the IOAPIC), the
- * PIT and the KVM clock, each read, encoded field by field, decoded and
- * loaded. The order they are loaded in is vm_state.c's (vm_state_load).
+ * The platform's KVM state on the wire (platform_codec.h): the in-kernel
+ * irqchip (two PICs and the IOAPIC), the PIT and the KVM clock, each
+ * encoded field by field, little-endian, and decoded with its counts and
+ * flags checked. kvm/platform_snapshot.c reads and loads them.
  */
+#include "migrate/platform_codec.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-
-#include "migrate/vm_state_impl.h"
-#include "kvm/kvm.h"
-
-static const uint32_t chip_ids[3] = { KVM_IRQCHIP_PIC_MASTER,
-				      KVM_IRQCHIP_PIC_SLAVE,
-				      KVM_IRQCHIP_IOAPIC };
-
-int irqchip_get(int vm_fd, struct platform_snapshot *p)
-{
-	for (int i = 0; i < 3; i++) {
-		int ret;
-
-		memset(&p->chips[i], 0, sizeof(p->chips[i]));
-		p->chips[i].chip_id = chip_ids[i];
-		ret = kvm_get_irqchip(vm_fd, &p->chips[i]);
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
-}
 
 static void put_pic(struct wbuf *w, const struct kvm_pic_state *s)
 {
@@ -95,37 +77,10 @@ void irqchip_encode(const struct platform_snapshot *p, struct wbuf *w)
 
 void irqchip_decode(struct rbuf *r, struct platform_snapshot *p)
 {
-	for (int i = 0; i < 3; i++) {
-		memset(&p->chips[i], 0, sizeof(p->chips[i]));
-		p->chips[i].chip_id = chip_ids[i];
-	}
+	irqchip_init(p);
 	get_pic(r, &p->chips[0].chip.pic);
 	get_pic(r, &p->chips[1].chip.pic);
 	get_ioapic(r, &p->chips[2].chip.ioapic);
-}
-
-int irqchip_put(int vm_fd, const struct platform_snapshot *p, char *err,
-		size_t err_len)
-{
-	static const char *const names[3] = { "pic_master", "pic_slave",
-					      "ioapic" };
-
-	for (int i = 0; i < 3; i++) {
-		int ret = kvm_set_irqchip(vm_fd, &p->chips[i]);
-
-		if (ret < 0) {
-			snprintf(err, err_len, "irqchip: %s: KVM_SET_IRQCHIP: %s",
-				 names[i], strerror(-ret));
-			return ret;
-		}
-	}
-	return 0;
-}
-
-int pit_get(int vm_fd, struct platform_snapshot *p)
-{
-	memset(&p->pit, 0, sizeof(p->pit));
-	return kvm_get_pit2(vm_fd, &p->pit);
 }
 
 void pit_encode(const struct platform_snapshot *p, struct wbuf *w)
@@ -176,22 +131,6 @@ void pit_decode(struct rbuf *r, struct platform_snapshot *p)
 	p->pit.flags = rbuf_get_u32(r);
 }
 
-int pit_put(int vm_fd, const struct platform_snapshot *p, char *err,
-	    size_t err_len)
-{
-	int ret = kvm_set_pit2(vm_fd, &p->pit);
-
-	if (ret < 0)
-		snprintf(err, err_len, "pit: KVM_SET_PIT2: %s", strerror(-ret));
-	return ret;
-}
-
-int clock_get(int vm_fd, struct platform_snapshot *p)
-{
-	memset(&p->clock, 0, sizeof(p->clock));
-	return kvm_get_clock(vm_fd, &p->clock);
-}
-
 /* realtime and host_tsc are informational: this host's, at save time. */
 void clock_encode(const struct platform_snapshot *p, struct wbuf *w)
 {
@@ -218,21 +157,4 @@ int clock_decode(struct rbuf *r, struct platform_snapshot *p, char *err,
 		return -EINVAL;
 	}
 	return 0;
-}
-
-/*
- * Only the clock value, no flags: the guest's kvmclock resumes where it was
- * saved, as its TSC does (IA32_TSC), instead of jumping by the time the
- * migration took, which KVM_CLOCK_REALTIME would add.
- */
-int clock_put(int vm_fd, const struct platform_snapshot *p, char *err,
-	      size_t err_len)
-{
-	struct kvm_clock_data data = { .clock = p->clock.clock };
-	int ret = kvm_set_clock(vm_fd, &data);
-
-	if (ret < 0)
-		snprintf(err, err_len, "clock: KVM_SET_CLOCK: %s",
-			 strerror(-ret));
-	return ret;
 }

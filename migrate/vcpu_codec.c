@@ -6,12 +6,12 @@
  * go as byte blocks: their layouts are the architecture's (Intel SDM
  * "XSAVE area", the APIC register page), not a C struct of ours.
  */
+#include "migrate/vcpu_codec.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "migrate/vm_state_impl.h"
 
 enum fpu_kind { FPU_KIND_FPU = 0, FPU_KIND_XSAVE = 1 };
 

@@ -13,17 +13,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <linux/kvm.h>
 
+#include "kvm/platform_snapshot.h"
 #include "kvm/vcpu_snapshot.h"
+#include "migrate/platform_codec.h"
+#include "migrate/vcpu_codec.h"
 #include "lib/wire.h"
 #include "vmm/vm_config.h"
 
 struct device_ops;
 
 /* Limits a stream must respect before anything is allocated. */
-#define VM_STATE_MAX_MSRS 1024u
-#define VM_STATE_MAX_XSAVE_BYTES (1u << 20)
 #define VM_STATE_NAME_MAX 64
 #define VM_STATE_MAX_DEVICES 16
 
@@ -36,35 +36,6 @@ struct device_ops;
 #define VM_STATE_SEC_END "end"
 #define VM_STATE_DEVICE_PREFIX "device:"
 #define VM_STATE_VERSION 1u
-
-void vcpu_snapshot_encode(const struct vcpu_snapshot *s, struct wbuf *w);
-/* Checks every length and count; -EBADMSG/-EINVAL with err. */
-int vcpu_snapshot_decode(struct rbuf *r, struct vcpu_snapshot *s, char *err,
-			 size_t err_len);
-
-/* The in-kernel irqchip (PIC master, PIC slave, IOAPIC), PIT and clock. */
-struct platform_snapshot {
-	struct kvm_irqchip chips[3]; /* indexed by KVM_IRQCHIP_* */
-	struct kvm_pit_state2 pit;
-	struct kvm_clock_data clock;
-};
-
-int irqchip_get(int vm_fd, struct platform_snapshot *p);
-void irqchip_encode(const struct platform_snapshot *p, struct wbuf *w);
-void irqchip_decode(struct rbuf *r, struct platform_snapshot *p);
-int irqchip_put(int vm_fd, const struct platform_snapshot *p, char *err,
-		size_t err_len);
-int pit_get(int vm_fd, struct platform_snapshot *p);
-void pit_encode(const struct platform_snapshot *p, struct wbuf *w);
-void pit_decode(struct rbuf *r, struct platform_snapshot *p);
-int pit_put(int vm_fd, const struct platform_snapshot *p, char *err,
-	    size_t err_len);
-int clock_get(int vm_fd, struct platform_snapshot *p);
-void clock_encode(const struct platform_snapshot *p, struct wbuf *w);
-int clock_decode(struct rbuf *r, struct platform_snapshot *p, char *err,
-		 size_t err_len);
-int clock_put(int vm_fd, const struct platform_snapshot *p, char *err,
-	      size_t err_len);
 
 /* A device section, kept undecoded until its load hook reads it. */
 struct device_section {
