@@ -24,6 +24,18 @@
 
 struct vm;
 
+/* Section names (each shorter than VM_STATE_NAME_MAX bytes) and the
+ * format version this build writes and reads. */
+#define VM_STATE_NAME_MAX 64
+#define VM_STATE_SEC_MACHINE "machine"
+#define VM_STATE_SEC_VCPU "vcpu"
+#define VM_STATE_SEC_IRQCHIP "irqchip"
+#define VM_STATE_SEC_PIT "pit"
+#define VM_STATE_SEC_CLOCK "clock"
+#define VM_STATE_SEC_END "end"
+#define VM_STATE_DEVICE_PREFIX "device:"
+#define VM_STATE_VERSION 1u
+
 /*
  * Appends the whole machine state as versioned sections: every vCPU,
  * irqchip, PIT, KVM clock, devices. The VM must be paused (vm_pause) or not

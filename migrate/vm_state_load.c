@@ -8,8 +8,10 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "devices/registry.h"
-#include "migrate/vm_state_impl.h"
+#include "kvm/platform_snapshot.h"
+#include "kvm/vcpu_snapshot.h"
+#include "migrate/vm_state_parse.h"
+#include "vmm/device.h"
 #include "vmm/fdt.h"
 #include "vmm/mem/memory.h"
 #include "vmm/vm.h"

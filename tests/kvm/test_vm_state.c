@@ -21,8 +21,10 @@
 
 #include "devices/registry.h"
 #include "devices/testdev.h"
+#include "kvm/platform_snapshot.h"
+#include "kvm/vcpu_snapshot.h"
 #include "migrate/vm_state.h"
-#include "migrate/vm_state_impl.h"
+#include "migrate/vm_state_parse.h"
 #include "tests/helpers.h"
 #include "app/bench/dirtylog.h"
 #include "app/cli.h"

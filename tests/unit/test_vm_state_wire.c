@@ -13,7 +13,8 @@
 
 #include "devices/testdev_internal.h"
 #include "devices/uart_model.h"
-#include "migrate/vm_state_impl.h"
+#include "kvm/vcpu_snapshot.h"
+#include "migrate/vcpu_codec.h"
 #include "lib/wire.h"
 
 /* A snapshot with a distinct value in every field that travels. */

@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Inside the machine-state stream (migrate/vm_state.h): the decoded form of
- * every section, shared by vm_state.c (framing, order), vcpu_state.c (one
- * vCPU) and platform_state.c (irqchip, PIT, clock), and by the tests that
- * compare two streams field by field. The snapshots hold KVM's uapi
- * structs in memory only; on the wire every field is written on its own,
- * little-endian, through wire.h.
+ * A machine-state stream (vm_state.h) decoded and checked, but not loaded
+ * anywhere: what vm_state_load() loads, and what the tests compare field
+ * by field. The snapshots are kvm/'s (vcpu_snapshot.h, platform_snapshot.h).
  */
-#ifndef KVMTRACK_VM_STATE_IMPL_H
-#define KVMTRACK_VM_STATE_IMPL_H
+#ifndef KVMTRACK_VM_STATE_PARSE_H
+#define KVMTRACK_VM_STATE_PARSE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,26 +13,12 @@
 
 #include "kvm/platform_snapshot.h"
 #include "kvm/vcpu_snapshot.h"
-#include "migrate/platform_codec.h"
-#include "migrate/vcpu_codec.h"
 #include "lib/wire.h"
-#include "vmm/vm_config.h"
+#include "vmm/mem/limits.h"
 
 struct device_ops;
 
-/* Limits a stream must respect before anything is allocated. */
-#define VM_STATE_NAME_MAX 64
 #define VM_STATE_MAX_DEVICES 16
-
-/* Section names and the format version this build writes and reads. */
-#define VM_STATE_SEC_MACHINE "machine"
-#define VM_STATE_SEC_VCPU "vcpu"
-#define VM_STATE_SEC_IRQCHIP "irqchip"
-#define VM_STATE_SEC_PIT "pit"
-#define VM_STATE_SEC_CLOCK "clock"
-#define VM_STATE_SEC_END "end"
-#define VM_STATE_DEVICE_PREFIX "device:"
-#define VM_STATE_VERSION 1u
 
 /* A device section, kept undecoded until its load hook reads it. */
 struct device_section {
