@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "devices/testdev_internal.h"
+#include "devices/testdev_model.h"
 #include "vmm/mem/bus.h"
 #include "lib/log.h"
 #include "vmm/mem/memory.h"

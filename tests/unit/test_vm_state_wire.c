@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "devices/testdev_internal.h"
+#include "devices/testdev_model.h"
 #include "devices/uart_model.h"
 #include "kvm/vcpu_snapshot.h"
 #include "migrate/vcpu_codec.h"

@@ -3,8 +3,8 @@
  * The test device's state, shared by its MMIO side (testdev.c) and its
  * accessors and registry entry (testdev_state.c); not for use elsewhere.
  */
-#ifndef KVMTRACK_TESTDEV_INTERNAL_H
-#define KVMTRACK_TESTDEV_INTERNAL_H
+#ifndef KVMTRACK_TESTDEV_MODEL_H
+#define KVMTRACK_TESTDEV_MODEL_H
 
 #include <pthread.h>
 #include <stdbool.h>

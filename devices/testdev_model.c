@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "devices/devices.h"
-#include "devices/testdev_internal.h"
+#include "devices/testdev_model.h"
 #include "vmm/mem/bus.h"
 #include "lib/json/json.h"
 #include "lib/log.h"

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "devices/testdev_internal.h"
+#include "devices/testdev_model.h"
 #include "lib/wire.h"
 
 static void put_hdr(struct wbuf *w, const struct testdev_msg_hdr *h)
