@@ -1,22 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
- * The test device's state as the rest of kvmtrack sees it: creation, the
- * locked accessors of testdev.h, the "stats" JSON and the registry entry
- * that puts the device on the MMIO bus and in the device tree.
+ * The test device's model (testdev_model.h): creation and the locked
+ * operations that read what the guest reported, queue commands for it and
+ * wait for its messages.
  */
+#include "devices/testdev_model.h"
+
 #include <errno.h>
-#include <libfdt.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include "devices/devices.h"
-#include "devices/testdev_model.h"
-#include "vmm/mem/bus.h"
-#include "lib/json/json.h"
-#include "lib/log.h"
-#include "vmm/vm.h"
 
 int testdev_create(struct guest_mem *mem, struct testdev **out)
 {
@@ -211,164 +205,4 @@ uint64_t testdev_error_count(struct testdev *td, enum testdev_err_kind kind)
 		n = td->errors[kind];
 	pthread_mutex_unlock(&td->lock);
 	return n;
-}
-
-/* --- registry entry --------------------------------------------------- */
-
-static int testdev_init(struct vm *vm, void **state)
-{
-	struct testdev *td;
-	int err = testdev_create(vm_mem(vm), &td);
-
-	if (err)
-		return err;
-	err = bus_register(vm_bus(vm), BUS_MMIO, TESTDEV_MMIO_BASE,
-			   TESTDEV_MMIO_SIZE, "testdev", testdev_mmio_access,
-			   td);
-	if (err) {
-		log_err("testdev: cannot claim MMIO 0x%llx+0x%llx: %s",
-			TESTDEV_MMIO_BASE, TESTDEV_MMIO_SIZE, strerror(-err));
-		testdev_destroy(td);
-		return err;
-	}
-	*state = td;
-	return 0;
-}
-
-static int testdev_fdt_node(void *state, void *fdt)
-{
-	const fdt32_t reg[4] = {
-		cpu_to_fdt32(0), cpu_to_fdt32((uint32_t)TESTDEV_MMIO_BASE),
-		cpu_to_fdt32(0), cpu_to_fdt32((uint32_t)TESTDEV_MMIO_SIZE),
-	};
-	int node = fdt_add_subnode(fdt, 0, "testdev@d0000000");
-	int err = node < 0 ? node : 0;
-
-	if (!err)
-		err = fdt_setprop_string(fdt, node, "compatible",
-					 "kvmtrack,testdev");
-	if (!err)
-		err = fdt_setprop(fdt, node, "reg", reg, sizeof(reg));
-	if (!err)
-		return 0;
-	log_err("testdev: cannot add /testdev@d0000000 to the device tree: %s",
-		fdt_strerror(err));
-	return err == -FDT_ERR_NOSPACE ? -ENOSPC : -EINVAL;
-}
-
-static void stats_totals(struct jw *w, const struct testdev_totals *t)
-{
-	jw_u64(w, "reports", t->reports);
-	jw_u64(w, "sum_interval_pages_written", t->interval_pages_written);
-	jw_u64(w, "sum_interval_distinct_pages", t->interval_distinct_pages);
-}
-
-static void stats_vcpus(struct testdev *td, struct jw *w)
-{
-	jw_array_begin(w, "vcpus");
-	for (uint32_t i = 0; i < TESTDEV_MAX_VCPUS; i++) {
-		const struct testdev_vcpu *v = &td->vcpus[i];
-		const struct testdev_report *r;
-
-		if (!v->count)
-			continue;
-		r = testdev_latest_of(v);
-		jw_object_begin(w, NULL);
-		jw_u64(w, "vcpu", i);
-		jw_u64(w, "seq", r->seq);
-		jw_u64(w, "tsc_start", r->tsc_start);
-		jw_u64(w, "tsc_end", r->tsc_end);
-		jw_u64(w, "interval_pages_written", r->interval_pages_written);
-		jw_u64(w, "interval_distinct_pages",
-		       r->interval_distinct_pages);
-		jw_u64(w, "total_pages_written", r->total_pages_written);
-		jw_u64(w, "generation", r->generation);
-		stats_totals(w, &v->totals);
-		jw_object_end(w);
-	}
-	jw_array_end(w);
-}
-
-struct stats_field {
-	const char *name;
-	uint64_t val;
-};
-
-/* An object of the given fields under key, or null when !have. */
-static void stats_object(struct jw *w, const char *key, bool have,
-			 const struct stats_field *fields, size_t nr_fields)
-{
-	if (!have) {
-		jw_null(w, key);
-		return;
-	}
-	jw_object_begin(w, key);
-	for (size_t i = 0; i < nr_fields; i++)
-		jw_u64(w, fields[i].name, fields[i].val);
-	jw_object_end(w);
-}
-
-static void stats_hello_result(struct testdev *td, struct jw *w)
-{
-	const struct stats_field hello[] = {
-		{ "nr_cpus", td->hello.nr_cpus },
-		{ "workload", td->hello.workload },
-		{ "wss_bytes", td->hello.wss_bytes },
-		{ "wss_base_gpa", td->hello.wss_base_gpa },
-	};
-	const struct stats_field result[] = {
-		{ "status", td->result.status },
-		{ "pages_checked", td->result.pages_checked },
-		{ "pages_bad", td->result.pages_bad },
-		{ "first_bad_gpa", td->result.first_bad_gpa },
-	};
-
-	stats_object(w, "hello", td->have_hello, hello,
-		     sizeof(hello) / sizeof(hello[0]));
-	stats_object(w, "result", td->have_result, result,
-		     sizeof(result) / sizeof(result[0]));
-}
-
-static void testdev_stats(void *state, struct jw *w)
-{
-	struct testdev *td = state;
-	uint64_t total_errors = 0;
-
-	pthread_mutex_lock(&td->lock);
-	jw_u64(w, "messages", td->messages);
-	jw_i64(w, "status", td->status);
-	stats_hello_result(td, w);
-	stats_totals(w, &td->totals);
-	stats_vcpus(td, w);
-	jw_u64(w, "fill_bytes", td->fill_bytes);
-	jw_u64(w, "queued_cmds", td->cmd_count);
-	jw_object_begin(w, "errors");
-	for (int k = 0; k < TESTDEV_ERR_NR_KINDS; k++) {
-		jw_u64(w, testdev_err_kind_names[k], td->errors[k]);
-		total_errors += td->errors[k];
-	}
-	jw_u64(w, "total", total_errors);
-	jw_object_end(w);
-	pthread_mutex_unlock(&td->lock);
-}
-
-static void testdev_exit(void *state)
-{
-	testdev_destroy(state);
-}
-
-const struct device_ops testdev_ops = {
-	.name = "testdev",
-	.init = testdev_init,
-	.fdt_node = testdev_fdt_node,
-	.stats = testdev_stats,
-	.exit = testdev_exit,
-	.state_version = TESTDEV_STATE_VERSION,
-	.save = testdev_save,
-	.load = testdev_load,
-};
-
-struct testdev *testdev_of(struct vm *vm)
-{
-	return vm_device_state(vm, &testdev_ops);
 }

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * The test device's migration state (the registry hooks testdev_save and
- * testdev_load): the guest's HELLO and RESULT, STATUS, the counters, every
- * vCPU's totals and latest REPORT, and the commands still waiting for a
- * POLL. The report history (up to TESTDEV_REPORT_RING per vCPU) is dropped:
+ * The test device's migration state (testdev_save.h, the registry hooks
+ * testdev_save and testdev_load): the guest's HELLO and RESULT, STATUS,
+ * the counters, every vCPU's totals and latest REPORT, and the commands
+ * still waiting for a POLL. The report history (up to TESTDEV_REPORT_RING per vCPU) is dropped:
  * after a load each vCPU's history holds only its latest report, which is
  * all the guest protocol and the progress checks depend on. The per-kind
  * "already logged" flags are the host's log throttling and stay behind.
  */
+#include "devices/testdev_save.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -13,6 +13,7 @@
 #include "devices/devices.h"
 #include "devices/registry.h"
 #include "devices/testdev.h"
+#include "devices/testdev_model.h"
 #include "vmm/mem/bus.h"
 #include "lib/json/json.h"
 #include "vmm/mem/memory.h"

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "devices/testdev_model.h"
+#include "devices/testdev_save.h"
 #include "devices/uart_model.h"
 #include "kvm/vcpu_snapshot.h"
 #include "migrate/vcpu_codec.h"
