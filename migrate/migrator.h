@@ -7,23 +7,13 @@
 #ifndef KVMTRACK_MIGRATION_H
 #define KVMTRACK_MIGRATION_H
 
-#include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct vm;
 struct jw;
 struct control;
-
-enum mig_status {
-	MIG_STATUS_NONE,
-	MIG_STATUS_SETUP,
-	MIG_STATUS_ACTIVE, /* pre-copy passes */
-	MIG_STATUS_DEVICE, /* stopped: final pages, state, digest */
-	MIG_STATUS_COMPLETED,
-	MIG_STATUS_FAILED,
-	MIG_STATUS_CANCELLED,
-};
 
 struct mig_params {
 	char uri[300];
@@ -50,35 +40,6 @@ struct mig_params {
 	unsigned int x_lose_dirty_percent;
 };
 
-struct mig_stats {
-	uint64_t setup_ms;
-	uint64_t total_ms;
-	uint64_t downtime_ms; /* vCPUs stopped here -> resumed there */
-	uint64_t downtime_us;
-	uint64_t transferred_bytes;
-	uint64_t normal_pages;
-	uint64_t sparse_pages; /* of normal_pages, sent sparse */
-	uint64_t zero_pages;
-	uint64_t skipped_pages;
-	unsigned int passes;
-	unsigned int throttle_percent;
-	bool verified;
-	/* progress */
-	uint64_t remaining_bytes;
-	uint64_t dirty_pages_rate; /* pages/s during the last pass */
-	uint64_t bandwidth; /* bytes/s during the last pass */
-	uint64_t expected_downtime_ms;
-	char switch_reason[96];
-	/* Where the downtime went, in microseconds, one after the other. */
-	uint64_t stop_us; /* pausing the vCPUs */
-	uint64_t final_pages_us; /* last sync and the last dirty pages */
-	uint64_t state_us; /* saving and sending the machine state */
-	/* the source's memory digest: read by a vCPU thread meanwhile
-	 * (digest_job.h), so what was left to wait for, and sending it */
-	uint64_t digest_us;
-	uint64_t ack_us; /* the destination: verify, load, resume, DONE */
-};
-
 struct migrator;
 
 int migrator_create(struct vm *vm, struct migrator **out);
@@ -90,7 +51,6 @@ int migrator_start(struct migrator *m, const struct mig_params *p, char *err,
 int migrator_cancel(struct migrator *m);
 /* Writes the query-migrate object: status, progress, final statistics. */
 void migrator_query(struct migrator *m, struct jw *w);
-const char *mig_status_name(enum mig_status status);
 
 /* The control commands; opaque is the migrator. */
 int migrate_register_commands(struct control *c, void *opaque);

@@ -19,6 +19,7 @@
 #include "migrate/digest_job.h"
 #include "migrate/migrator_impl.h"
 #include "migrate/precopy_impl.h"
+#include "migrate/progress.h"
 #include "migrate/proto.h"
 #include "migrate/ram_send.h"
 #include "migrate/stream.h"
@@ -38,19 +39,6 @@
 #define FDT_MAX_BYTES 65536
 /* How long a finished source waits for a client to read the result. */
 #define LINGER_MS 3000
-
-static void publish_progress(void *arg, const struct ram_counters *c)
-{
-	struct migrator *m = arg;
-
-	pthread_mutex_lock(&m->lock);
-	m->stats.transferred_bytes = c->bytes;
-	m->stats.normal_pages = c->normal_pages;
-	m->stats.sparse_pages = c->sparse_pages;
-	m->stats.zero_pages = c->zero_pages;
-	m->stats.skipped_pages = c->skipped_pages;
-	pthread_mutex_unlock(&m->lock);
-}
 
 static int send_hello_and_config(struct precopy *pc)
 {
@@ -98,9 +86,7 @@ static int connect_peer(struct precopy *pc, char *err, size_t err_len)
 	if (fd < 0)
 		return fd;
 	mig_stream_init(&pc->s, fd);
-	pthread_mutex_lock(&pc->m->lock);
-	pc->m->fd = fd;
-	pthread_mutex_unlock(&pc->m->lock);
+	mig_progress_set_fd(&pc->m->progress, fd);
 	return 0;
 }
 
@@ -129,31 +115,13 @@ static int send_pass_end(struct precopy *pc, unsigned int pass)
 	return precopy_pass_frame(pc, pass) ?: precopy_expect_synced(pc, pass);
 }
 
-static void record_pass(struct precopy *pc, unsigned int pass,
-			const struct converge_decision *d,
-			const struct converge_input *in)
-{
-	struct mig_stats *st = &pc->m->stats;
-
-	pthread_mutex_lock(&pc->m->lock);
-	st->passes = pass;
-	st->remaining_bytes = in->remaining_pages * 4096;
-	st->bandwidth = (uint64_t)in->bandwidth;
-	st->dirty_pages_rate =
-		(uint64_t)(in->pass_s > 0 ? in->remaining_pages / in->pass_s : 0);
-	st->expected_downtime_ms = (uint64_t)(d->expected_downtime_ms + 0.5);
-	st->throttle_percent = d->throttle_percent;
-	snprintf(st->switch_reason, sizeof(st->switch_reason), "%s",
-		 d->reason);
-	pthread_mutex_unlock(&pc->m->lock);
-}
-
 static bool timed_out(const struct precopy *pc)
 {
 	const struct migrator *m = pc->m;
 
 	return m->params.timeout_ms &&
-	       clock_now_ns() - m->start_ns > m->params.timeout_ms * 1000000ull;
+	       clock_now_ns() - m->progress.start_ns >
+		       m->params.timeout_ms * 1000000ull;
 }
 
 /*
@@ -211,7 +179,7 @@ static int iterate(struct precopy *pc)
 		in.pass_s = pass_ns / 1e9;
 		in.bandwidth = pass_bytes * 1e9 / (double)(pass_ns ? pass_ns : 1);
 		converge_decide(&in, &d);
-		record_pass(pc, pass, &d, &in);
+		mig_progress_pass(&pc->m->progress, pass, &d, &in);
 		if (d.action == CONVERGE_SWITCH)
 			return 0;
 		if (timed_out(pc))
@@ -252,10 +220,10 @@ static int precopy_setup(struct precopy *pc, char *err, size_t err_len)
 	pc->rs.mem = vm_mem(vm);
 	pc->rs.dirty = vm_dirty(vm);
 	pc->rs.max_bytes_per_s = pc->m->params.max_bandwidth;
-	pc->rs.cancel = &pc->m->cancel;
+	pc->rs.cancel = &pc->m->progress.cancel;
 	pc->rs.lose_percent = pc->m->params.x_lose_dirty_percent;
-	pc->rs.progress = publish_progress;
-	pc->rs.progress_arg = pc->m;
+	pc->rs.progress = mig_progress_ram;
+	pc->rs.progress_arg = &pc->m->progress;
 	if (pc->m->params.verify_sent && ram_sender_keep_digest(&pc->rs))
 		return mig_stream_fail(&pc->s, -ENOMEM, "setup: out of memory");
 	if (!pc->m->params.verify_sent) {
@@ -272,10 +240,7 @@ static int precopy_setup(struct precopy *pc, char *err, size_t err_len)
 	ret = mig_expect(&pc->s, MIG_READY);
 	if (ret)
 		return ret;
-	pthread_mutex_lock(&pc->m->lock);
-	pc->m->stats.setup_ms = (clock_now_ns() - t0) / 1000000;
-	pc->m->status = MIG_STATUS_ACTIVE;
-	pthread_mutex_unlock(&pc->m->lock);
+	mig_progress_active(&pc->m->progress, (clock_now_ns() - t0) / 1000000);
 	return 0;
 }
 
@@ -289,11 +254,7 @@ static void precopy_cleanup(struct precopy *pc)
 		dirty_detach(vm_dirty(pc->vm), &pc->set);
 	dirty_set_free(&pc->set);
 	ram_sender_free(&pc->rs);
-	pthread_mutex_lock(&pc->m->lock);
-	if (pc->s.fd > 0)
-		close(pc->s.fd);
-	pc->m->fd = -1;
-	pthread_mutex_unlock(&pc->m->lock);
+	mig_progress_close_fd(&pc->m->progress, pc->s.fd);
 	mig_stream_free(&pc->s);
 }
 
@@ -314,9 +275,10 @@ static bool outcome_unknown(const struct precopy *pc)
 static void precopy_fail(struct precopy *pc, int err, const char *why)
 {
 	struct migrator *m = pc->m;
-	bool cancelled = __atomic_load_n(&m->cancel, __ATOMIC_RELAXED);
+	bool cancelled = mig_progress_cancelled(&m->progress);
 	bool unknown = outcome_unknown(pc);
-	char msg[sizeof(m->error)];
+	char msg[sizeof(m->progress.error)];
+	const char *error;
 
 	if (unknown) {
 		snprintf(msg, sizeof(msg),
@@ -328,18 +290,15 @@ static void precopy_fail(struct precopy *pc, int err, const char *why)
 		mig_send_error(&pc->s, err, cancelled ? "cancelled" : why);
 	if (pc->stopped_vm && !unknown)
 		vm_resume(pc->vm);
-	pthread_mutex_lock(&m->lock);
-	snprintf(m->error, sizeof(m->error), "%s",
-		 cancelled ? "cancelled by request" : why);
-	m->status = cancelled ? MIG_STATUS_CANCELLED : MIG_STATUS_FAILED;
-	m->stats.total_ms = (clock_now_ns() - m->start_ns) / 1000000;
-	pthread_cond_broadcast(&m->cond);
-	pthread_mutex_unlock(&m->lock);
+	error = cancelled ? "cancelled by request" : why;
+	mig_progress_fail(&m->progress,
+			  cancelled ? MIG_STATUS_CANCELLED : MIG_STATUS_FAILED,
+			  error);
 	if (unknown)
-		log_err("migration to %s failed: %s", m->params.uri, m->error);
+		log_err("migration to %s failed: %s", m->params.uri, error);
 	else
 		log_err("migration to %s failed: %s; the guest keeps running here",
-			m->params.uri, m->error);
+			m->params.uri, error);
 }
 
 /* Success: the guest runs at the destination now; stop it here once a
@@ -347,25 +306,15 @@ static void precopy_fail(struct precopy *pc, int err, const char *why)
 static void precopy_done(struct precopy *pc)
 {
 	struct migrator *m = pc->m;
-	struct timespec deadline;
+	const struct mig_stats *st = &m->progress.stats;
 	char why[400];
 
-	pthread_mutex_lock(&m->lock);
-	m->stats.total_ms = (clock_now_ns() - m->start_ns) / 1000000;
-	m->stats.verified = true;
-	m->stats.remaining_bytes = 0;
-	m->status = MIG_STATUS_COMPLETED;
-	pthread_cond_broadcast(&m->cond);
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += LINGER_MS / 1000;
-	while (!m->final_seen &&
-	       pthread_cond_timedwait(&m->cond, &m->lock, &deadline) == 0)
-		;
+	/* Final from here: nothing writes the figures any more. */
+	mig_progress_complete(&m->progress, LINGER_MS);
 	snprintf(why, sizeof(why),
 		 "guest migrated to %s (downtime %.3f ms, total %llu ms)",
-		 m->params.uri, m->stats.downtime_us / 1000.0,
-		 (unsigned long long)m->stats.total_ms);
-	pthread_mutex_unlock(&m->lock);
+		 m->params.uri, st->downtime_us / 1000.0,
+		 (unsigned long long)st->total_ms);
 	vm_request_stop(pc->vm, VM_STOP_MIGRATED, 0, why);
 }
 

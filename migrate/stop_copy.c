@@ -13,6 +13,7 @@
 #include "migrate/digest.h"
 #include "migrate/migrator_impl.h"
 #include "migrate/precopy_impl.h"
+#include "migrate/progress.h"
 #include "migrate/proto.h"
 #include "migrate/throttle.h"
 #include "migrate/vm_state.h"
@@ -102,7 +103,7 @@ static void cork(struct precopy *pc, int on)
  */
 static int send_final(struct precopy *pc, uint64_t *t)
 {
-	struct mig_stats *st = &pc->m->stats;
+	struct mig_stats *st = &pc->m->progress.stats;
 	int ret;
 
 	/* The cap protects the link during the long pre-copy; the last pages
@@ -145,7 +146,7 @@ static void finish_digest_job(struct precopy *pc)
 
 int stop_and_copy(struct precopy *pc)
 {
-	struct mig_stats *st = &pc->m->stats;
+	struct mig_stats *st = &pc->m->progress.stats;
 	struct timeval done_tv = { .tv_sec = DONE_TIMEOUT_MS / 1000 };
 	uint64_t t;
 	int ret;
@@ -153,7 +154,7 @@ int stop_and_copy(struct precopy *pc)
 	/* Only when on: it wakes the throttle thread, at the worst moment. */
 	if (throttle_percent(pc->throttle))
 		throttle_set(pc->throttle, 0);
-	migrator_set_status(pc->m, MIG_STATUS_DEVICE);
+	mig_progress_set_status(&pc->m->progress, MIG_STATUS_DEVICE);
 	/* The destination checks its memory, then resumes and says DONE: it
 	 * may take a while with a large memory. Set before the stop, as
 	 * everything that need not be done with the guest stopped. */
