@@ -4,12 +4,34 @@
  * migration thread and its parameters; how the migration goes is in its
  * mig_progress, which the thread reports into (progress.h).
  */
+#include "migrate/migrator.h"
+
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "migrate/migrator_impl.h"
+#include "migrate/params.h"
+#include "migrate/precopy.h"
+#include "migrate/progress.h"
+
+struct migrator {
+	struct vm *vm;
+	pthread_t thread;
+	bool thread_running;
+	struct mig_params params; /* the running one's, or the last one's */
+	struct mig_progress progress;
+};
+
+static void *migration_thread(void *arg)
+{
+	struct migrator *m = arg;
+
+	precopy_run(m->vm, &m->params, &m->progress);
+	return NULL;
+}
 
 int migrator_create(struct vm *vm, struct migrator **out)
 {
@@ -49,7 +71,7 @@ int migrator_start(struct migrator *m, const struct mig_params *p, char *err,
 	}
 	m->params = *p;
 	mig_progress_begin(&m->progress);
-	ret = pthread_create(&m->thread, NULL, precopy_thread, m);
+	ret = pthread_create(&m->thread, NULL, migration_thread, m);
 	if (ret) {
 		mig_progress_set_status(&m->progress, MIG_STATUS_FAILED);
 		snprintf(err, err_len, "cannot start the migration thread: %s",
