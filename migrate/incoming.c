@@ -6,27 +6,44 @@
 #include <libfdt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "migrate/page_hash.h"
-#include "migrate/incoming_impl.h"
 #include "migrate/proto.h"
 #include "migrate/ram_recv.h"
+#include "migrate/stream.h"
 #include "migrate/transport.h"
 #include "migrate/vm_state.h"
 #include "migrate/alias_state.h"
+#include "control/control.h"
+#include "lib/json/json.h"
 #include "lib/wire.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "vmm/mem/memory.h"
 #include "vmm/vm.h"
+#include "vmm/vm_config.h"
 
 #define IO_TIMEOUT_MS 10000
 #define CONFIG_FDT_MAX_BYTES 65536
+
+struct incoming {
+	struct mig_stream s;
+	struct vm_config cfg; /* the machine the source described */
+	char cmdline[VM_CMDLINE_MAX];
+	char peer[128];
+	struct vm *vm;
+	uint64_t start_ns;
+	/* what arrived: RAM and the digest of this side's memory */
+	struct ram_receiver ram;
+	unsigned int passes;
+	uint64_t total_ms;
+	bool verified;
+};
 
 /* The source's machine must match what this destination can be. */
 static int check_config(struct incoming *in, const struct vm_config *cfg,
@@ -76,17 +93,6 @@ static int check_config(struct incoming *in, const struct vm_config *cfg,
 	return 0;
 }
 
-/* The destination's digest terms and what they add up to. */
-static void free_terms(struct incoming *in)
-{
-	for (unsigned int i = 0; i < MEM_MAX_REGIONS; i++) {
-		free(in->terms[i]);
-		in->terms[i] = NULL;
-	}
-	in->digest = 0;
-	in->nonzero_pages = 0;
-}
-
 /* The VM and its digest terms, for in->cfg; vCPU threads wait paused. */
 static int build_vm(struct incoming *in)
 {
@@ -96,12 +102,7 @@ static int build_vm(struct incoming *in)
 	if (!ret)
 		vm_state_prepare(in->vm);
 	ret = ret ?: vm_prestart(in->vm);
-	for (unsigned int i = 0; !ret && i < vm_mem(in->vm)->nr_regions; i++) {
-		in->terms[i] = calloc(mem_region_pages(&vm_mem(in->vm)->regions[i]),
-				      sizeof(uint64_t));
-		ret = in->terms[i] ? 0 : -ENOMEM;
-	}
-	return ret;
+	return ret ?: ram_receiver_init(&in->ram, vm_mem(in->vm));
 }
 
 /*
@@ -121,7 +122,7 @@ static void prebuild_vm(struct incoming *in, const struct vm_config *cfg)
 	in->cfg.image_path = NULL;
 	if (build_vm(in)) {
 		/* Not fatal: it is built again when CONFIG arrives. */
-		free_terms(in);
+		ram_receiver_free(&in->ram);
 		vm_destroy(in->vm);
 		in->vm = NULL;
 	}
@@ -179,13 +180,13 @@ static int check_digest(struct incoming *in)
 	pages = rbuf_get_u64(&r);
 	if (r.err)
 		return mig_stream_fail(&in->s, -EBADMSG, "malformed DIGEST");
-	if (in->digest != theirs || in->nonzero_pages != pages)
+	if (in->ram.digest != theirs || in->ram.nonzero_pages != pages)
 		return mig_stream_fail(&in->s, -EBADMSG,
 				       "memory digest mismatch: source %016llx over %llu pages, destination %016llx over %llu pages",
 				       (unsigned long long)theirs,
 				       (unsigned long long)pages,
-				       (unsigned long long)in->digest,
-				       (unsigned long long)in->nonzero_pages);
+				       (unsigned long long)in->ram.digest,
+				       (unsigned long long)in->ram.nonzero_pages);
 	in->verified = true;
 	return 0;
 }
@@ -215,7 +216,7 @@ static int receive_body(struct incoming *in)
 		switch (in->s.type) {
 		case MIG_RAM:
 		case MIG_SPARSE:
-			ret = ram_recv_frame(in);
+			ret = ram_recv_frame(&in->ram, &in->s);
 			break;
 		case MIG_PASS:
 			ret = pass_applied(in);
@@ -253,14 +254,42 @@ static int receive_one(struct incoming *in, const struct vm_config *cfg)
 /* Drops a failed attempt: the VM it built and the connection. */
 static void discard(struct incoming *in)
 {
-	free_terms(in);
-	in->normal_pages = in->sparse_pages = in->zero_pages = 0;
+	ram_receiver_free(&in->ram);
 	in->passes = 0;
 	mig_send_error(&in->s, in->s.err, in->s.err_msg);
 	vm_destroy(in->vm);
 	in->vm = NULL;
 	close(in->s.fd);
 	mig_stream_free(&in->s);
+}
+
+/* "query-incoming": what the incoming migration brought. */
+static int cmd_query_incoming(struct vm *vm, void *opaque,
+			      const struct json_value *args, struct jw *reply,
+			      char *err, size_t err_len)
+{
+	const struct incoming *in = opaque;
+
+	jw_object_begin(reply, NULL);
+	jw_string(reply, "status", "completed");
+	jw_string(reply, "direction", "incoming");
+	jw_string(reply, "source", in->peer);
+	jw_u64(reply, "total_ms", in->total_ms);
+	jw_u64(reply, "received_bytes", in->s.bytes_received);
+	jw_u64(reply, "normal_pages", in->ram.normal_pages);
+	jw_u64(reply, "sparse_pages", in->ram.sparse_pages);
+	jw_u64(reply, "zero_pages", in->ram.zero_pages);
+	jw_u64(reply, "passes", in->passes);
+	jw_bool(reply, "verified", in->verified);
+	jw_object_end(reply);
+	return 0;
+}
+
+static int register_commands(struct control *c, void *opaque)
+{
+	return control_register(c, "query-incoming",
+				"what the incoming migration received",
+				cmd_query_incoming, opaque);
 }
 
 /*
@@ -274,7 +303,7 @@ static int get_ready(struct incoming *in,
 	int ret;
 
 	vm_on_started(in->vm, incoming_ack, in);
-	ret = vm_add_control_commands(in->vm, incoming_register_commands, in);
+	ret = vm_add_control_commands(in->vm, register_commands, in);
 	ret = ret ?: prepare(in->vm, arg);
 	if (ret)
 		return mig_stream_fail(&in->s, ret,
@@ -343,16 +372,16 @@ void incoming_ack(void *arg)
 
 	log_info("received the guest from %s in %llu ms: %llu pages (%llu sparse), %llu zero, memory verified; it runs here now",
 		 in->peer, (unsigned long long)in->total_ms,
-		 (unsigned long long)in->normal_pages,
-		 (unsigned long long)in->sparse_pages,
-		 (unsigned long long)in->zero_pages);
+		 (unsigned long long)in->ram.normal_pages,
+		 (unsigned long long)in->ram.sparse_pages,
+		 (unsigned long long)in->ram.zero_pages);
 }
 
 void incoming_free(struct incoming *in)
 {
 	if (!in)
 		return;
-	free_terms(in);
+	ram_receiver_free(&in->ram);
 	if (in->s.fd > 0)
 		close(in->s.fd);
 	mig_stream_free(&in->s);

@@ -15,7 +15,6 @@
 struct vm;
 struct vm_config;
 struct incoming;
-struct control;
 
 /*
  * Listens on cfg->incoming_uri and returns the first migration that
@@ -23,9 +22,9 @@ struct control;
  * has set up what the caller needs to run it (its control commands; a
  * failure fails the attempt, and the source keeps the guest), and its
  * vCPUs already run (vm_run() finds them running), the source told so
- * (DONE). incoming_ack() and the destination's own control commands are
- * registered. Returns -errno only when listening itself fails (err says
- * why).
+ * (DONE). incoming_ack() and the destination's own control command,
+ * "query-incoming" (what arrived), are registered. Returns -errno only
+ * when listening itself fails (err says why).
  */
 int incoming_receive(const struct vm_config *cfg,
 		     int (*prepare)(struct vm *vm, void *arg), void *arg,
@@ -34,9 +33,6 @@ int incoming_receive(const struct vm_config *cfg,
 
 /* Logs what arrived, once the guest runs here (vm_on_started()). */
 void incoming_ack(void *in);
-
-/* "query-incoming": what was received. opaque = in. */
-int incoming_register_commands(struct control *c, void *opaque);
 
 void incoming_free(struct incoming *in);
 

@@ -7,15 +7,15 @@
 #include "migrate/ram_recv.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 
 #include "migrate/page_hash.h"
-#include "migrate/incoming_impl.h"
 #include "migrate/page_codec.h"
 #include "migrate/proto.h"
+#include "migrate/stream.h"
 #include "lib/wire.h"
 #include "vmm/mem/memory.h"
-#include "vmm/vm.h"
 
 #define PAGE GUEST_PAGE_BYTES
 
@@ -23,16 +23,42 @@
 #define MADV_POPULATE_WRITE 23
 #endif
 
+int ram_receiver_init(struct ram_receiver *rr, struct guest_mem *mem)
+{
+	rr->mem = mem;
+	for (unsigned int i = 0; i < mem->nr_regions; i++) {
+		rr->terms[i] = calloc(mem_region_pages(&mem->regions[i]),
+				      sizeof(uint64_t));
+		if (!rr->terms[i]) {
+			ram_receiver_free(rr);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void ram_receiver_free(struct ram_receiver *rr)
+{
+	for (unsigned int i = 0; i < MEM_MAX_REGIONS; i++) {
+		free(rr->terms[i]);
+		rr->terms[i] = NULL;
+	}
+	rr->mem = NULL;
+	rr->digest = 0;
+	rr->nonzero_pages = 0;
+	rr->normal_pages = rr->sparse_pages = rr->zero_pages = 0;
+}
+
 /* A page's new digest term in place of its old one. */
-static void account_term(struct incoming *in, unsigned int region,
+static void account_term(struct ram_receiver *rr, unsigned int region,
 			 uint64_t page, uint64_t hash)
 {
-	const struct mem_region *r = &vm_mem(in->vm)->regions[region];
-	uint64_t *slot = &in->terms[region][page];
+	const struct mem_region *r = &rr->mem->regions[region];
+	uint64_t *slot = &rr->terms[region][page];
 	uint64_t term = page_digest_term(r->gpa + page * PAGE, hash);
 
-	in->digest += term - *slot;
-	in->nonzero_pages += (term != 0) - (*slot != 0);
+	rr->digest += term - *slot;
+	rr->nonzero_pages += (term != 0) - (*slot != 0);
 	*slot = term;
 }
 
@@ -59,102 +85,103 @@ static void populate(const struct mem_region *r, const uint64_t *pages,
 }
 
 /* The frame's region and page count, checked; NULL after a failure. */
-static const struct mem_region *frame_region(struct incoming *in,
+static const struct mem_region *frame_region(struct ram_receiver *rr,
+					     struct mig_stream *s,
 					     const uint8_t *head,
 					     uint32_t *region, uint32_t *npages)
 {
-	struct guest_mem *mem = vm_mem(in->vm);
+	struct guest_mem *mem = rr->mem;
 
 	*region = get_le32(head);
 	*npages = get_le32(head + 4);
 	if (*region >= mem->nr_regions || *npages == 0 ||
 	    *npages > MIG_RAM_MAX_PAGES) {
-		mig_stream_fail(&in->s, -EBADMSG,
+		mig_stream_fail(s, -EBADMSG,
 				"%s frame of %u pages for region %u does not fit the memory layout",
-				mig_frame_name(in->s.type), *npages, *region);
+				mig_frame_name(s->type), *npages, *region);
 		return NULL;
 	}
 	return &mem->regions[*region];
 }
 
-static int bad_page(struct incoming *in, uint64_t page, uint32_t region)
+static int bad_page(struct mig_stream *s, uint64_t page, uint32_t region)
 {
-	return mig_stream_fail(&in->s, -EBADMSG,
+	return mig_stream_fail(s, -EBADMSG,
 			       "%s frame: page %llu is outside region %u",
-			       mig_frame_name(in->s.type),
+			       mig_frame_name(s->type),
 			       (unsigned long long)page, region);
 }
 
 /* RAM: the page list, then the pages read straight into guest memory. */
-static int receive_ram(struct incoming *in)
+static int receive_ram(struct ram_receiver *rr, struct mig_stream *s)
 {
 	struct iovec iov[MIG_RAM_MAX_PAGES];
-	uint32_t crc = mig_recv_crc_begin(&in->s);
+	uint32_t crc = mig_recv_crc_begin(s);
 	const struct mem_region *r;
 	uint32_t region, npages;
 	uint8_t head[8];
 	int ret;
 
-	if (in->s.len < sizeof(head))
-		return mig_stream_fail(&in->s, -EBADMSG, "short RAM frame");
-	ret = mig_recv_payload_into(&in->s, head, sizeof(head), &crc);
+	if (s->len < sizeof(head))
+		return mig_stream_fail(s, -EBADMSG, "short RAM frame");
+	ret = mig_recv_payload_into(s, head, sizeof(head), &crc);
 	if (ret)
 		return ret;
-	r = frame_region(in, head, &region, &npages);
+	r = frame_region(rr, s, head, &region, &npages);
 	if (!r)
-		return mig_recv_blame(&in->s, sizeof(head), crc);
-	if (in->s.len != sizeof(head) + (uint64_t)npages * (16 + PAGE)) {
-		mig_stream_fail(&in->s, -EBADMSG,
+		return mig_recv_blame(s, sizeof(head), crc);
+	if (s->len != sizeof(head) + (uint64_t)npages * (16 + PAGE)) {
+		mig_stream_fail(s, -EBADMSG,
 				"RAM frame of %u pages has %u bytes", npages,
-				in->s.len);
-		return mig_recv_blame(&in->s, sizeof(head), crc);
+				s->len);
+		return mig_recv_blame(s, sizeof(head), crc);
 	}
-	ret = mig_recv_payload_into(&in->s, in->list, npages * 16ull, &crc);
-	ret = ret ?: mig_recv_finish(&in->s, crc);
+	ret = mig_recv_payload_into(s, rr->list, npages * 16ull, &crc);
+	ret = ret ?: mig_recv_finish(s, crc);
 	if (ret)
 		return ret;
 	for (uint32_t i = 0; i < npages; i++) {
-		uint64_t page = get_le64(in->list + 16 * i);
+		uint64_t page = get_le64(rr->list + 16 * i);
 
 		if (page >= mem_region_pages(r))
-			return bad_page(in, page, region);
-		in->pages[i] = page;
+			return bad_page(s, page, region);
+		rr->pages[i] = page;
 		iov[i] = (struct iovec){ .iov_base = r->hva + page * PAGE,
 					 .iov_len = PAGE };
 	}
-	populate(r, in->pages, npages);
-	ret = mig_recv_payload_iov(&in->s, iov, (int)npages, NULL);
+	populate(r, rr->pages, npages);
+	ret = mig_recv_payload_iov(s, iov, (int)npages, NULL);
 	if (ret)
 		return ret;
 	/* Hashed from guest memory, right after it was written. */
 	for (uint32_t i = 0; i < npages; i++) {
-		uint64_t page = in->pages[i];
+		uint64_t page = rr->pages[i];
 		uint64_t hash = page_hash(r->hva + page * PAGE);
 
-		if (hash != get_le64(in->list + 16 * i + 8))
-			return mig_stream_fail(&in->s, -EBADMSG,
+		if (hash != get_le64(rr->list + 16 * i + 8))
+			return mig_stream_fail(s, -EBADMSG,
 					       "frame %u (RAM): page %llu does not match its hash: corrupted in transit",
-					       in->s.recv_seq - 1,
+					       s->recv_seq - 1,
 					       (unsigned long long)page);
-		account_term(in, region, page, hash);
+		account_term(rr, region, page, hash);
 	}
-	in->normal_pages += npages;
+	rr->normal_pages += npages;
 	return 0;
 }
 
 /* SPARSE: read and CRC-checked whole by mig_recv(); parsed, then applied. */
-static int receive_sparse(struct incoming *in)
+static int receive_sparse(struct ram_receiver *rr, struct mig_stream *s)
 {
-	const uint8_t *p = in->s.payload;
-	size_t len = in->s.len, pos = 8;
+	const uint8_t *p = s->payload;
+	size_t len = s->len, pos = 8;
 	const struct mem_region *r;
 	uint32_t region, npages, nonzero = 0;
 
 	if (len < 8)
-		return mig_stream_fail(&in->s, -EBADMSG, "short SPARSE frame");
-	r = frame_region(in, p, &region, &npages);
+		return mig_stream_fail(s, -EBADMSG, "short SPARSE frame");
+	r = frame_region(rr, s, p, &region, &npages);
 	if (!r)
-		return in->s.err;
+		return s->err;
 	for (uint32_t i = 0; i < npages; i++) {
 		const char *why = "truncated page number";
 		uint64_t page;
@@ -163,48 +190,48 @@ static int receive_sparse(struct incoming *in)
 		if (len - pos >= 8) {
 			page = get_le64(p + pos);
 			if (page >= mem_region_pages(r))
-				return bad_page(in, page, region);
-			in->pages[i] = page;
-			in->offsets[i] = (uint32_t)(pos + 8);
+				return bad_page(s, page, region);
+			rr->pages[i] = page;
+			rr->offsets[i] = (uint32_t)(pos + 8);
 			n = page_encoded_len(p + pos + 8, len - pos - 8, &why);
 			nonzero += n && !page_encoded_zero(p + pos + 8);
 		}
 		if (!n)
-			return mig_stream_fail(&in->s, -EBADMSG,
+			return mig_stream_fail(s, -EBADMSG,
 					       "SPARSE frame, page %u of %u: %s",
 					       i + 1, npages, why);
 		pos += 8 + n;
 	}
 	if (pos != len)
-		return mig_stream_fail(&in->s, -EBADMSG,
+		return mig_stream_fail(s, -EBADMSG,
 				       "SPARSE frame: %zu bytes after its %u pages",
 				       len - pos, npages);
 	if (nonzero >= npages / 2)
-		populate(r, in->pages, npages);
+		populate(r, rr->pages, npages);
 	for (uint32_t i = 0; i < npages; i++) {
-		const uint8_t *enc = p + in->offsets[i];
-		uint64_t page = in->pages[i];
+		const uint8_t *enc = p + rr->offsets[i];
+		uint64_t page = rr->pages[i];
 		/* A zero term is a zero page: memory starts zero and only
 		 * these frames write it before the guest resumes. */
-		bool was_zero = !in->terms[region][page];
+		bool was_zero = !rr->terms[region][page];
 
 		if (page_encoded_zero(enc)) {
-			in->zero_pages++;
+			rr->zero_pages++;
 			/* Nothing to clear (nor to allocate). */
 			if (was_zero)
 				continue;
 		} else {
-			in->normal_pages++;
-			in->sparse_pages++;
+			rr->normal_pages++;
+			rr->sparse_pages++;
 		}
-		account_term(in, region, page,
+		account_term(rr, region, page,
 			     page_decode(enc, (uint64_t *)(r->hva + page * PAGE),
 					 was_zero));
 	}
 	return 0;
 }
 
-int ram_recv_frame(struct incoming *in)
+int ram_recv_frame(struct ram_receiver *rr, struct mig_stream *s)
 {
-	return in->s.type == MIG_RAM ? receive_ram(in) : receive_sparse(in);
+	return s->type == MIG_RAM ? receive_ram(rr, s) : receive_sparse(rr, s);
 }
