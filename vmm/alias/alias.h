@@ -50,8 +50,11 @@ struct alias_spec { /* --alias GPA=SRC_GPA+SIZE */
 	uint64_t size_bytes;
 };
 
+/* A shared file's name: 1-31 of [A-Za-z0-9_.-] and its NUL. */
+#define SHARE_NAME_MAX 32
+
 struct share_spec { /* --share NAME=FILE@GPA */
-	char name[32];
+	char name[SHARE_NAME_MAX];
 	char path[256];
 	uint64_t gpa;
 };
@@ -158,7 +161,7 @@ struct alias_info {
 	uint64_t gpa;
 	uint64_t size_bytes;
 	uint64_t src_gpa; /* alias only */
-	char name[32]; /* file only */
+	char name[SHARE_NAME_MAX]; /* file only */
 	uint64_t file_bytes; /* file only */
 	const uint8_t *hva; /* file only: its read-only mapping */
 };

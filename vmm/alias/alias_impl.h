@@ -9,17 +9,7 @@
 #include "vmm/alias/alias.h"
 #include "vmm/mem/memory.h"
 
-#define SHARE_NAME_MAX 32
-
-/* A host file mapped read-only (share.c). */
-struct share_map {
-	char name[SHARE_NAME_MAX];
-	char path[256];
-	int fd;
-	uint8_t *hva;
-	uint64_t file_bytes;
-	uint64_t map_bytes; /* file_bytes rounded up to a page */
-};
+struct share_map;
 
 /* One read-only window: its memslot is mem->slots[] with slot_id. */
 struct alias_entry {
@@ -65,10 +55,5 @@ struct alias_entry *alias_entry_covering(struct alias_table *t, uint64_t gpa,
  * logs why, returns how many. Locked. */
 int alias_revoke_where(struct guest_mem *m, int region, int owner_slot,
 		       const char *why);
-
-/* share.c: maps path read-only; unmaps and closes. */
-int share_map_open(const char *name, const char *path, struct share_map *s,
-		   char *err, size_t err_len);
-void share_map_close(struct share_map *s);
 
 #endif

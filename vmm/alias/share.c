@@ -16,7 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vmm/alias/alias_impl.h"
+#include "vmm/alias/share.h"
+#include "vmm/mem/memory.h"
 
 int share_map_open(const char *name, const char *path, struct share_map *s,
 		   char *err, size_t err_len)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "vmm/alias/alias_impl.h"
+#include "vmm/alias/share.h"
 #include "vmm/mem/bus.h"
 #include "vmm/dirty/dirty.h"
 #include "lib/log.h"
