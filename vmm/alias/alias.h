@@ -33,6 +33,7 @@ struct dirty_tracker;
 struct bus;
 struct jw;
 struct control;
+struct alias_info;
 
 enum alias_write_policy {
 	ALIAS_WRITE_LOG = 0, /* default: drop, record and print */
@@ -128,6 +129,23 @@ int alias_revoke_region(struct guest_mem *m, unsigned int region);
  */
 int alias_region_resize(struct guest_mem *m, unsigned int region,
 			uint64_t new_bytes, char *err, size_t err_len);
+/*
+ * Runs fn(vm_fd, arg), a change to m's RAM memslots (resize.c), under the
+ * table's lock and then the dirty tracker's (dirty_slots_change), as the
+ * windows' own slot changes are made. -ENODEV when m has no alias table.
+ */
+int alias_slots_change(struct guest_mem *m, int (*fn)(int vm_fd, void *arg),
+		       void *arg);
+
+/* A guest write dropped on a window, as stats shows it. */
+struct alias_write_record {
+	unsigned int vcpu;
+	uint64_t gpa;
+	uint64_t alias_gpa; /* the window's */
+	uint32_t len;
+	uint64_t value;
+	char insn[96];
+};
 
 /*
  * vCPU side. alias_covers: is [gpa, gpa+len) in a window, and under which
@@ -139,9 +157,29 @@ bool alias_covers(const struct guest_mem *m, uint64_t gpa, uint32_t len,
 		  int *policy);
 int alias_trap_write(struct guest_mem *m, unsigned int vcpu, uint64_t gpa,
 		     const uint8_t *data, uint32_t len, const char *insn);
+/*
+ * The table's part of alias_trap_write: finds the window holding
+ * [rec->gpa, +rec->len), counts the write on it, sets rec->alias_gpa and
+ * keeps rec among the last ALIAS_LOG_RECORDS; copies the window to
+ * *window and the policy to *policy. -ENOENT when no window holds it.
+ */
+int alias_note_write(struct guest_mem *m, struct alias_write_record *rec,
+		     struct alias_info *window, int *policy);
 
 /* alias-list's reply: [{gpa, src_gpa, size, writes_trapped, ...}]. */
 void alias_list_json(const struct guest_mem *m, struct jw *w);
+/* The table's counts and its last writes, copied under its lock. */
+struct alias_stats {
+	unsigned int count; /* windows */
+	uint64_t writes_trapped; /* every window's, removed ones included */
+	int policy; /* enum alias_write_policy */
+	struct alias_write_record last[ALIAS_LOG_RECORDS]; /* oldest first */
+	unsigned int nr_last;
+};
+
+/* Fills out; false when m has no alias table. */
+bool alias_stats(const struct guest_mem *m, struct alias_stats *out);
+
 /* Members of `stats`: "aliases": {count, writes_trapped, policy, last}. */
 void alias_stats_json(const struct guest_mem *m, struct jw *w);
 /* Number of windows and total guest writes trapped (tests, bench). */
@@ -155,19 +193,26 @@ int alias_fdt_nodes(const struct guest_mem *m, void *fdt);
  * migration has described the windows to its destination. */
 void alias_freeze(struct guest_mem *m, bool frozen);
 
-/* One window as a migration describes it (see alias_snapshot). */
+/* One window as alias-list, the device tree and a migration describe it. */
 struct alias_info {
 	bool file; /* a --share file; else an alias of RAM or of a window */
 	uint64_t gpa;
 	uint64_t size_bytes;
-	uint64_t src_gpa; /* alias only */
+	uint64_t src_gpa; /* as asked; a file: its own gpa */
+	uint32_t slot_id; /* its memslot */
+	uint64_t writes_trapped; /* guest writes dropped on it */
 	char name[SHARE_NAME_MAX]; /* file only */
+	char path[256]; /* file only */
 	uint64_t file_bytes; /* file only */
 	const uint8_t *hva; /* file only: its read-only mapping */
 };
 
+/* Copies out up to max windows in the table's order; returns how many
+ * there are. */
+unsigned int alias_list(const struct guest_mem *m, struct alias_info *out,
+			unsigned int max);
 /* Copies out up to max windows, shared files first (aliases may point
- * into them); returns how many there are. */
+ * into them); returns how many it copied. */
 unsigned int alias_snapshot(const struct guest_mem *m, struct alias_info *out,
 			    unsigned int max);
 

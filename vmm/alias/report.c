@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/alias/alias_impl.h"
-#include "vmm/alias/share.h"
+#include "vmm/alias/alias.h"
+#include "vmm/mem/memory.h"
 #include "lib/json/json.h"
 
-static void entry_json(const struct alias_entry *e, struct jw *w)
+static void entry_json(const struct alias_info *e, struct jw *w)
 {
 	jw_object_begin(w, NULL);
 	jw_u64(w, "gpa", e->gpa);
@@ -21,57 +21,36 @@ static void entry_json(const struct alias_entry *e, struct jw *w)
 	jw_u64(w, "size", e->size_bytes);
 	jw_u64(w, "writes_trapped", e->writes_trapped);
 	jw_u64(w, "slot", e->slot_id);
-	jw_string(w, "kind", e->share ? "shared-file" : "alias");
-	if (e->share) {
-		jw_string(w, "name", e->share->name);
-		jw_string(w, "path", e->share->path);
-		jw_u64(w, "file_bytes", e->share->file_bytes);
+	jw_string(w, "kind", e->file ? "shared-file" : "alias");
+	if (e->file) {
+		jw_string(w, "name", e->name);
+		jw_string(w, "path", e->path);
+		jw_u64(w, "file_bytes", e->file_bytes);
 	}
 	jw_object_end(w);
-}
-
-static void info_of(const struct alias_entry *e, struct alias_info *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->file = e->share != NULL;
-	out->gpa = e->gpa;
-	out->size_bytes = e->size_bytes;
-	out->src_gpa = e->src_gpa;
-	if (e->share) {
-		snprintf(out->name, sizeof(out->name), "%s", e->share->name);
-		out->file_bytes = e->share->file_bytes;
-		out->hva = e->share->hva;
-	}
 }
 
 unsigned int alias_snapshot(const struct guest_mem *m, struct alias_info *out,
 			    unsigned int max)
 {
-	struct alias_table *t = m->aliases;
-	unsigned int n = 0;
+	struct alias_info all[MEM_MAX_SLOTS];
+	unsigned int nr = alias_list(m, all, MEM_MAX_SLOTS), n = 0;
 
-	if (!t)
-		return 0;
-	pthread_mutex_lock(&t->lock);
 	for (int files = 1; files >= 0; files--)
-		for (unsigned int i = 0; i < t->nr_entries; i++)
-			if ((t->entries[i].share != NULL) == files && n < max)
-				info_of(&t->entries[i], &out[n++]);
-	pthread_mutex_unlock(&t->lock);
+		for (unsigned int i = 0; i < nr; i++)
+			if (all[i].file == files && n < max)
+				out[n++] = all[i];
 	return n;
 }
 
 void alias_list_json(const struct guest_mem *m, struct jw *w)
 {
-	struct alias_table *t = m->aliases;
+	struct alias_info win[MEM_MAX_SLOTS];
+	unsigned int n = alias_list(m, win, MEM_MAX_SLOTS);
 
 	jw_array_begin(w, NULL);
-	if (t) {
-		pthread_mutex_lock(&t->lock);
-		for (unsigned int i = 0; i < t->nr_entries; i++)
-			entry_json(&t->entries[i], w);
-		pthread_mutex_unlock(&t->lock);
-	}
+	for (unsigned int i = 0; i < n; i++)
+		entry_json(&win[i], w);
 	jw_array_end(w);
 }
 
@@ -89,26 +68,34 @@ static void record_json(const struct alias_write_record *r, struct jw *w)
 
 void alias_stats_json(const struct guest_mem *m, struct jw *w)
 {
-	struct alias_table *t = m->aliases;
-	uint64_t first;
+	struct alias_stats st;
 
 	jw_object_begin(w, "aliases");
-	if (t) {
-		pthread_mutex_lock(&t->lock);
-		jw_u64(w, "count", t->nr_entries);
-		jw_u64(w, "writes_trapped", t->writes_trapped);
-		jw_string(w, "write_policy", alias_write_policy_name(t->policy));
-		/* Oldest first, at most the last ALIAS_LOG_RECORDS. */
-		first = t->nr_records > ALIAS_LOG_RECORDS
-				? t->nr_records - ALIAS_LOG_RECORDS
-				: 0;
+	if (alias_stats(m, &st)) {
+		jw_u64(w, "count", st.count);
+		jw_u64(w, "writes_trapped", st.writes_trapped);
+		jw_string(w, "write_policy",
+			  alias_write_policy_name(st.policy));
 		jw_array_begin(w, "last_writes");
-		for (uint64_t i = first; i < t->nr_records; i++)
-			record_json(&t->last[i % ALIAS_LOG_RECORDS], w);
+		for (unsigned int i = 0; i < st.nr_last; i++)
+			record_json(&st.last[i], w);
 		jw_array_end(w);
-		pthread_mutex_unlock(&t->lock);
 	}
 	jw_object_end(w);
+}
+
+unsigned int alias_count(const struct guest_mem *m)
+{
+	struct alias_stats st;
+
+	return alias_stats(m, &st) ? st.count : 0;
+}
+
+uint64_t alias_writes_trapped(const struct guest_mem *m)
+{
+	struct alias_stats st;
+
+	return alias_stats(m, &st) ? st.writes_trapped : 0;
 }
 
 static int add_reg(void *fdt, int node, uint64_t gpa, uint64_t size)
@@ -128,26 +115,26 @@ static int add_parent(void *fdt, const char *name)
 	return ret ?: node;
 }
 
-static int entry_node(void *fdt, int parent, const struct alias_entry *e)
+static int entry_node(void *fdt, int parent, const struct alias_info *e)
 {
 	char name[48];
 	int node, ret;
 
-	snprintf(name, sizeof(name), "%s@%llx", e->share ? "file" : "alias",
+	snprintf(name, sizeof(name), "%s@%llx", e->file ? "file" : "alias",
 		 (unsigned long long)e->gpa);
 	node = fdt_add_subnode(fdt, parent, name);
 	if (node < 0)
 		return node;
 	ret = fdt_setprop_string(fdt, node, "compatible",
-				 e->share ? "kvmtrack,shared-file"
+				 e->file ? "kvmtrack,shared-file"
 					  : "kvmtrack,memory-alias");
 	ret = ret ?: add_reg(fdt, node, e->gpa, e->size_bytes);
 	ret = ret ?: fdt_setprop_u32(fdt, node, "kvmtrack,slot", e->slot_id);
-	if (e->share) {
+	if (e->file) {
 		ret = ret ?: fdt_setprop_string(fdt, node, "kvmtrack,name",
-						e->share->name);
+						e->name);
 		ret = ret ?: fdt_setprop_u64(fdt, node, "kvmtrack,file-bytes",
-					     e->share->file_bytes);
+					     e->file_bytes);
 	} else {
 		ret = ret ?: fdt_setprop_u64(fdt, node, "kvmtrack,src-gpa",
 					     e->src_gpa);
@@ -162,22 +149,19 @@ static int entry_node(void *fdt, int parent, const struct alias_entry *e)
  */
 int alias_fdt_nodes(const struct guest_mem *m, void *fdt)
 {
-	struct alias_table *t = m->aliases;
+	struct alias_info win[MEM_MAX_SLOTS];
+	unsigned int n = alias_list(m, win, MEM_MAX_SLOTS);
 	int aliases = -1, files = -1, ret = 0;
 
-	if (!t)
-		return 0;
-	pthread_mutex_lock(&t->lock);
-	for (unsigned int i = 0; i < t->nr_entries && ret >= 0; i++) {
-		const struct alias_entry *e = &t->entries[i];
-		int *parent = e->share ? &files : &aliases;
+	for (unsigned int i = 0; i < n && ret >= 0; i++) {
+		const struct alias_info *e = &win[i];
+		int *parent = e->file ? &files : &aliases;
 
 		if (*parent < 0)
-			*parent = ret = add_parent(fdt, e->share ? "shared-files"
-								 : "memory-aliases");
+			*parent = ret = add_parent(fdt, e->file ? "shared-files"
+								: "memory-aliases");
 		if (ret >= 0)
 			ret = entry_node(fdt, *parent, e);
 	}
-	pthread_mutex_unlock(&t->lock);
 	return ret < 0 ? ret : 0;
 }

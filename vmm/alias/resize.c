@@ -9,37 +9,20 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "vmm/alias/alias_impl.h"
-#include "vmm/dirty/dirty.h"
+#include "vmm/alias/alias.h"
+#include "vmm/mem/memory.h"
 
 #define PAGE_MASK (GUEST_PAGE_BYTES - 1)
 
-int alias_revoke_region(struct guest_mem *m, unsigned int region)
-{
-	struct alias_table *t = m->aliases;
-	char why[96];
-	int n;
-
-	if (!t || region >= m->nr_regions)
-		return 0;
-	snprintf(why, sizeof(why), "its region %s is resized or removed",
-		 m->regions[region].name);
-	pthread_mutex_lock(&t->lock);
-	n = alias_revoke_where(m, (int)region, -1, why);
-	pthread_mutex_unlock(&t->lock);
-	return n;
-}
-
 struct resize_op {
-	struct alias_table *t;
 	struct guest_mem *m;
 	struct mem_region *r;
 	uint64_t new_bytes;
 };
 
-/* Under the dirty tracker's lock: KVM cannot resize a slot, so the
- * region's slot is deleted and made again at the new size. */
-static int resize_apply(void *arg)
+/* Under the table's and the dirty tracker's locks: KVM cannot resize a
+ * slot, so the region's slot is deleted and made again at the new size. */
+static int resize_apply(int vm_fd, void *arg)
 {
 	struct resize_op *op = arg;
 	struct mem_slot *s = NULL;
@@ -51,7 +34,7 @@ static int resize_apply(void *arg)
 			s = &op->m->slots[i];
 	if (!s || s->region_offset != 0)
 		return -EINVAL;
-	ret = guest_mem_slot_delete(op->t->vm_fd, s);
+	ret = guest_mem_slot_delete(vm_fd, s);
 	if (ret < 0)
 		return ret;
 	op->r->size_bytes = op->new_bytes;
@@ -60,18 +43,17 @@ static int resize_apply(void *arg)
 		return 0;
 	}
 	s->size_bytes = op->new_bytes;
-	return guest_mem_slot_commit(op->t->vm_fd, s, s->flags, NULL);
+	return guest_mem_slot_commit(vm_fd, s, s->flags, NULL);
 }
 
 int alias_region_resize(struct guest_mem *m, unsigned int region,
 			uint64_t new_bytes, char *err, size_t err_len)
 {
-	struct alias_table *t = m->aliases;
-	struct resize_op op = { .t = t, .m = m, .new_bytes = new_bytes };
+	struct resize_op op = { .m = m, .new_bytes = new_bytes };
 	uint64_t old_bytes;
 	int ret;
 
-	if (!t || region >= m->nr_regions) {
+	if (!m->aliases || region >= m->nr_regions) {
 		snprintf(err, err_len, "no RAM region %u", region);
 		return -ENOENT;
 	}
@@ -86,9 +68,7 @@ int alias_region_resize(struct guest_mem *m, unsigned int region,
 	}
 	/* Revocation first: no window may outlive what it maps. */
 	alias_revoke_region(m, region);
-	pthread_mutex_lock(&t->lock);
-	ret = dirty_slots_change(t->dirty, resize_apply, &op);
-	pthread_mutex_unlock(&t->lock);
+	ret = alias_slots_change(m, resize_apply, &op);
 	if (ret < 0) {
 		snprintf(err, err_len, "region %s: KVM refused the new memslot: %s",
 			 op.r->name, strerror(-ret));

@@ -1,22 +1,40 @@
 // SPDX-License-Identifier: MIT
 /*
- * Read-only windows (see alias.h): checking requests, making and removing
- * their memslots, and revocation. The guest writes they trap are in
- * alias_trap.c, region resizing in region_resize.c, output (JSON, device
- * tree) and parsing in alias_out.c, file mapping in share.c.
+ * Read-only windows (see alias.h): the table of them and its lock, making
+ * and removing their memslots, revocation, and the copies of its state
+ * that the rest reads. The rules for a new window are in window.c, the
+ * guest writes they trap in trap.c, region resizing in resize.c, output
+ * (JSON, device tree) in report.c, parsing in spec.c, file mapping in
+ * share.c.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/alias/alias_impl.h"
+#include "vmm/alias/alias.h"
 #include "vmm/alias/share.h"
-#include "vmm/mem/bus.h"
+#include "vmm/alias/window.h"
+#include "vmm/mem/memory.h"
 #include "vmm/dirty/dirty.h"
 #include "lib/log.h"
 
 #define PAGE_MASK (GUEST_PAGE_BYTES - 1)
+
+struct alias_table {
+	int vm_fd;
+	struct dirty_tracker *dirty;
+	const struct bus *bus;
+	int policy; /* enum alias_write_policy */
+	pthread_mutex_t lock; /* guards everything below */
+	bool frozen; /* a migration carries the windows: no changes */
+	struct alias_entry entries[MEM_MAX_SLOTS];
+	unsigned int nr_entries;
+	uint64_t writes_trapped; /* every window's, removed ones included */
+	struct alias_write_record last[ALIAS_LOG_RECORDS];
+	uint64_t nr_records; /* records ever made; last[n % RECORDS] */
+};
 
 static struct alias_entry *entry_at(struct alias_table *t, uint64_t gpa)
 {
@@ -24,125 +42,6 @@ static struct alias_entry *entry_at(struct alias_table *t, uint64_t gpa)
 		if (t->entries[i].gpa == gpa)
 			return &t->entries[i];
 	return NULL;
-}
-
-struct alias_entry *alias_entry_covering(struct alias_table *t, uint64_t gpa,
-					 uint64_t len)
-{
-	for (unsigned int i = 0; i < t->nr_entries; i++) {
-		struct alias_entry *e = &t->entries[i];
-
-		if (gpa >= e->gpa && gpa - e->gpa < e->size_bytes &&
-		    len <= e->size_bytes - (gpa - e->gpa))
-			return e;
-	}
-	return NULL;
-}
-
-static void describe_slot(struct guest_mem *m, const struct mem_slot *s,
-			  char *out, size_t len)
-{
-	struct alias_entry *e = NULL;
-
-	for (unsigned int i = 0; m->aliases && i < m->aliases->nr_entries; i++)
-		if (m->aliases->entries[i].slot_id == s->id)
-			e = &m->aliases->entries[i];
-	if (!e)
-		snprintf(out, len, "RAM region %s [0x%llx, 0x%llx)",
-			 s->region ? s->region->name : "?",
-			 (unsigned long long)s->gpa,
-			 (unsigned long long)(s->gpa + s->size_bytes));
-	else
-		snprintf(out, len, "%s%s at [0x%llx, 0x%llx)",
-			 e->share ? "shared file " : "alias",
-			 e->share ? e->share->name : "",
-			 (unsigned long long)e->gpa,
-			 (unsigned long long)(e->gpa + e->size_bytes));
-}
-
-/* Where a window may go: aligned, in range, over nothing else. */
-static int check_target(struct guest_mem *m, uint64_t gpa, uint64_t size,
-			char *err, size_t err_len)
-{
-	struct alias_table *t = m->aliases;
-	const struct mem_slot *s;
-	const struct bus_region *dev = NULL;
-	char what[96];
-
-	if (!size || (gpa | size) & PAGE_MASK) {
-		snprintf(err, err_len,
-			 "gpa 0x%llx size 0x%llx: must be non-empty and 4 KiB page-aligned",
-			 (unsigned long long)gpa, (unsigned long long)size);
-		return -EINVAL;
-	}
-	if (gpa >= ALIAS_MAX_GPA || size > ALIAS_MAX_GPA - gpa) {
-		snprintf(err, err_len,
-			 "[0x%llx, +0x%llx) is out of range: the guest-physical space ends at 0x%llx",
-			 (unsigned long long)gpa, (unsigned long long)size,
-			 ALIAS_MAX_GPA);
-		return -EINVAL;
-	}
-	s = guest_mem_slot_overlap(m, gpa, size);
-	if (s) {
-		describe_slot(m, s, what, sizeof(what));
-		snprintf(err, err_len, "[0x%llx, 0x%llx) overlaps %s",
-			 (unsigned long long)gpa,
-			 (unsigned long long)(gpa + size), what);
-		return -EINVAL;
-	}
-	if (gpa < ALIAS_PLATFORM_END_GPA &&
-	    gpa + size > ALIAS_PLATFORM_START_GPA) {
-		snprintf(err, err_len,
-			 "[0x%llx, 0x%llx) overlaps the platform's IOAPIC, LAPIC and KVM TSS range [0x%llx, 0x%llx)",
-			 (unsigned long long)gpa,
-			 (unsigned long long)(gpa + size),
-			 ALIAS_PLATFORM_START_GPA, ALIAS_PLATFORM_END_GPA);
-		return -EINVAL;
-	}
-	for (unsigned int i = 0; t->bus && i < t->bus->nr_mmio && !dev; i++)
-		if (gpa < t->bus->mmio[i].base + t->bus->mmio[i].len &&
-		    t->bus->mmio[i].base < gpa + size)
-			dev = &t->bus->mmio[i];
-	if (dev) {
-		snprintf(err, err_len,
-			 "[0x%llx, 0x%llx) overlaps device %s at 0x%llx",
-			 (unsigned long long)gpa,
-			 (unsigned long long)(gpa + size), dev->name,
-			 (unsigned long long)dev->base);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* What [src, src+size) is: RAM, or a window (whose backing it takes). */
-static int resolve_source(struct guest_mem *m, uint64_t src, uint64_t size,
-			  struct alias_entry *e, char *err, size_t err_len)
-{
-	int r = guest_mem_region_index(m, src);
-	struct alias_entry *via;
-
-	if (src & PAGE_MASK) {
-		snprintf(err, err_len, "src_gpa 0x%llx is not 4 KiB page-aligned",
-			 (unsigned long long)src);
-		return -EINVAL;
-	}
-	if (r >= 0 && guest_mem_is_ram(m, src, size)) {
-		e->region = r;
-		e->owner_slot = -1;
-		e->hva = m->regions[r].hva + (src - m->regions[r].gpa);
-		return 0;
-	}
-	via = size ? alias_entry_covering(m->aliases, src, size) : NULL;
-	if (via) {
-		e->region = via->region;
-		e->owner_slot = via->share ? (int)via->slot_id : via->owner_slot;
-		e->hva = via->hva + (src - via->gpa);
-		return 0;
-	}
-	snprintf(err, err_len,
-		 "source [0x%llx, 0x%llx) is out of range: not inside one RAM region, alias or shared file",
-		 (unsigned long long)src, (unsigned long long)(src + size));
-	return -EINVAL;
 }
 
 struct slot_op {
@@ -261,9 +160,11 @@ int alias_add(struct guest_mem *m, const struct alias_spec *spec, char *err,
 	}
 	pthread_mutex_lock(&t->lock);
 	ret = check_frozen(t, err, err_len);
-	ret = ret ?: check_target(m, e.gpa, e.size_bytes, err, err_len);
-	ret = ret ?: resolve_source(m, e.src_gpa, e.size_bytes, &e, err,
-				    err_len);
+	ret = ret ?: alias_check_target(m, t->bus, t->entries, t->nr_entries,
+					e.gpa, e.size_bytes, err, err_len);
+	ret = ret ?: alias_resolve_source(m, t->entries, t->nr_entries,
+					  e.src_gpa, e.size_bytes, &e, err,
+					  err_len);
 	ret = ret ?: insert_entry(m, &e, err, err_len);
 	pthread_mutex_unlock(&t->lock);
 	return ret;
@@ -300,7 +201,8 @@ int share_add(struct guest_mem *m, const struct share_spec *spec, char *err,
 			ret = -EEXIST;
 		}
 	}
-	ret = ret ?: check_target(m, e.gpa, e.size_bytes, err, err_len);
+	ret = ret ?: alias_check_target(m, t->bus, t->entries, t->nr_entries,
+					e.gpa, e.size_bytes, err, err_len);
 	ret = ret ?: insert_entry(m, &e, err, err_len);
 	pthread_mutex_unlock(&t->lock);
 	if (ret < 0) {
@@ -310,9 +212,14 @@ int share_add(struct guest_mem *m, const struct share_spec *spec, char *err,
 	return ret;
 }
 
-/* From the end, since remove_entry moves the last entry into the hole. */
-int alias_revoke_where(struct guest_mem *m, int region, int owner_slot,
-		       const char *why)
+/*
+ * Removes the windows onto RAM (not the shared files themselves) that
+ * match: region `region` if >= 0, the file in slot owner_slot if >= 0;
+ * logs why, returns how many. Locked. From the end, since remove_entry
+ * moves the last entry into the hole.
+ */
+static int revoke_where(struct guest_mem *m, int region, int owner_slot,
+			const char *why)
 {
 	struct alias_table *t = m->aliases;
 	int n = 0;
@@ -366,7 +273,7 @@ int alias_remove(struct guest_mem *m, uint64_t gpa, char *err,
 		/* The file goes away with it: its aliases first. */
 		snprintf(why, sizeof(why), "shared file %s removed",
 			 e->share->name);
-		alias_revoke_where(m, -1, (int)e->slot_id, why);
+		revoke_where(m, -1, (int)e->slot_id, why);
 		e = entry_at(t, gpa);
 	}
 	ret = remove_entry(m, e);
@@ -429,14 +336,140 @@ void alias_table_destroy(struct guest_mem *m)
 	m->aliases = NULL;
 }
 
-unsigned int alias_count(const struct guest_mem *m)
+int alias_revoke_region(struct guest_mem *m, unsigned int region)
 {
+	struct alias_table *t = m->aliases;
+	char why[96];
+	int n;
+
+	if (!t || region >= m->nr_regions)
+		return 0;
+	snprintf(why, sizeof(why), "its region %s is resized or removed",
+		 m->regions[region].name);
+	pthread_mutex_lock(&t->lock);
+	n = revoke_where(m, (int)region, -1, why);
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+struct ram_slot_op {
+	int (*fn)(int vm_fd, void *arg);
+	int vm_fd;
+	void *arg;
+};
+
+static int ram_slot_op_apply(void *arg)
+{
+	struct ram_slot_op *op = arg;
+
+	return op->fn(op->vm_fd, op->arg);
+}
+
+int alias_slots_change(struct guest_mem *m, int (*fn)(int vm_fd, void *arg),
+		       void *arg)
+{
+	struct alias_table *t = m->aliases;
+	struct ram_slot_op op = { .fn = fn, .arg = arg };
+	int ret;
+
+	if (!t)
+		return -ENODEV;
+	op.vm_fd = t->vm_fd;
+	pthread_mutex_lock(&t->lock);
+	ret = dirty_slots_change(t->dirty, ram_slot_op_apply, &op);
+	pthread_mutex_unlock(&t->lock);
+	return ret;
+}
+
+bool alias_covers(const struct guest_mem *m, uint64_t gpa, uint32_t len,
+		  int *policy)
+{
+	struct alias_table *t = m->aliases;
+	bool hit;
+
+	if (!t)
+		return false;
+	pthread_mutex_lock(&t->lock);
+	hit = alias_entry_covering(t->entries, t->nr_entries, gpa, len) != NULL;
+	*policy = t->policy;
+	pthread_mutex_unlock(&t->lock);
+	return hit;
+}
+
+static void info_of(const struct alias_entry *e, struct alias_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->file = e->share != NULL;
+	out->gpa = e->gpa;
+	out->size_bytes = e->size_bytes;
+	out->src_gpa = e->src_gpa;
+	out->slot_id = e->slot_id;
+	out->writes_trapped = e->writes_trapped;
+	if (e->share) {
+		snprintf(out->name, sizeof(out->name), "%s", e->share->name);
+		snprintf(out->path, sizeof(out->path), "%s", e->share->path);
+		out->file_bytes = e->share->file_bytes;
+		out->hva = e->share->hva;
+	}
+}
+
+int alias_note_write(struct guest_mem *m, struct alias_write_record *rec,
+		     struct alias_info *window, int *policy)
+{
+	struct alias_table *t = m->aliases;
+	struct alias_entry *e;
+
+	if (!t)
+		return -ENOENT;
+	pthread_mutex_lock(&t->lock);
+	e = alias_entry_covering(t->entries, t->nr_entries, rec->gpa,
+				 rec->len);
+	if (e) {
+		e->writes_trapped++;
+		t->writes_trapped++;
+		rec->alias_gpa = e->gpa;
+		t->last[t->nr_records++ % ALIAS_LOG_RECORDS] = *rec;
+		info_of(e, window);
+		*policy = t->policy;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return e ? 0 : -ENOENT;
+}
+
+unsigned int alias_list(const struct guest_mem *m, struct alias_info *out,
+			unsigned int max)
+{
+	struct alias_table *t = m->aliases;
 	unsigned int n;
 
-	if (!m->aliases)
+	if (!t)
 		return 0;
-	pthread_mutex_lock(&m->aliases->lock);
-	n = m->aliases->nr_entries;
-	pthread_mutex_unlock(&m->aliases->lock);
+	pthread_mutex_lock(&t->lock);
+	n = t->nr_entries;
+	for (unsigned int i = 0; i < n && i < max; i++)
+		info_of(&t->entries[i], &out[i]);
+	pthread_mutex_unlock(&t->lock);
 	return n;
+}
+
+bool alias_stats(const struct guest_mem *m, struct alias_stats *out)
+{
+	struct alias_table *t = m->aliases;
+	uint64_t first;
+
+	if (!t)
+		return false;
+	pthread_mutex_lock(&t->lock);
+	out->count = t->nr_entries;
+	out->writes_trapped = t->writes_trapped;
+	out->policy = t->policy;
+	/* Oldest first, at most the last ALIAS_LOG_RECORDS. */
+	first = t->nr_records > ALIAS_LOG_RECORDS
+			? t->nr_records - ALIAS_LOG_RECORDS
+			: 0;
+	out->nr_last = 0;
+	for (uint64_t i = first; i < t->nr_records; i++)
+		out->last[out->nr_last++] = t->last[i % ALIAS_LOG_RECORDS];
+	pthread_mutex_unlock(&t->lock);
+	return true;
 }
