@@ -31,7 +31,7 @@ struct dirty_tracker;
 struct control;
 
 enum dirty_backend {
-	DIRTY_BACKEND_AUTO, /* the best the host supports (see dirty.c) */
+	DIRTY_BACKEND_AUTO, /* the best the host supports (see tracker.c) */
 	DIRTY_BACKEND_BITMAP,
 	DIRTY_BACKEND_MANUAL,
 	DIRTY_BACKEND_RING,

@@ -1,19 +1,37 @@
 // SPDX-License-Identifier: MIT
 /*
  * Dirty tracking (see dirty.h): turning KVM's logging on and off per
- * memslot, harvesting the three backends, and fanning the result out to
- * every attached set. Backend-specific harvesting is in dirty_harvest.c.
+ * memslot, harvesting the three backends and the VMM's own writes, and
+ * fanning the result out to every attached set. The backends' harvests
+ * are in bitmap.c (bitmap, manual) and ring.c (ring); each reports into
+ * the tracker's sink (sink.h), under the tracker's lock.
  */
 #include "vmm/dirty/dirty.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/dirty/dirty_impl.h"
+#include "vmm/dirty/bitmap.h"
+#include "vmm/dirty/ring.h"
+#include "vmm/dirty/sink.h"
 #include "kvm/kvm.h"
 #include "lib/log.h"
+
+struct dirty_tracker {
+	int vm_fd;
+	struct guest_mem *mem;
+	enum dirty_backend backend;
+	uint32_t ring_entries;
+	pthread_mutex_t lock; /* guards everything below */
+	bool logging; /* some slot is logged */
+	uint32_t forced_slots; /* dirty_log_force() */
+	struct dirty_sink sink; /* the attached consumers */
+	struct dirty_bitmaps *bitmaps; /* bitmap and manual backends */
+	struct dirty_rings *rings; /* ring backend; its reaper */
+};
 
 const char *dirty_backend_name(enum dirty_backend backend)
 {
@@ -139,17 +157,21 @@ int dirty_tracker_create(const struct kvm_sys *sys, int vm_fd,
 	t->mem = mem;
 	t->ring_entries = cfg->ring_entries ?: DIRTY_RING_DEFAULT_ENTRIES;
 	pthread_mutex_init(&t->lock, NULL);
-	pthread_cond_init(&t->reaper_cond, NULL);
-	t->ones = malloc(65536 / 8);
-	if (!t->ones) {
+	t->rings = dirty_rings_create(vm_fd, mem, &t->lock, &t->logging,
+				      &t->sink);
+	t->bitmaps = dirty_bitmaps_create(vm_fd);
+	if (!t->rings || !t->bitmaps) {
+		dirty_rings_destroy(t->rings);
+		dirty_bitmaps_destroy(t->bitmaps);
 		free(t);
 		return -ENOMEM;
 	}
-	memset(t->ones, 0xff, 65536 / 8);
 	ret = resolve_backend(sys, cfg, &t->backend);
 	ret = ret ?: enable_backend(t, sys);
 	for (unsigned int i = 0; i < mem->nr_slots && !ret; i++)
-		ret = dirty_slot_scratch(t, &mem->slots[i]) ? 0 : -ENOMEM;
+		ret = dirty_bitmaps_scratch(t->bitmaps, &mem->slots[i])
+			      ? 0
+			      : -ENOMEM;
 	if (ret < 0) {
 		dirty_tracker_destroy(t);
 		return ret;
@@ -163,13 +185,7 @@ int dirty_tracker_add_vcpu(struct dirty_tracker *t, unsigned int index,
 {
 	if (t->backend != DIRTY_BACKEND_RING)
 		return 0;
-	int ret = kvm_dirty_ring_map(vcpu, t->ring_entries, &t->rings[index]);
-
-	if (ret < 0)
-		return ret;
-	if (index >= t->nr_rings)
-		t->nr_rings = index + 1;
-	return 0;
+	return dirty_rings_add_vcpu(t->rings, index, vcpu, t->ring_entries);
 }
 
 void dirty_tracker_destroy(struct dirty_tracker *t)
@@ -177,17 +193,13 @@ void dirty_tracker_destroy(struct dirty_tracker *t)
 	if (!t)
 		return;
 	pthread_mutex_lock(&t->lock);
-	t->sets = NULL; /* consumers are gone with the VM */
+	t->sink.sets = NULL; /* consumers are gone with the VM */
 	t->forced_slots = 0;
 	t->logging = false;
 	pthread_mutex_unlock(&t->lock);
-	dirty_reaper_stop(t);
-	free(t->ones);
-	for (unsigned int i = 0; i < t->nr_rings; i++)
-		kvm_dirty_ring_unmap(&t->rings[i]);
-	for (unsigned int i = 0; i < MEM_MAX_SLOTS; i++)
-		free(t->scratch[i]);
-	pthread_cond_destroy(&t->reaper_cond);
+	dirty_rings_reaper_stop(t->rings);
+	dirty_bitmaps_destroy(t->bitmaps);
+	dirty_rings_destroy(t->rings);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
@@ -218,7 +230,7 @@ static uint32_t wanted_slots(const struct dirty_tracker *t)
 {
 	uint32_t mask = t->forced_slots;
 
-	for (const struct dirty_set *s = t->sets; s; s = s->next)
+	for (const struct dirty_set *s = t->sink.sets; s; s = s->next)
 		mask |= s->slot_mask ? s->slot_mask : ~0u;
 	return mask;
 }
@@ -253,6 +265,42 @@ static int apply_logging(struct dirty_tracker *t)
 	return 0;
 }
 
+/* The VMM's own writes: taken word by word so none is lost to a race. */
+static void harvest_vmm_writes(struct dirty_tracker *t)
+{
+	for (unsigned int r = 0; r < t->mem->nr_regions; r++) {
+		const struct mem_region *region = &t->mem->regions[r];
+		uint64_t words = (mem_region_pages(region) + 63) / 64;
+
+		for (uint64_t w = 0; w < words; w++) {
+			uint64_t bits;
+
+			if (!region->vmm_dirty[w])
+				continue;
+			bits = __atomic_exchange_n(&region->vmm_dirty[w], 0,
+						   __ATOMIC_ACQ_REL);
+			dirty_sink_word(&t->sink, r, w, bits);
+			dirty_sink_vmm_pages(
+				&t->sink, (uint64_t)__builtin_popcountll(bits));
+		}
+	}
+}
+
+/* Harvests the backend and the VMM's writes into the sink. Locked. */
+static int harvest_locked(struct dirty_tracker *t, bool defer_clear)
+{
+	int ret;
+
+	if (t->backend == DIRTY_BACKEND_RING)
+		ret = dirty_rings_harvest(t->rings);
+	else
+		ret = dirty_bitmaps_harvest(t->bitmaps, t->mem, &t->sink,
+					    t->backend == DIRTY_BACKEND_MANUAL &&
+						    !defer_clear);
+	harvest_vmm_writes(t);
+	return ret;
+}
+
 int dirty_attach(struct dirty_tracker *t, struct dirty_set *s)
 {
 	int ret = 0;
@@ -260,16 +308,16 @@ int dirty_attach(struct dirty_tracker *t, struct dirty_set *s)
 	pthread_mutex_lock(&t->lock);
 	/* What is pending belongs to the sets already attached (or to no
 	 * one, such as the VMM's writes made while nothing tracked). */
-	ret = dirty_harvest_locked(t, false);
+	ret = harvest_locked(t, false);
 	if (!ret) {
-		s->next = t->sets;
-		t->sets = s;
+		s->next = t->sink.sets;
+		t->sink.sets = s;
 		ret = apply_logging(t);
 	}
 	if (!ret && t->backend == DIRTY_BACKEND_RING)
-		ret = dirty_reaper_start(t);
+		ret = dirty_rings_reaper_start(t->rings);
 	if (ret < 0)
-		t->sets = s->next;
+		t->sink.sets = s->next;
 	pthread_mutex_unlock(&t->lock);
 	return ret;
 }
@@ -280,8 +328,8 @@ int dirty_detach(struct dirty_tracker *t, struct dirty_set *s)
 	int ret;
 
 	pthread_mutex_lock(&t->lock);
-	ret = dirty_harvest_locked(t, false);
-	for (pp = &t->sets; *pp && *pp != s; pp = &(*pp)->next)
+	ret = harvest_locked(t, false);
+	for (pp = &t->sink.sets; *pp && *pp != s; pp = &(*pp)->next)
 		;
 	if (*pp)
 		*pp = s->next;
@@ -289,7 +337,8 @@ int dirty_detach(struct dirty_tracker *t, struct dirty_set *s)
 	if (!ret)
 		ret = apply_logging(t);
 	pthread_mutex_unlock(&t->lock);
-	dirty_reaper_stop(t); /* only if nothing is logged any more */
+	/* Only if nothing is logged any more. */
+	dirty_rings_reaper_stop(t->rings);
 	return ret;
 }
 
@@ -298,8 +347,35 @@ int dirty_sync(struct dirty_tracker *t, bool defer_clear)
 	int ret;
 
 	pthread_mutex_lock(&t->lock);
-	ret = t->sets ? dirty_harvest_locked(t, defer_clear) : 0;
+	ret = t->sink.sets ? harvest_locked(t, defer_clear) : 0;
 	pthread_mutex_unlock(&t->lock);
+	return ret;
+}
+
+/* Bitmap and ring clear as they harvest: only manual defers clearing. */
+int dirty_clear_bits(struct dirty_tracker *t, unsigned int region,
+		     uint64_t first_page, uint64_t nr_pages,
+		     const uint64_t *bits)
+{
+	if (t->backend != DIRTY_BACKEND_MANUAL || first_page % 64)
+		return first_page % 64 ? -EINVAL : 0;
+	return dirty_bitmaps_clear(t->bitmaps, t->mem, region, first_page,
+				   nr_pages, bits);
+}
+
+int dirty_clear_pages(struct dirty_tracker *t, unsigned int region,
+		      uint64_t first_page, uint64_t nr_pages)
+{
+	const uint64_t *ones = dirty_bitmaps_ones(t->bitmaps);
+	const uint64_t step = DIRTY_BITMAPS_ONES_PAGES;
+	int ret = 0;
+
+	/* The mask covers `step` pages; walk bigger ranges in such steps. */
+	for (uint64_t done = 0; done < nr_pages && !ret; done += step) {
+		uint64_t n = nr_pages - done < step ? nr_pages - done : step;
+
+		ret = dirty_clear_bits(t, region, first_page + done, n, ones);
+	}
 	return ret;
 }
 
@@ -309,17 +385,17 @@ int dirty_log_force(struct dirty_tracker *t, uint32_t slot_mask, bool on)
 
 	pthread_mutex_lock(&t->lock);
 	if (!on && t->logging)
-		ret = dirty_harvest_locked(t, false);
+		ret = harvest_locked(t, false);
 	if (on)
 		t->forced_slots |= slot_mask;
 	else
 		t->forced_slots &= ~slot_mask;
 	ret = ret ?: apply_logging(t);
 	if (!ret && on && t->backend == DIRTY_BACKEND_RING)
-		ret = dirty_reaper_start(t);
+		ret = dirty_rings_reaper_start(t->rings);
 	pthread_mutex_unlock(&t->lock);
 	if (!on)
-		dirty_reaper_stop(t);
+		dirty_rings_reaper_stop(t->rings);
 	return ret;
 }
 
@@ -332,7 +408,7 @@ int dirty_slots_change(struct dirty_tracker *t, int (*fn)(void *arg),
 		return fn(arg);
 	pthread_mutex_lock(&t->lock);
 	/* A slot about to go takes its bits with it: collect them first. */
-	ret = t->sets ? dirty_harvest_locked(t, false) : 0;
+	ret = t->sink.sets ? harvest_locked(t, false) : 0;
 	ret = ret ?: fn(arg);
 	pthread_mutex_unlock(&t->lock);
 	return ret;
@@ -355,7 +431,7 @@ int dirty_ring_full(struct dirty_tracker *t, unsigned int index)
 	int ret;
 
 	pthread_mutex_lock(&t->lock);
-	ret = dirty_harvest_rings_locked(t);
+	ret = dirty_rings_harvest(t->rings);
 	pthread_mutex_unlock(&t->lock);
 	return ret;
 }
