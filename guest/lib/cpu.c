@@ -69,9 +69,6 @@ struct desc_ptr {
 #define GATE_DPL(d) ((d) << 5)
 #define EXC_STUB_BYTES 16 /* entry.S aligns each stub to 16 bytes */
 
-/* sys_halt's `int`, labelled in its asm below. */
-extern char sys_halt_insn[];
-
 static struct tss_area tss_area;
 static struct idt_gate idt[256] __aligned(16);
 static uint8_t ustacks[MAX_CPUS][USTACK_BYTES] __aligned(4096);
@@ -168,11 +165,4 @@ void exception_handler(struct exc_frame *f)
 		"kvmtrack-guest:   cs=%#lx rsp=%#lx rflags=%#lx cr2=%#lx\n",
 		f->cs, f->rsp, f->rflags, cr2);
 	guest_exit(STATUS_EXCEPTION);
-}
-
-__noreturn void sys_halt(void)
-{
-	asm volatile(".globl sys_halt_insn\n"
-		     "sys_halt_insn: int %0" : : "i"(VEC_HALT) : "memory");
-	__builtin_unreachable();
 }

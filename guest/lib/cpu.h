@@ -13,8 +13,6 @@
 
 #include <stdint.h>
 
-#include "guest/lib/compiler.h"
-
 /* The stack as entry.S's exception stubs leave it: the registers, the
  * vector and error code, then the CPU's own frame. */
 struct exc_frame {
@@ -30,8 +28,5 @@ uint64_t cpu_setup0(uint32_t cpu);
 /* Called from entry.S's stubs at CPL0: prints the exception and ends the
  * run with STATUS_EXCEPTION (sys_halt's #UD halts instead). */
 void exception_handler(struct exc_frame *f);
-/* Traps to CPL0 via VEC_HALT and never comes back. On the build machines
- * a CPL3 `int n` arrives as #UD instead; the #UD handler recognises it. */
-__noreturn void sys_halt(void);
 
 #endif

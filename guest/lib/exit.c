@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * The end of a run. It belongs to the runtime, not to the workloads that
- * call it when they are done: the exception handler (cpu.c) ends the run
- * too, and the runtime calls nothing above itself. All it needs is the
- * machine's debug-exit port and sys_halt, both the runtime's own.
+ * The end of a run: of the VM (guest_exit) or of one CPU (sys_halt). It
+ * belongs to the runtime, not to the workloads that call it when they are
+ * done: the exception handler (cpu.c) ends the run too, and the runtime
+ * calls nothing above itself. All it needs is the machine's debug-exit
+ * port and the VEC_HALT gate, both the runtime's own.
  */
 #include "guest/lib/exit.h"
 
-#include "guest/lib/cpu.h"
+#include "guest/lib/layout.h"
 #include "guest/lib/machine.h"
 #include "guest/lib/x86.h"
 
@@ -24,4 +25,11 @@ __noreturn void guest_exit(uint32_t status)
 			asm volatile("cli; hlt");
 	}
 	sys_halt();
+}
+
+__noreturn void sys_halt(void)
+{
+	asm volatile(".globl sys_halt_insn\n"
+		     "sys_halt_insn: int %0" : : "i"(VEC_HALT) : "memory");
+	__builtin_unreachable();
 }

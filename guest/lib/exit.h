@@ -14,5 +14,10 @@
 
 /* Ends the VM with status: debug-exit port if any, else halt. */
 __noreturn void guest_exit(uint32_t status);
+/* Traps to CPL0 via VEC_HALT and never comes back. On the build machines
+ * a CPL3 `int n` arrives as #UD instead; the #UD handler (cpu.c)
+ * recognises it by its address, sys_halt_insn. */
+__noreturn void sys_halt(void);
+extern char sys_halt_insn[];
 
 #endif
