@@ -46,7 +46,7 @@
 /* PVH boot vCPU: EBX = GPA of hvm_start_info; flat 32-bit segments. */
 	.globl pvh_start32
 pvh_start32:
-	movl %ebx, boot_info_gpa
+	movl %ebx, boot_info_gpa	/* machine.c's; its high half is bss, 0 */
 	xorl %esi, %esi
 	jmp 1f
 
@@ -205,11 +205,6 @@ pd:
 	.endr
 
 	.bss
-	.balign 8
-	.globl boot_info_gpa
-boot_info_gpa:
-	.quad 0
-
 	.balign 4096
 	.globl kstacks
 kstacks:

@@ -14,7 +14,6 @@
 extern uint64_t gdt[];
 extern char exc_stubs[], kstacks[];
 extern __noreturn void halt_stub(void);
-extern uint64_t boot_info_gpa; /* EBX at PVH entry, stored by entry.S */
 
 /* Defined by the program, not the runtime: entry.S irets to it on every
  * CPU, once cpu_setup0 is done, with the CPU's index. It must not return

@@ -6,7 +6,6 @@
 #include "guest/lib/machine.h"
 
 #include "guest/lib/compiler.h"
-#include "guest/lib/entry.h"
 #include "guest/lib/fdt.h"
 #include "guest/lib/layout.h"
 #include "guest/lib/printf.h"
@@ -48,6 +47,7 @@ struct hvm_memmap_entry {
 };
 
 struct machine machine;
+uint64_t boot_info_gpa;
 
 static void add_range(struct ram_range *r, uint32_t *nr, uint64_t gpa,
 		      uint64_t bytes)

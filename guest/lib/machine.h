@@ -29,6 +29,9 @@ struct machine {
 };
 
 extern struct machine machine;
+/* The GPA of the PVH start info, machine_discover's input: EBX at the
+ * boot CPU's PVH entry, which entry.S stores here before any C runs. */
+extern uint64_t boot_info_gpa;
 
 /* Fills `machine` from the DT module, else from the PVH start info. */
 void machine_discover(void);
