@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * CPL0 setup: TSS, IDT, and the exception handler.
+ * CPL0 setup: GDT, TSS, IDT, the per-CPU stacks, and the exception handler.
  *
  * This is the only C code that runs at CPL0 (besides the exception path),
  * and every instruction of it is emulated on the build machines, so it is
@@ -69,6 +69,24 @@ struct desc_ptr {
 #define GATE_DPL(d) ((d) << 5)
 #define EXC_STUB_BYTES 16 /* entry.S aligns each stub to 16 bytes */
 
+/*
+ * The flat segments layout.h names, then one 16-byte TSS descriptor per
+ * CPU, which tss_load fills in. entry.S loads it through gdt_ptr on the
+ * way to long mode, so it is initialised data, not built at run time.
+ */
+static uint64_t gdt[TSS_SEL(0) / 8 + 2 * MAX_CPUS] __aligned(16) = {
+	[KERNEL_CS / 8] = 0x00af9a000000ffff, /* kernel code, 64-bit */
+	[KERNEL_DS / 8] = 0x00cf92000000ffff, /* kernel data */
+	[USER_DS / 8] = 0x00cff2000000ffff, /* user data, DPL3 */
+	[USER_CS / 8] = 0x00affa000000ffff, /* user code, 64-bit, DPL3 */
+};
+const struct desc_ptr gdt_ptr = {
+	.limit = sizeof(gdt) - 1,
+	.base = (uintptr_t)gdt,
+};
+/* CPL0 stacks, 1 << KSTACK_SHIFT bytes each: entry.S runs cpu_setup0 on
+ * them, then TSS.rsp0 points exceptions there. */
+char kstacks[MAX_CPUS << KSTACK_SHIFT] __aligned(4096);
 static struct tss_area tss_area;
 static struct idt_gate idt[256] __aligned(16);
 static uint8_t ustacks[MAX_CPUS][USTACK_BYTES] __aligned(4096);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Entry points, static page tables, GDT and exception stubs.
+ * Entry points, static page tables and exception stubs.
  *
  * On the build machines every instruction here runs in KVM's emulator
  * (~0.7 us each), so the 32-bit path does the minimum to reach long mode:
@@ -163,24 +163,6 @@ halt_stub:
 	jmp park
 
 /* --- data ------------------------------------------------------------------ */
-	.data
-	.balign 16
-	.globl gdt
-gdt:
-	.quad 0
-	.quad 0x00af9a000000ffff	/* 0x08 kernel code, 64-bit */
-	.quad 0x00cf92000000ffff	/* 0x10 kernel data */
-	.quad 0x00cff2000000ffff	/* 0x18 user data, DPL3 */
-	.quad 0x00affa000000ffff	/* 0x20 user code, 64-bit, DPL3 */
-	.fill 2 * MAX_CPUS, 8, 0	/* 0x28: one 16-byte TSS descriptor per CPU */
-gdt_end:
-
-	.balign 8
-	.word 0
-gdt_ptr:
-	.word gdt_end - gdt - 1
-	.quad gdt
-
 /*
  * Identity map of the first 4 GiB with 2 MiB pages: PML4 -> one PDPT ->
  * four page directories. Writable and user-accessible everywhere, so CPL3
@@ -203,11 +185,5 @@ pd:
 	.quad (i << 21) | (PTE_P | PTE_RW | PTE_US | PTE_PS)
 	.set i, i + 1
 	.endr
-
-	.bss
-	.balign 4096
-	.globl kstacks
-kstacks:
-	.skip MAX_CPUS << KSTACK_SHIFT
 
 	.section .note.GNU-stack, "", @progbits

@@ -11,8 +11,7 @@
 
 #include "guest/lib/compiler.h"
 
-extern uint64_t gdt[];
-extern char exc_stubs[], kstacks[];
+extern char exc_stubs[];
 extern __noreturn void halt_stub(void);
 
 /* Defined by the program, not the runtime: entry.S irets to it on every

@@ -12,7 +12,7 @@
 #define KSTACK_SHIFT 13
 #define USTACK_BYTES 16384
 
-/* Segment selectors; keep in sync with the GDT in entry.S. */
+/* Segment selectors: the GDT (cpu.c) is indexed by them. */
 #define KERNEL_CS 0x08
 #define KERNEL_DS 0x10
 #define USER_DS (0x18 | 3)
