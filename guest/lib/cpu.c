@@ -12,7 +12,6 @@
 #include <stddef.h>
 
 #include "guest/lib/compiler.h"
-#include "guest/lib/entry.h"
 #include "guest/lib/exit.h"
 #include "guest/lib/layout.h"
 #include "guest/lib/printf.h"
@@ -107,7 +106,7 @@ static void set_gate(unsigned int vec, const void *handler, unsigned int dpl)
 	g->offset_hi = addr >> 32;
 }
 
-static void idt_build(void)
+static void idt_build(const char *exc_stubs, const void *halt_stub)
 {
 	unsigned int vec;
 
@@ -138,7 +137,7 @@ static void tss_load(uint32_t cpu)
 	asm volatile("ltr %w0" : : "r"(TSS_SEL(cpu)) : "memory");
 }
 
-uint64_t cpu_setup0(uint32_t cpu)
+uint64_t cpu_setup0(uint32_t cpu, const char *exc_stubs, const void *halt_stub)
 {
 	struct desc_ptr idtr = {
 		.limit = sizeof(idt) - 1,
@@ -147,7 +146,7 @@ uint64_t cpu_setup0(uint32_t cpu)
 
 	if (cpu == 0) {
 		tss_area.iopb_end = 0xff;
-		idt_build();
+		idt_build(exc_stubs, halt_stub);
 		__atomic_store_n(&idt_ready, 1, __ATOMIC_RELEASE);
 	} else {
 		while (!__atomic_load_n(&idt_ready, __ATOMIC_ACQUIRE))
@@ -165,10 +164,11 @@ void exception_handler(struct exc_frame *f)
 
 	/*
 	 * The build machines' KVM turns a CPL3 `int n` into #UD (it emulates
-	 * the instruction and fails); take that as the halt call it was.
+	 * the instruction and fails); take that as the halt call it was: the
+	 * stub parks this CPU when we return, as VEC_HALT's gate does.
 	 */
 	if (f->vector == 6 && f->rip == (uintptr_t)sys_halt_insn)
-		halt_stub();
+		return;
 	if (cpu >= MAX_CPUS || in_exception[cpu]) {
 		/* A fault while reporting a fault: just stop this CPU. */
 		for (;;)

@@ -22,11 +22,14 @@ struct exc_frame {
 	uint64_t rip, cs, rflags, rsp, ss;
 };
 
-/* Called from entry.S on every CPU in 64-bit CPL0; returns the user stack
- * top entry.S irets to. */
-uint64_t cpu_setup0(uint32_t cpu);
+/* Called from entry.S on every CPU in 64-bit CPL0, with the addresses of
+ * entry.S's 32 exception stubs (16 bytes apart) and of its VEC_HALT stub,
+ * which CPU 0 puts in the IDT; returns the user stack top entry.S irets
+ * to. entry.S hands them over so that C names nothing of entry.S's. */
+uint64_t cpu_setup0(uint32_t cpu, const char *exc_stubs, const void *halt_stub);
 /* Called from entry.S's stubs at CPL0: prints the exception and ends the
- * run with STATUS_EXCEPTION (sys_halt's #UD halts instead). */
+ * run with STATUS_EXCEPTION. It returns only for sys_halt's #UD, and the
+ * stub then parks the CPU. */
 void exception_handler(struct exc_frame *f);
 
 #endif

@@ -88,6 +88,8 @@ entry64:
 	shll $KSTACK_SHIFT, %eax
 	leaq kstacks(%rax), %rsp
 	movl %ebx, %edi
+	movl $exc_stubs, %esi
+	movl $halt_stub, %edx
 	call cpu_setup0
 	/* iretq frame into CPL3 with IF=0 (no timer is needed) and IOPL=3,
 	 * with the TSS I/O bitmap open as well, because KVMs differ in which
@@ -123,7 +125,6 @@ user_entry:
 		    (v) == 21 || (v) == 29 || (v) == 30)
 
 	.balign 16
-	.globl exc_stubs
 exc_stubs:
 	.set vec, 0
 	.rept 32
@@ -155,10 +156,10 @@ exc_common:
 	movq %rsp, %rdi
 	cld
 	call exception_handler
+	/* It returns only for sys_halt's #UD: park, as halt_stub does. */
 	jmp park
 
 /* VEC_HALT: the end of the run when there is no debug-exit device. */
-	.globl halt_stub
 halt_stub:
 	jmp park
 
