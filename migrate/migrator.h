@@ -2,7 +2,7 @@
 /*
  * Outgoing live migration: pre-copy over TCP, run in its own thread in the
  * source kvmtrack, driven by the control commands "migrate",
- * "query-migrate" and "migrate-cancel" (migrate_cmd.c).
+ * "query-migrate" and "migrate-cancel" (commands.c).
  */
 #ifndef KVMTRACK_MIGRATION_H
 #define KVMTRACK_MIGRATION_H

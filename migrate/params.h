@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What an outgoing migration is asked to do: the "migrate" command's
- * arguments (migrate_cmd.c), read by the migration thread (precopy.c,
+ * arguments (commands.c), read by the migration thread (precopy.c,
  * sender.c, stop_copy.c) and never changed while it runs.
  */
 #ifndef KVMTRACK_PARAMS_H
