@@ -1,125 +1,36 @@
 // SPDX-License-Identifier: MIT
 /*
  * vCPU threads and the exit loop. Each vCPU runs KVM_RUN in its own thread
- * and dispatches port I/O and MMIO exits to the bus.
- *
- * Kicking a vCPU out of KVM_RUN (pause, stop) sets kvm_run.immediate_exit
- * and then sends SIGUSR1: the flag covers a vCPU that is just about to enter
- * KVM_RUN, the signal one that is inside it. The flag is set and cleared
- * only under vm->lock together with the state change, so no kick is lost.
+ * and dispatches port I/O and MMIO exits to the bus; runstate.c parks it
+ * while the VM is paused and kicks it out of KVM_RUN.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "vmm/alias/alias.h"
-#include "lib/clock.h"
 #include "lib/log.h"
 #include "vmm/vm_impl.h"
 
-#define KICK_SIGNAL SIGUSR1
-
-static void kick_handler(int sig)
-{
-	(void)sig; /* interrupting KVM_RUN is all it is for */
-}
-
-int vcpu_signals_init(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = kick_handler; /* no SA_RESTART: KVM_RUN must fail */
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(KICK_SIGNAL, &sa, NULL) < 0)
-		return -errno;
-	return 0;
-}
-
 int vcpu_init(struct vm *vm, struct vcpu *vcpu, unsigned int index)
 {
+	int ret;
+
 	memset(vcpu, 0, sizeof(*vcpu));
 	vcpu->vm = vm;
 	vcpu->index = index;
 	vcpu->kvm.fd = -1;
-	return kvm_vcpu_create(&vm->sys, vm->vm_fd, index, &vcpu->kvm);
+	vcpu->thread.kvm = &vcpu->kvm;
+	ret = kvm_vcpu_create(&vm->sys, vm->vm_fd, index, &vcpu->kvm);
+	if (ret >= 0)
+		runstate_add_thread(vm->rs, &vcpu->thread);
+	return ret;
 }
 
 void vcpu_destroy(struct vcpu *vcpu)
 {
 	exit_report_close(vcpu);
 	kvm_vcpu_destroy(&vcpu->kvm);
-}
-
-void vcpu_kick(struct vcpu *vcpu)
-{
-	if (!vcpu->kvm.run)
-		return;
-	__atomic_store_n(&vcpu->kvm.run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-	if (vcpu->thread_started)
-		pthread_kill(vcpu->thread, KICK_SIGNAL);
-}
-
-/*
- * While a resume is expected (vm_expect_resume()), polls for it instead of
- * sleeping: the resume then costs no wake-up of this thread, tens to
- * hundreds of microseconds on the nested development hosts, and it is a
- * migration's downtime. vm->lock held on entry and on return.
- */
-static bool not_paused(void *vm)
-{
-	return vm_get_state(vm) != VM_PAUSED;
-}
-
-static void poll_for_resume(struct vm *vm)
-{
-	uint64_t until_ns = vm->resume_expected_until_ns;
-
-	pthread_mutex_unlock(&vm->lock);
-	clock_poll_until(not_paused, vm, until_ns);
-	pthread_mutex_lock(&vm->lock);
-}
-
-/* The last vCPU to park runs vm_pause_then()'s function, on the CPU the
- * guest just left. vm->lock held on entry and on return. */
-static void run_parked_fn(struct vm *vm)
-{
-	void (*fn)(void *arg) = vm->parked_fn;
-	void *arg = vm->parked_fn_arg;
-
-	vm->parked_fn = NULL;
-	pthread_mutex_unlock(&vm->lock);
-	fn(arg);
-	pthread_mutex_lock(&vm->lock);
-}
-
-/* Blocks while paused. Returns false when the VM is stopping. */
-static bool vcpu_wait_runnable(struct vcpu *vcpu)
-{
-	struct vm *vm = vcpu->vm;
-	bool run;
-
-	pthread_mutex_lock(&vm->lock);
-	while (vm->state == VM_PAUSED) {
-		/* Atomic: vm_pause() polls it without the lock. Running the
-		 * parked function or polling for a resume counts as parked:
-		 * this vCPU is out of KVM_RUN. */
-		__atomic_add_fetch(&vm->parked, 1, __ATOMIC_RELEASE);
-		pthread_cond_broadcast(&vm->cond);
-		if (vm->parked_fn && vm->parked == vm->nr_vcpus)
-			run_parked_fn(vm);
-		else if (clock_now_ns() < vm->resume_expected_until_ns)
-			poll_for_resume(vm);
-		else
-			pthread_cond_wait(&vm->cond, &vm->lock);
-		__atomic_sub_fetch(&vm->parked, 1, __ATOMIC_RELAXED);
-	}
-	run = vm->state == VM_RUNNING;
-	if (run)
-		vcpu->kvm.run->immediate_exit = 0;
-	pthread_mutex_unlock(&vm->lock);
-	return run;
 }
 
 static void count(uint64_t *counter)
@@ -166,20 +77,6 @@ static void handle_io(struct vcpu *vcpu)
 	}
 }
 
-/* Pauses the VM from a vCPU's own exit: like vm_pause() without waiting
- * for the vCPUs to park (this one parks when it returns to its loop). */
-static void request_pause(struct vm *vm)
-{
-	pthread_mutex_lock(&vm->lock);
-	if (vm->state == VM_RUNNING) {
-		vm->state = VM_PAUSED;
-		for (unsigned int i = 0; i < vm->nr_vcpus; i++)
-			vcpu_kick(&vm->vcpus[i]);
-		pthread_cond_broadcast(&vm->cond);
-	}
-	pthread_mutex_unlock(&vm->lock);
-}
-
 /*
  * A guest write into a read-only alias or shared file arrives as an MMIO
  * write exit; memory was not changed. Returns false when the address is
@@ -201,7 +98,7 @@ static bool handle_alias_write(struct vcpu *vcpu)
 			     run->mmio.data, run->mmio.len, insn) < 0)
 		return false;
 	if (policy == ALIAS_WRITE_STOP)
-		request_pause(vcpu->vm);
+		runstate_request_pause(vcpu->vm->rs);
 	return true;
 }
 
@@ -281,16 +178,13 @@ static void handle_exit(struct vcpu *vcpu)
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
-	sigset_t kick;
 	char name[16];
 
 	snprintf(name, sizeof(name), "vcpu%u", vcpu->index);
 	pthread_setname_np(pthread_self(), name);
-	sigemptyset(&kick);
-	sigaddset(&kick, KICK_SIGNAL);
-	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+	runstate_thread_init();
 
-	while (vcpu_wait_runnable(vcpu)) {
+	while (runstate_wait_runnable(vcpu->vm->rs, vcpu->kvm.run)) {
 		int ret;
 
 		/* Once, before the first exit: never again on the exit path,
@@ -318,20 +212,20 @@ static void *vcpu_thread(void *arg)
 
 int vcpu_start(struct vcpu *vcpu)
 {
-	int ret = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+	int ret = pthread_create(&vcpu->thread.id, NULL, vcpu_thread, vcpu);
 
 	if (ret) {
 		log_err("vcpu %u: pthread_create: %s", vcpu->index,
 			strerror(ret));
 		return -ret;
 	}
-	vcpu->thread_started = true;
+	vcpu->thread.started = true;
 	return 0;
 }
 
 void vcpu_join(struct vcpu *vcpu)
 {
-	if (vcpu->thread_started)
-		pthread_join(vcpu->thread, NULL);
-	vcpu->thread_started = false;
+	if (vcpu->thread.started)
+		pthread_join(vcpu->thread.id, NULL);
+	vcpu->thread.started = false;
 }

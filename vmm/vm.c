@@ -9,8 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "vmm/device.h"
@@ -180,10 +178,6 @@ static void vm_init_fields(struct vm *vm, const struct vm_config *cfg)
 	vm->cfg = *cfg;
 	vm->sys.fd = -1;
 	vm->vm_fd = -1;
-	vm->stop_fd = -1;
-	pthread_mutex_init(&vm->lock, NULL);
-	pthread_cond_init(&vm->cond, NULL);
-	vm->state = VM_CREATED;
 }
 
 int vm_create(const struct vm_config *cfg, struct vm **out)
@@ -194,8 +188,7 @@ int vm_create(const struct vm_config *cfg, struct vm **out)
 	if (!vm)
 		return -ENOMEM;
 	vm_init_fields(vm, cfg);
-	vm->stop_fd = eventfd(0, EFD_CLOEXEC);
-	ret = vm->stop_fd < 0 ? -errno : 0;
+	ret = runstate_create(&vm->rs);
 	ret = ret ?: kvm_sys_open(&vm->sys);
 	if (!ret) {
 		vm->vm_fd = kvm_vm_create(&vm->sys);
@@ -238,152 +231,47 @@ void vm_destroy(struct vm *vm)
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	kvm_sys_close(&vm->sys);
-	if (vm->stop_fd >= 0)
-		close(vm->stop_fd);
-	pthread_cond_destroy(&vm->cond);
-	pthread_mutex_destroy(&vm->lock);
+	runstate_destroy(vm->rs);
 	free(vm);
-}
-
-/* Caller holds vm->lock. */
-static void vm_kick_all(struct vm *vm)
-{
-	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
-		vcpu_kick(&vm->vcpus[i]);
-	pthread_cond_broadcast(&vm->cond);
 }
 
 void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int status,
 		     const char *why)
 {
-	uint64_t one = 1;
-
-	pthread_mutex_lock(&vm->lock);
-	if (vm->stop_reason == VM_STOP_NONE) {
-		vm->stop_reason = reason;
-		vm->stop_status = status;
-		snprintf(vm->stop_why, sizeof(vm->stop_why), "%s", why);
-		vm->state = VM_STOPPED;
-		vm_kick_all(vm);
-		if (write(vm->stop_fd, &one, sizeof(one)) < 0)
-			log_err("vm: cannot signal stop: %s", strerror(errno));
-	}
-	pthread_mutex_unlock(&vm->lock);
-}
-
-/*
- * How long vm_pause() polls for the kicked vCPUs to park before it sleeps.
- * They leave KVM_RUN and park in tens of microseconds; sleeping on the
- * condition instead adds this thread's own wake-up to the pause, 20 us
- * typically and up to a few hundred on the nested development hosts, and
- * the pause is part of a migration's downtime.
- */
-#define PAUSE_POLL_NS 500000ull
-
-static bool all_parked(void *arg)
-{
-	struct vm *vm = arg;
-
-	return __atomic_load_n(&vm->parked, __ATOMIC_ACQUIRE) >= vm->nr_vcpus ||
-	       vm_get_state(vm) != VM_PAUSED;
+	runstate_request_stop(vm->rs, reason, status, why);
 }
 
 int vm_pause_then(struct vm *vm, void (*fn)(void *arg), void *arg,
 		  bool *called)
 {
-	bool taken = false;
-	int ret = 0;
-
-	pthread_mutex_lock(&vm->lock);
-	if (vm->state != VM_RUNNING) {
-		ret = vm->state == VM_PAUSED ? -EALREADY : -EINVAL;
-		goto unlock;
-	}
-	vm->state = VM_PAUSED;
-	vm->parked_fn = fn;
-	vm->parked_fn_arg = arg;
-	vm_kick_all(vm);
-	/* Without vm->lock: the vCPU threads need it to park. */
-	pthread_mutex_unlock(&vm->lock);
-	clock_poll_until(all_parked, vm, clock_now_ns() + PAUSE_POLL_NS);
-	pthread_mutex_lock(&vm->lock);
-	while (vm->state == VM_PAUSED && vm->parked < vm->nr_vcpus)
-		pthread_cond_wait(&vm->cond, &vm->lock);
-	if (vm->state != VM_PAUSED)
-		ret = -ECANCELED; /* stopped while pausing */
-	/* Taken by the last vCPU to park; or by none, when they all counted
-	 * as parked already (still waking from a resume) or the VM stopped:
-	 * then it is dropped here, under the lock, and never called. */
-	taken = fn && !vm->parked_fn;
-	vm->parked_fn = NULL;
-unlock:
-	pthread_mutex_unlock(&vm->lock);
-	if (called)
-		*called = taken;
-	return ret;
+	return runstate_pause_then(vm->rs, fn, arg, called);
 }
 
 int vm_pause(struct vm *vm)
 {
-	return vm_pause_then(vm, NULL, NULL, NULL);
+	return runstate_pause_then(vm->rs, NULL, NULL, NULL);
 }
 
-/*
- * How long the vCPU threads poll after vm_expect_resume(): a destination
- * loads the state and waits for the source's digest, which takes ~0.1 ms
- * for an idle guest and ~10 ms per 64 MiB written with --verify full.
- */
-#define RESUME_POLL_NS 20000000ull
-
+/* Only once the vCPU threads exist: they are the ones that poll. */
 void vm_expect_resume(struct vm *vm)
 {
-	pthread_mutex_lock(&vm->lock);
-	if (vm->state == VM_PAUSED && vm->threads_created) {
-		vm->resume_expected_until_ns = clock_now_ns() + RESUME_POLL_NS;
-		pthread_cond_broadcast(&vm->cond);
-	}
-	pthread_mutex_unlock(&vm->lock);
+	if (vm->threads_created)
+		runstate_expect_resume(vm->rs);
 }
 
 int vm_resume(struct vm *vm)
 {
-	int ret = 0;
-
-	pthread_mutex_lock(&vm->lock);
-	if (vm->state != VM_PAUSED) {
-		ret = vm->state == VM_RUNNING ? -EALREADY : -EINVAL;
-	} else {
-		vm->state = VM_RUNNING;
-		vm->has_run = true;
-		pthread_cond_broadcast(&vm->cond);
-	}
-	pthread_mutex_unlock(&vm->lock);
-	return ret;
+	return runstate_resume(vm->rs);
 }
 
 bool vm_has_run(const struct vm *vm)
 {
-	return __atomic_load_n(&vm->has_run, __ATOMIC_ACQUIRE);
+	return runstate_has_run(vm->rs);
 }
 
 enum vm_state vm_get_state(const struct vm *vm)
 {
-	return __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE);
-}
-
-const char *vm_state_name(enum vm_state state)
-{
-	switch (state) {
-	case VM_CREATED:
-		return "prelaunch";
-	case VM_RUNNING:
-		return "running";
-	case VM_PAUSED:
-		return "paused";
-	case VM_STOPPED:
-		return "shutdown";
-	}
-	return "unknown";
+	return runstate_state(vm->rs);
 }
 
 static uint64_t load_counter(const uint64_t *counter)

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/runstate.h"
 #include "vmm/vm_config.h"
 
 struct vm;
@@ -22,19 +23,6 @@ struct kvm_sys;
 struct kvm_vcpu;
 struct fdt_device;
 struct device_ops;
-
-enum vm_state { VM_CREATED, VM_RUNNING, VM_PAUSED, VM_STOPPED };
-
-/* Why the VM stopped; decides kvmtrack's exit status and last line. */
-enum vm_stop_reason {
-	VM_STOP_NONE,
-	VM_STOP_GUEST_EXIT, /* debug-exit port: status is the guest's value */
-	VM_STOP_SIGNAL, /* SIGINT/SIGTERM: status 128 + signo */
-	VM_STOP_QUIT, /* control "quit": status 0 */
-	VM_STOP_UNEXPECTED, /* unexpected exit, reported: status 3 */
-	VM_STOP_ERROR, /* kvmtrack's own failure: status 1 */
-	VM_STOP_MIGRATED, /* the guest now runs elsewhere: status 0 */
-};
 
 /*
  * Creates the VM for cfg: KVM objects, memory, devices and vCPUs, in the
@@ -135,7 +123,6 @@ void vm_expect_resume(struct vm *vm);
 enum vm_state vm_get_state(const struct vm *vm);
 /* True once the vCPUs were ever let run (vm_prestart alone does not). */
 bool vm_has_run(const struct vm *vm);
-const char *vm_state_name(enum vm_state state);
 
 /* Writes the members of the `stats` reply (exit counts, devices, ...). */
 void vm_stats_json(struct vm *vm, struct jw *w);

@@ -17,6 +17,7 @@
 #include "kvm/kvm.h"
 #include "vmm/boot/loader.h"
 #include "vmm/mem/memory.h"
+#include "vmm/runstate.h"
 #include "vmm/vm.h"
 
 #define VM_MAX_DEVICES 8
@@ -33,8 +34,7 @@ struct vcpu {
 	struct vm *vm;
 	unsigned int index;
 	struct kvm_vcpu kvm;
-	pthread_t thread;
-	bool thread_started;
+	struct runstate_thread thread;
 	struct vcpu_stats stats;
 	size_t disasm; /* capstone handle, opened on first use (0: none) */
 	/*
@@ -72,34 +72,19 @@ struct vm {
 	} control_groups[4];
 	unsigned int nr_control_groups;
 	bool threads_created; /* vm_prestart() */
-	bool has_run; /* the state was VM_RUNNING at some point */
 	void (*on_started)(void *arg);
 	void *on_started_arg;
 	struct dirty_tracker *dirty;
 	uint64_t start_ns;
 
-	/* Run state; lock guards everything below. */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	enum vm_state state;
-	unsigned int parked; /* vCPUs waiting while paused (atomic writes) */
-	void (*parked_fn)(void *arg); /* vm_pause_then() */
-	void *parked_fn_arg;
-	uint64_t resume_expected_until_ns; /* vm_expect_resume() */
-	enum vm_stop_reason stop_reason;
-	int stop_status;
-	char stop_why[512];
-	int stop_fd; /* eventfd: written once when the VM stops */
+	struct runstate *rs;
 };
 
 /* vcpu.c */
 int vcpu_init(struct vm *vm, struct vcpu *vcpu, unsigned int index);
 void vcpu_destroy(struct vcpu *vcpu);
 int vcpu_start(struct vcpu *vcpu);
-void vcpu_kick(struct vcpu *vcpu);
 void vcpu_join(struct vcpu *vcpu);
-/* Installs the no-op SIGUSR1 handler that kicks vCPUs out of KVM_RUN. */
-int vcpu_signals_init(void);
 
 /* exit_report.c: stops the VM with a report of an unexpected exit. */
 void exit_report_unexpected(struct vcpu *vcpu, const char *what);

@@ -17,40 +17,17 @@
 #include "lib/log.h"
 #include "vmm/vm_impl.h"
 
-/*
- * SIGINT/SIGTERM are blocked in every thread (the vCPU threads inherit the
- * mask) and read from a signalfd by the main thread, so a signal never lands
- * in a vCPU thread in the middle of an exit.
- */
-static int block_signals(sigset_t *set)
-{
-	sigemptyset(set);
-	sigaddset(set, SIGINT);
-	sigaddset(set, SIGTERM);
-	sigaddset(set, SIGUSR1); /* unblocked by the vCPU threads only */
-	signal(SIGPIPE, SIG_IGN); /* a vanished control client is an EPIPE */
-	if (pthread_sigmask(SIG_BLOCK, set, NULL))
-		return -EINVAL;
-	sigdelset(set, SIGUSR1);
-	return 0;
-}
-
 /* Creates the vCPU threads, which run at once or wait while `initial` is
  * VM_PAUSED. The signal mask they inherit is set first. */
 static int create_vcpu_threads(struct vm *vm, enum vm_state initial)
 {
 	sigset_t set;
-	int ret = vcpu_signals_init();
+	int ret = runstate_signals_init();
 
-	ret = ret ?: block_signals(&set);
+	ret = ret ?: runstate_block_signals(&set);
 	if (ret)
 		return ret;
-	pthread_mutex_lock(&vm->lock);
-	if (vm->state == VM_CREATED) {
-		vm->state = initial;
-		vm->has_run = initial == VM_RUNNING;
-	}
-	pthread_mutex_unlock(&vm->lock);
+	runstate_start(vm->rs, initial);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		ret = vcpu_start(&vm->vcpus[i]);
 		if (ret < 0)
@@ -81,7 +58,7 @@ static int start_vcpus(struct vm *vm)
 static void wait_for_stop(struct vm *vm, int sig_fd)
 {
 	struct pollfd fds[2] = {
-		{ .fd = vm->stop_fd, .events = POLLIN },
+		{ .fd = runstate_stop_fd(vm->rs), .events = POLLIN },
 		{ .fd = sig_fd, .events = POLLIN },
 	};
 
@@ -133,9 +110,10 @@ static int start_control(struct vm *vm)
 int vm_run(struct vm *vm)
 {
 	sigset_t set;
-	int sig_fd = -1, ret;
+	const char *why;
+	int sig_fd = -1, ret, status;
 
-	ret = block_signals(&set);
+	ret = runstate_block_signals(&set);
 	if (!ret) {
 		sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
 		ret = sig_fd < 0 ? -errno : 0;
@@ -158,7 +136,7 @@ int vm_run(struct vm *vm)
 		close(sig_fd);
 	/* Flush what the guest printed before the last line. */
 	fflush(stdout);
-	log_info("guest stopped: %s (exit status %d)", vm->stop_why,
-		 vm->stop_status);
-	return vm->stop_status;
+	status = runstate_stop_status(vm->rs, &why);
+	log_info("guest stopped: %s (exit status %d)", why, status);
+	return status;
 }
