@@ -2,13 +2,15 @@
 /*
  * Reports of unexpected exits and --trace-exits lines: the exit reason, the
  * registers and the guest instructions at RIP disassembled with capstone.
+ * A report only prints and describes: vcpu.c stops the VM with its line.
  */
+#include "vmm/exit_report.h"
+
 #include <capstone.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "lib/log.h"
-#include "vmm/vm_impl.h"
+#include "vmm/mem/memory.h"
 
 #define CODE_BYTES 48
 #define REPORT_INSNS 4
@@ -29,7 +31,7 @@ static const char *mode_name(cs_mode mode)
 }
 
 /* Reads code at the guest's RIP; returns bytes read (0 if unmapped). */
-static size_t read_code(struct vcpu *vcpu, const struct kvm_regs *regs,
+static size_t read_code(struct exit_reporter *r, const struct kvm_regs *regs,
 			const struct kvm_sregs *sregs, uint8_t *code,
 			uint64_t *gpa)
 {
@@ -38,32 +40,41 @@ static size_t read_code(struct vcpu *vcpu, const struct kvm_regs *regs,
 
 	if (cpu_mode(sregs) != CS_MODE_64)
 		linear = (sregs->cs.base + regs->rip) & 0xffffffffull;
-	if (kvm_translate(&vcpu->kvm, linear, gpa) < 0)
+	if (kvm_translate(r->kvm, linear, gpa) < 0)
 		return 0;
 	/* Stop at the end of the page's RAM region rather than fail. */
-	while (n > 0 && guest_mem_read(&vcpu->vm->mem, *gpa, code, n) < 0)
+	while (n > 0 && guest_mem_read(r->mem, *gpa, code, n) < 0)
 		n--;
 	return n;
 }
 
-static csh disasm_handle(struct vcpu *vcpu, cs_mode mode)
+static csh disasm_handle(struct exit_reporter *r, cs_mode mode)
 {
-	csh handle = (csh)vcpu->disasm;
+	csh handle = (csh)r->disasm;
 
 	if (!handle && cs_open(CS_ARCH_X86, mode, &handle) != CS_ERR_OK)
 		return 0;
 	cs_option(handle, CS_OPT_MODE, mode);
-	vcpu->disasm = handle;
+	r->disasm = handle;
 	return handle;
 }
 
-void exit_report_close(struct vcpu *vcpu)
+void exit_report_init(struct exit_reporter *r, struct kvm_vcpu *kvm,
+		      const struct guest_mem *mem, unsigned int index)
 {
-	csh handle = (csh)vcpu->disasm;
+	memset(r, 0, sizeof(*r));
+	r->kvm = kvm;
+	r->mem = mem;
+	r->index = index;
+}
+
+void exit_report_close(struct exit_reporter *r)
+{
+	csh handle = (csh)r->disasm;
 
 	if (handle)
 		cs_close(&handle);
-	vcpu->disasm = 0;
+	r->disasm = 0;
 }
 
 /* Does insn store `len` bytes to memory (a written memory operand)? */
@@ -92,7 +103,7 @@ static bool is_io(const cs_insn *insn, uint32_t len)
  * decode, starting 1 to max_back bytes back, that ends exactly at RIP and
  * is that kind of instruction (match). RIP itself when none is.
  */
-static uint64_t insn_ending_at(struct vcpu *vcpu, csh handle,
+static uint64_t insn_ending_at(struct exit_reporter *r, csh handle,
 			       const struct kvm_regs *regs,
 			       const struct kvm_sregs *sregs, uint64_t max_back,
 			       bool (*match)(const cs_insn *, uint32_t),
@@ -103,7 +114,7 @@ static uint64_t insn_ending_at(struct vcpu *vcpu, csh handle,
 	uint64_t gpa, found = regs->rip;
 
 	at.rip -= max_back;
-	if (read_code(vcpu, &at, sregs, code, &gpa) < max_back)
+	if (read_code(r, &at, sregs, code, &gpa) < max_back)
 		return found;
 	cs_option(handle, CS_OPT_DETAIL, CS_OPT_ON);
 	for (uint64_t back = 1; back <= max_back && found == regs->rip;
@@ -122,37 +133,37 @@ static uint64_t insn_ending_at(struct vcpu *vcpu, csh handle,
 }
 
 /* Where the instruction this exit is about starts. */
-static uint64_t exit_insn_rip(struct vcpu *vcpu, csh handle,
+static uint64_t exit_insn_rip(struct exit_reporter *r, csh handle,
 			      const struct kvm_regs *regs,
 			      const struct kvm_sregs *sregs)
 {
-	const struct kvm_run *run = vcpu->kvm.run;
+	const struct kvm_run *run = r->kvm->run;
 
 	if (!handle)
 		return regs->rip;
 	if (run->exit_reason == KVM_EXIT_IO) /* opcode, imm8, 0x66 prefix */
-		return insn_ending_at(vcpu, handle, regs, sregs, 3, is_io, 0);
+		return insn_ending_at(r, handle, regs, sregs, 3, is_io, 0);
 	if (run->exit_reason == KVM_EXIT_MMIO && run->mmio.is_write)
-		return insn_ending_at(vcpu, handle, regs, sregs, 15,
-				      stores_bytes, run->mmio.len);
+		return insn_ending_at(r, handle, regs, sregs, 15, stores_bytes,
+				      run->mmio.len);
 	return regs->rip;
 }
 
 /* Appends up to max_insns disassembled instructions to out. */
-static void disassemble(struct vcpu *vcpu, const struct kvm_regs *regs,
+static void disassemble(struct exit_reporter *r, const struct kvm_regs *regs,
 			const struct kvm_sregs *sregs, int max_insns,
 			char *out, size_t len)
 {
 	struct kvm_regs at = *regs;
 	uint8_t code[CODE_BYTES];
 	uint64_t gpa = 0;
-	csh handle = disasm_handle(vcpu, cpu_mode(sregs));
+	csh handle = disasm_handle(r, cpu_mode(sregs));
 	cs_insn *insn = NULL;
 	size_t n, count = 0, used = strlen(out);
 
-	at.rip = exit_insn_rip(vcpu, handle, regs, sregs);
+	at.rip = exit_insn_rip(r, handle, regs, sregs);
 	regs = &at;
-	n = read_code(vcpu, regs, sregs, code, &gpa);
+	n = read_code(r, regs, sregs, code, &gpa);
 
 	if (n == 0 || !handle) {
 		snprintf(out + used, len - used,
@@ -194,23 +205,23 @@ static void format_registers(const struct kvm_regs *r,
 		 r->r14, r->r15, s->cr0, s->cr2, s->cr3, s->cr4, s->efer);
 }
 
-static void remember(struct vcpu *vcpu, const struct kvm_regs *regs,
-		     const struct kvm_sregs *sregs)
+static void remember(struct exit_reporter *r, const struct kvm_regs *regs,
+		     const struct kvm_sregs *sregs, uint64_t exit_nr)
 {
-	vcpu->seen.regs = *regs;
-	vcpu->seen.sregs = *sregs;
-	vcpu->seen.exit_nr = vcpu->stats.exits;
-	vcpu->seen.valid = true;
+	r->seen.regs = *regs;
+	r->seen.sregs = *sregs;
+	r->seen.exit_nr = exit_nr;
+	r->seen.valid = true;
 }
 
-void exit_report_remember(struct vcpu *vcpu)
+void exit_report_remember(struct exit_reporter *r)
 {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 
-	if (kvm_get_regs(&vcpu->kvm, &regs) == 0 &&
-	    kvm_get_sregs(&vcpu->kvm, &sregs) == 0)
-		remember(vcpu, &regs, &sregs);
+	if (kvm_get_regs(r->kvm, &regs) == 0 &&
+	    kvm_get_sregs(r->kvm, &sregs) == 0)
+		remember(r, &regs, &sregs, 0);
 }
 
 /* The state a vCPU comes out of reset with (SDM 9.1.1, APM 14.1.3). */
@@ -229,42 +240,39 @@ static bool is_reset_state(const struct kvm_regs *regs,
  * Their code is read through the vCPU's present (reset, unpaged)
  * translation, which is right for identity-mapped code only.
  */
-static void shutdown_reset_note(struct vcpu *vcpu, struct kvm_regs **regs,
-				struct kvm_sregs **sregs, char *out,
-				size_t len)
+static void shutdown_reset_note(struct exit_reporter *r, struct kvm_regs **regs,
+				struct kvm_sregs **sregs, char *out, size_t len)
 {
 	char when[64] = "before the vCPU first ran";
 
-	if (vcpu->kvm.run->exit_reason != KVM_EXIT_SHUTDOWN ||
-	    !is_reset_state(*regs, *sregs) || !vcpu->seen.valid)
+	if (r->kvm->run->exit_reason != KVM_EXIT_SHUTDOWN ||
+	    !is_reset_state(*regs, *sregs) || !r->seen.valid)
 		return;
-	if (vcpu->seen.exit_nr)
+	if (r->seen.exit_nr)
 		snprintf(when, sizeof(when), "at its exit %llu (--trace-exits)",
-			 (unsigned long long)vcpu->seen.exit_nr);
+			 (unsigned long long)r->seen.exit_nr);
 	snprintf(out, len,
 		 "    KVM reset this vCPU before reporting the shutdown (AMD SVM does), so its state at the fault is lost; the last state kvmtrack saw, %s:\n",
 		 when);
-	*regs = &vcpu->seen.regs;
-	*sregs = &vcpu->seen.sregs;
+	*regs = &r->seen.regs;
+	*sregs = &r->seen.sregs;
 }
 
-void exit_report_unexpected(struct vcpu *vcpu, const char *what)
+void exit_report_unexpected(struct exit_reporter *r, const char *what,
+			    char *why, size_t why_len)
 {
-	struct kvm_run *run = vcpu->kvm.run;
+	struct kvm_run *run = r->kvm->run;
 	struct kvm_regs now_regs, *regs = &now_regs;
 	struct kvm_sregs now_sregs, *sregs = &now_sregs;
-	char report[4096], why[256], note[256] = "";
+	char report[4096], note[256] = "";
 
-	snprintf(why, sizeof(why), "vcpu %u: unexpected exit %s: %s",
-		 vcpu->index, kvm_exit_name(run->exit_reason), what);
-	if (kvm_get_regs(&vcpu->kvm, regs) < 0 ||
-	    kvm_get_sregs(&vcpu->kvm, sregs) < 0) {
-		vm_request_stop(vcpu->vm, VM_STOP_UNEXPECTED, 3, why);
+	snprintf(why, why_len, "vcpu %u: unexpected exit %s: %s", r->index,
+		 kvm_exit_name(run->exit_reason), what);
+	if (kvm_get_regs(r->kvm, regs) < 0 || kvm_get_sregs(r->kvm, sregs) < 0)
 		return;
-	}
-	shutdown_reset_note(vcpu, &regs, &sregs, note, sizeof(note));
+	shutdown_reset_note(r, &regs, &sregs, note, sizeof(note));
 	format_registers(regs, sregs, report, sizeof(report));
-	disassemble(vcpu, regs, sregs, REPORT_INSNS, report, sizeof(report));
+	disassemble(r, regs, sregs, REPORT_INSNS, report, sizeof(report));
 	if (run->exit_reason == KVM_EXIT_INTERNAL_ERROR) {
 		size_t used = strlen(report);
 
@@ -273,10 +281,9 @@ void exit_report_unexpected(struct vcpu *vcpu, const char *what)
 			 run->internal.suberror);
 	}
 	fprintf(stderr, "kvmtrack: %s\n%s%s", why, note, report);
-	vm_request_stop(vcpu->vm, VM_STOP_UNEXPECTED, 3, why);
 }
 
-void exit_report_insn(struct vcpu *vcpu, char *out, size_t len)
+void exit_report_insn(struct exit_reporter *r, char *out, size_t len)
 {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
@@ -284,10 +291,10 @@ void exit_report_insn(struct vcpu *vcpu, char *out, size_t len)
 	size_t n;
 
 	out[0] = '\0';
-	if (kvm_get_regs(&vcpu->kvm, &regs) < 0 ||
-	    kvm_get_sregs(&vcpu->kvm, &sregs) < 0)
+	if (kvm_get_regs(r->kvm, &regs) < 0 ||
+	    kvm_get_sregs(r->kvm, &sregs) < 0)
 		return;
-	disassemble(vcpu, &regs, &sregs, 1, line, sizeof(line));
+	disassemble(r, &regs, &sregs, 1, line, sizeof(line));
 	/* One line, without its indent and newline. */
 	n = strlen(line);
 	if (n && line[n - 1] == '\n')
@@ -295,30 +302,30 @@ void exit_report_insn(struct vcpu *vcpu, char *out, size_t len)
 	snprintf(out, len, "%s", line + strspn(line, " "));
 }
 
-void exit_report_trace(struct vcpu *vcpu)
+void exit_report_trace(struct exit_reporter *r, uint64_t exit_nr)
 {
-	struct kvm_run *run = vcpu->kvm.run;
+	struct kvm_run *run = r->kvm->run;
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 	char line[512] = "";
 
-	if (kvm_get_regs(&vcpu->kvm, &regs) < 0 ||
-	    kvm_get_sregs(&vcpu->kvm, &sregs) < 0)
+	if (kvm_get_regs(r->kvm, &regs) < 0 ||
+	    kvm_get_sregs(r->kvm, &sregs) < 0)
 		return;
 	if (run->exit_reason != KVM_EXIT_SHUTDOWN)
-		remember(vcpu, &regs, &sregs);
-	disassemble(vcpu, &regs, &sregs, 1, line, sizeof(line));
+		remember(r, &regs, &sregs, exit_nr);
+	disassemble(r, &regs, &sregs, 1, line, sizeof(line));
 	if (run->exit_reason == KVM_EXIT_IO)
 		fprintf(stderr, "trace: vcpu %u IO %s port 0x%x size %u:%s",
-			vcpu->index,
+			r->index,
 			run->io.direction == KVM_EXIT_IO_OUT ? "out" : "in",
 			run->io.port, run->io.size, line + 3);
 	else if (run->exit_reason == KVM_EXIT_MMIO)
 		fprintf(stderr, "trace: vcpu %u MMIO %s 0x%llx len %u:%s",
-			vcpu->index, run->mmio.is_write ? "write" : "read",
+			r->index, run->mmio.is_write ? "write" : "read",
 			(unsigned long long)run->mmio.phys_addr, run->mmio.len,
 			line + 3);
 	else
-		fprintf(stderr, "trace: vcpu %u %s:%s", vcpu->index,
+		fprintf(stderr, "trace: vcpu %u %s:%s", r->index,
 			kvm_exit_name(run->exit_reason), line + 3);
 }

@@ -21,6 +21,7 @@ int vcpu_init(struct vm *vm, struct vcpu *vcpu, unsigned int index)
 	vcpu->index = index;
 	vcpu->kvm.fd = -1;
 	vcpu->thread.kvm = &vcpu->kvm;
+	exit_report_init(&vcpu->report, &vcpu->kvm, &vm->mem, index);
 	ret = kvm_vcpu_create(&vm->sys, vm->vm_fd, index, &vcpu->kvm);
 	if (ret >= 0)
 		runstate_add_thread(vm->rs, &vcpu->thread);
@@ -29,13 +30,22 @@ int vcpu_init(struct vm *vm, struct vcpu *vcpu, unsigned int index)
 
 void vcpu_destroy(struct vcpu *vcpu)
 {
-	exit_report_close(vcpu);
+	exit_report_close(&vcpu->report);
 	kvm_vcpu_destroy(&vcpu->kvm);
 }
 
 static void count(uint64_t *counter)
 {
 	__atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+}
+
+/* Reports an exit kvmtrack cannot handle and stops the VM with it. */
+static void unexpected_exit(struct vcpu *vcpu, const char *what)
+{
+	char why[256];
+
+	exit_report_unexpected(&vcpu->report, what, why, sizeof(why));
+	runstate_request_stop(vcpu->vm->rs, VM_STOP_UNEXPECTED, 3, why);
 }
 
 static void unexpected_access(struct vcpu *vcpu, const char *space,
@@ -53,7 +63,7 @@ static void unexpected_access(struct vcpu *vcpu, const char *space,
 		snprintf(what, sizeof(what), "%s %s 0x%llx failed: %s",
 			 space, is_write ? "write" : "read",
 			 (unsigned long long)addr, strerror(-err));
-	exit_report_unexpected(vcpu, what);
+	unexpected_exit(vcpu, what);
 }
 
 static void handle_io(struct vcpu *vcpu)
@@ -93,7 +103,7 @@ static bool handle_alias_write(struct vcpu *vcpu)
 			  &policy))
 		return false;
 	if (policy != ALIAS_WRITE_IGNORE)
-		exit_report_insn(vcpu, insn, sizeof(insn));
+		exit_report_insn(&vcpu->report, insn, sizeof(insn));
 	if (alias_trap_write(&vcpu->vm->mem, vcpu->index, run->mmio.phys_addr,
 			     run->mmio.data, run->mmio.len, insn) < 0)
 		return false;
@@ -131,7 +141,7 @@ static void handle_system_event(struct vcpu *vcpu)
 				"guest asked for a reset; kvmtrack stops instead");
 		break;
 	default:
-		exit_report_unexpected(vcpu, "system event");
+		unexpected_exit(vcpu, "system event");
 	}
 }
 
@@ -141,7 +151,7 @@ static void handle_exit(struct vcpu *vcpu)
 
 	count(&vcpu->stats.exits);
 	if (vcpu->vm->cfg.trace_exits)
-		exit_report_trace(vcpu);
+		exit_report_trace(&vcpu->report, vcpu->stats.exits);
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		handle_io(vcpu);
@@ -158,20 +168,20 @@ static void handle_exit(struct vcpu *vcpu)
 	case KVM_EXIT_DIRTY_RING_FULL:
 		/* The ring is full: empty it, or the vCPU cannot go on. */
 		if (dirty_ring_full(vcpu->vm->dirty, vcpu->index) < 0)
-			exit_report_unexpected(vcpu, "dirty ring harvest failed");
+			unexpected_exit(vcpu, "dirty ring harvest failed");
 		break;
 	case KVM_EXIT_SHUTDOWN:
-		exit_report_unexpected(vcpu, "triple fault (shutdown)");
+		unexpected_exit(vcpu, "triple fault (shutdown)");
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
-		exit_report_unexpected(vcpu,
+		unexpected_exit(vcpu,
 				       run->internal.suberror ==
 						       KVM_INTERNAL_ERROR_EMULATION
 					       ? "emulation failure"
 					       : "KVM internal error");
 		break;
 	default:
-		exit_report_unexpected(vcpu, "unhandled exit");
+		unexpected_exit(vcpu, "unhandled exit");
 	}
 }
 
@@ -189,8 +199,8 @@ static void *vcpu_thread(void *arg)
 
 		/* Once, before the first exit: never again on the exit path,
 		 * even when reading the registers failed. */
-		if (!vcpu->seen.valid && !vcpu->stats.exits)
-			exit_report_remember(vcpu);
+		if (!vcpu->report.seen.valid && !vcpu->stats.exits)
+			exit_report_remember(&vcpu->report);
 		ret = kvm_vcpu_run(&vcpu->kvm);
 
 		if (ret == -EINTR) {

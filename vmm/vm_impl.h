@@ -13,6 +13,7 @@
 #include "vmm/mem/bus.h"
 #include "vmm/vm_config.h"
 #include "vmm/dirty/dirty.h"
+#include "vmm/exit_report.h"
 #include "vmm/fdt.h"
 #include "kvm/kvm.h"
 #include "vmm/boot/loader.h"
@@ -36,19 +37,7 @@ struct vcpu {
 	struct kvm_vcpu kvm;
 	struct runstate_thread thread;
 	struct vcpu_stats stats;
-	size_t disasm; /* capstone handle, opened on first use (0: none) */
-	/*
-	 * The registers as kvmtrack last read them: before the vCPU's first
-	 * run, and at each exit --trace-exits reports. KVM on AMD SVM resets
-	 * a vCPU before it reports a triple fault, so this is all a report of
-	 * one can show (exit_report.c).
-	 */
-	struct {
-		struct kvm_regs regs;
-		struct kvm_sregs sregs;
-		uint64_t exit_nr; /* its exit count then; 0: before it ran */
-		bool valid;
-	} seen;
+	struct exit_reporter report;
 };
 
 struct control;
@@ -85,15 +74,5 @@ int vcpu_init(struct vm *vm, struct vcpu *vcpu, unsigned int index);
 void vcpu_destroy(struct vcpu *vcpu);
 int vcpu_start(struct vcpu *vcpu);
 void vcpu_join(struct vcpu *vcpu);
-
-/* exit_report.c: stops the VM with a report of an unexpected exit. */
-void exit_report_unexpected(struct vcpu *vcpu, const char *what);
-/* The instruction at RIP, disassembled: "0x...: mnemonic operands". */
-void exit_report_insn(struct vcpu *vcpu, char *out, size_t len);
-/* One trace line for --trace-exits. */
-void exit_report_trace(struct vcpu *vcpu);
-/* Reads the vCPU's registers into vcpu->seen (before its first run). */
-void exit_report_remember(struct vcpu *vcpu);
-void exit_report_close(struct vcpu *vcpu);
 
 #endif
