@@ -4,27 +4,32 @@
  * and dispatches port I/O and MMIO exits to the bus; runstate.c parks it
  * while the VM is paused and kicks it out of KVM_RUN.
  */
+#include "vmm/vcpu.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/alias/alias.h"
+#include "lib/json/json.h"
 #include "lib/log.h"
-#include "vmm/vm_impl.h"
+#include "vmm/alias/alias.h"
+#include "vmm/dirty/dirty.h"
+#include "vmm/mem/bus.h"
 
-int vcpu_init(struct vm *vm, struct vcpu *vcpu, unsigned int index)
+int vcpu_init(struct vcpu *vcpu, const struct vcpu_env *env,
+	      const struct kvm_sys *sys, int vm_fd, unsigned int index)
 {
 	int ret;
 
 	memset(vcpu, 0, sizeof(*vcpu));
-	vcpu->vm = vm;
+	vcpu->env = *env;
 	vcpu->index = index;
 	vcpu->kvm.fd = -1;
 	vcpu->thread.kvm = &vcpu->kvm;
-	exit_report_init(&vcpu->report, &vcpu->kvm, &vm->mem, index);
-	ret = kvm_vcpu_create(&vm->sys, vm->vm_fd, index, &vcpu->kvm);
+	exit_report_init(&vcpu->report, &vcpu->kvm, env->mem, index);
+	ret = kvm_vcpu_create(sys, vm_fd, index, &vcpu->kvm);
 	if (ret >= 0)
-		runstate_add_thread(vm->rs, &vcpu->thread);
+		runstate_add_thread(env->rs, &vcpu->thread);
 	return ret;
 }
 
@@ -45,7 +50,7 @@ static void unexpected_exit(struct vcpu *vcpu, const char *what)
 	char why[256];
 
 	exit_report_unexpected(&vcpu->report, what, why, sizeof(why));
-	runstate_request_stop(vcpu->vm->rs, VM_STOP_UNEXPECTED, 3, why);
+	runstate_request_stop(vcpu->env.rs, VM_STOP_UNEXPECTED, 3, why);
 }
 
 static void unexpected_access(struct vcpu *vcpu, const char *space,
@@ -75,7 +80,7 @@ static void handle_io(struct vcpu *vcpu)
 	count(&vcpu->stats.io);
 	/* String I/O (rep outsb etc.) arrives as count back-to-back items. */
 	for (uint32_t i = 0; i < run->io.count; i++) {
-		int ret = bus_dispatch(&vcpu->vm->bus, BUS_PIO, run->io.port,
+		int ret = bus_dispatch(vcpu->env.bus, BUS_PIO, run->io.port,
 				       data, run->io.size, is_write);
 
 		if (ret < 0) {
@@ -99,16 +104,16 @@ static bool handle_alias_write(struct vcpu *vcpu)
 	int policy;
 
 	if (!run->mmio.is_write ||
-	    !alias_covers(&vcpu->vm->mem, run->mmio.phys_addr, run->mmio.len,
+	    !alias_covers(vcpu->env.mem, run->mmio.phys_addr, run->mmio.len,
 			  &policy))
 		return false;
 	if (policy != ALIAS_WRITE_IGNORE)
 		exit_report_insn(&vcpu->report, insn, sizeof(insn));
-	if (alias_trap_write(&vcpu->vm->mem, vcpu->index, run->mmio.phys_addr,
+	if (alias_trap_write(vcpu->env.mem, vcpu->index, run->mmio.phys_addr,
 			     run->mmio.data, run->mmio.len, insn) < 0)
 		return false;
 	if (policy == ALIAS_WRITE_STOP)
-		runstate_request_pause(vcpu->vm->rs);
+		runstate_request_pause(vcpu->env.rs);
 	return true;
 }
 
@@ -118,7 +123,7 @@ static void handle_mmio(struct vcpu *vcpu)
 	int ret;
 
 	count(&vcpu->stats.mmio);
-	ret = bus_dispatch(&vcpu->vm->bus, BUS_MMIO, run->mmio.phys_addr,
+	ret = bus_dispatch(vcpu->env.bus, BUS_MMIO, run->mmio.phys_addr,
 			   run->mmio.data, run->mmio.len, run->mmio.is_write);
 	if (ret == -ENOENT && handle_alias_write(vcpu))
 		return;
@@ -133,12 +138,13 @@ static void handle_system_event(struct vcpu *vcpu)
 
 	switch (run->system_event.type) {
 	case KVM_SYSTEM_EVENT_SHUTDOWN:
-		vm_request_stop(vcpu->vm, VM_STOP_GUEST_EXIT, 0,
-				"guest powered off");
+		runstate_request_stop(vcpu->env.rs, VM_STOP_GUEST_EXIT, 0,
+				      "guest powered off");
 		break;
 	case KVM_SYSTEM_EVENT_RESET:
-		vm_request_stop(vcpu->vm, VM_STOP_GUEST_EXIT, 0,
-				"guest asked for a reset; kvmtrack stops instead");
+		runstate_request_stop(
+			vcpu->env.rs, VM_STOP_GUEST_EXIT, 0,
+			"guest asked for a reset; kvmtrack stops instead");
 		break;
 	default:
 		unexpected_exit(vcpu, "system event");
@@ -150,7 +156,7 @@ static void handle_exit(struct vcpu *vcpu)
 	struct kvm_run *run = vcpu->kvm.run;
 
 	count(&vcpu->stats.exits);
-	if (vcpu->vm->cfg.trace_exits)
+	if (vcpu->env.trace_exits)
 		exit_report_trace(&vcpu->report, vcpu->stats.exits);
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
@@ -167,18 +173,17 @@ static void handle_exit(struct vcpu *vcpu)
 		break;
 	case KVM_EXIT_DIRTY_RING_FULL:
 		/* The ring is full: empty it, or the vCPU cannot go on. */
-		if (dirty_ring_full(vcpu->vm->dirty, vcpu->index) < 0)
+		if (dirty_ring_full(vcpu->env.dirty, vcpu->index) < 0)
 			unexpected_exit(vcpu, "dirty ring harvest failed");
 		break;
 	case KVM_EXIT_SHUTDOWN:
 		unexpected_exit(vcpu, "triple fault (shutdown)");
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
-		unexpected_exit(vcpu,
-				       run->internal.suberror ==
-						       KVM_INTERNAL_ERROR_EMULATION
-					       ? "emulation failure"
-					       : "KVM internal error");
+		unexpected_exit(vcpu, run->internal.suberror ==
+					      KVM_INTERNAL_ERROR_EMULATION
+					  ? "emulation failure"
+					  : "KVM internal error");
 		break;
 	default:
 		unexpected_exit(vcpu, "unhandled exit");
@@ -194,7 +199,7 @@ static void *vcpu_thread(void *arg)
 	pthread_setname_np(pthread_self(), name);
 	runstate_thread_init();
 
-	while (runstate_wait_runnable(vcpu->vm->rs, vcpu->kvm.run)) {
+	while (runstate_wait_runnable(vcpu->env.rs, vcpu->kvm.run)) {
 		int ret;
 
 		/* Once, before the first exit: never again on the exit path,
@@ -212,7 +217,8 @@ static void *vcpu_thread(void *arg)
 
 			snprintf(why, sizeof(why), "KVM_RUN on vcpu %u: %s",
 				 vcpu->index, strerror(-ret));
-			vm_request_stop(vcpu->vm, VM_STOP_ERROR, 1, why);
+			runstate_request_stop(vcpu->env.rs, VM_STOP_ERROR, 1,
+					      why);
 			continue;
 		}
 		handle_exit(vcpu);
@@ -238,4 +244,22 @@ void vcpu_join(struct vcpu *vcpu)
 	if (vcpu->thread.started)
 		pthread_join(vcpu->thread.id, NULL);
 	vcpu->thread.started = false;
+}
+
+static uint64_t load_counter(const uint64_t *counter)
+{
+	return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
+
+void vcpu_stats_json(const struct vcpu *vcpu, struct jw *w)
+{
+	const struct vcpu_stats *s = &vcpu->stats;
+
+	jw_object_begin(w, NULL);
+	jw_u64(w, "index", vcpu->index);
+	jw_u64(w, "exits", load_counter(&s->exits));
+	jw_u64(w, "io_exits", load_counter(&s->io));
+	jw_u64(w, "mmio_exits", load_counter(&s->mmio));
+	jw_u64(w, "kicks", load_counter(&s->intr));
+	jw_object_end(w);
 }

@@ -155,8 +155,17 @@ static int vm_create_windows(struct vm *vm)
 
 static int vm_create_vcpus(struct vm *vm)
 {
+	const struct vcpu_env env = {
+		.rs = vm->rs,
+		.bus = &vm->bus,
+		.mem = &vm->mem,
+		.dirty = vm->dirty,
+		.trace_exits = vm->cfg.trace_exits,
+	};
+
 	for (unsigned int i = 0; i < vm->cfg.nr_cpus; i++) {
-		int ret = vcpu_init(vm, &vm->vcpus[i], i);
+		int ret = vcpu_init(&vm->vcpus[i], &env, &vm->sys, vm->vm_fd,
+				    i);
 
 		if (ret < 0)
 			return ret;
@@ -274,11 +283,6 @@ enum vm_state vm_get_state(const struct vm *vm)
 	return runstate_state(vm->rs);
 }
 
-static uint64_t load_counter(const uint64_t *counter)
-{
-	return __atomic_load_n(counter, __ATOMIC_RELAXED);
-}
-
 void vm_stats_json(struct vm *vm, struct jw *w)
 {
 	jw_string(w, "status", vm_state_name(vm_get_state(vm)));
@@ -290,17 +294,8 @@ void vm_stats_json(struct vm *vm, struct jw *w)
 	jw_bool(w, "logging", dirty_tracker_logging(vm->dirty));
 	jw_object_end(w);
 	jw_array_begin(w, "vcpus");
-	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
-		const struct vcpu_stats *s = &vm->vcpus[i].stats;
-
-		jw_object_begin(w, NULL);
-		jw_u64(w, "index", i);
-		jw_u64(w, "exits", load_counter(&s->exits));
-		jw_u64(w, "io_exits", load_counter(&s->io));
-		jw_u64(w, "mmio_exits", load_counter(&s->mmio));
-		jw_u64(w, "kicks", load_counter(&s->intr));
-		jw_object_end(w);
-	}
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_stats_json(&vm->vcpus[i], w);
 	jw_array_end(w);
 	jw_object_begin(w, "devices");
 	for (unsigned int i = 0; i < vm->nr_devices; i++) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The inside of struct vm and struct vcpu, shared by vm.c, vcpu.c and
- * exit_report.c only. Everything else goes through vm.h.
+ * The inside of struct vm, shared by vm.c, vm_run.c and boot.c only.
+ * Everything else goes through vm.h.
  */
 #ifndef KVMTRACK_VM_IMPL_H
 #define KVMTRACK_VM_IMPL_H
@@ -13,32 +13,15 @@
 #include "vmm/mem/bus.h"
 #include "vmm/vm_config.h"
 #include "vmm/dirty/dirty.h"
-#include "vmm/exit_report.h"
 #include "vmm/fdt.h"
 #include "kvm/kvm.h"
 #include "vmm/boot/loader.h"
 #include "vmm/mem/memory.h"
 #include "vmm/runstate.h"
+#include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
 #define VM_MAX_DEVICES 8
-
-/* Per-vCPU exit counters, read (relaxed) by the stats command. */
-struct vcpu_stats {
-	uint64_t exits;
-	uint64_t io;
-	uint64_t mmio;
-	uint64_t intr;
-};
-
-struct vcpu {
-	struct vm *vm;
-	unsigned int index;
-	struct kvm_vcpu kvm;
-	struct runstate_thread thread;
-	struct vcpu_stats stats;
-	struct exit_reporter report;
-};
 
 struct control;
 
@@ -68,11 +51,5 @@ struct vm {
 
 	struct runstate *rs;
 };
-
-/* vcpu.c */
-int vcpu_init(struct vm *vm, struct vcpu *vcpu, unsigned int index);
-void vcpu_destroy(struct vcpu *vcpu);
-int vcpu_start(struct vcpu *vcpu);
-void vcpu_join(struct vcpu *vcpu);
 
 #endif
