@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The VM: creation in the order KVM requires, the run/pause/stop state
- * machine and the stats reply. Boot-specific set-up lives in boot.c.
+ * The VM: creation in the order KVM requires, its vCPU threads (their run
+ * state is runstate.c's) and the stats reply. Booting is boot.c's, and
+ * running the VM from the main thread vm_run.c's.
  */
 #include "vmm/vm_impl.h"
 
@@ -224,8 +225,7 @@ void vm_destroy(struct vm *vm)
 	/* Threads started (perhaps paused, by vm_prestart) must end first. */
 	if (vm->threads_created)
 		vm_request_stop(vm, VM_STOP_ERROR, 1, "VM destroyed");
-	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
-		vcpu_join(&vm->vcpus[i]);
+	vm_join(vm);
 	/* Devices may own threads that call back into the VM: stop them
 	 * first, in reverse order of creation. */
 	for (unsigned int i = vm->nr_devices; i-- > 0;)
@@ -242,6 +242,86 @@ void vm_destroy(struct vm *vm)
 	kvm_sys_close(&vm->sys);
 	runstate_destroy(vm->rs);
 	free(vm);
+}
+
+/* Creates the vCPU threads, which run at once or wait while `initial` is
+ * VM_PAUSED. The signal mask they inherit is set first. */
+static int create_vcpu_threads(struct vm *vm, enum vm_state initial)
+{
+	sigset_t set;
+	int ret = runstate_signals_init();
+
+	ret = ret ?: runstate_block_signals(&set);
+	if (ret)
+		return ret;
+	runstate_start(vm->rs, initial);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		ret = vcpu_start(&vm->vcpus[i]);
+		if (ret < 0)
+			return ret;
+	}
+	vm->threads_created = true;
+	return 0;
+}
+
+int vm_prestart(struct vm *vm)
+{
+	return create_vcpu_threads(vm, VM_PAUSED);
+}
+
+/* A migration destination may have resumed its prestarted vCPUs already,
+ * as soon as the memory was verified (incoming.c). */
+static int start_vcpus(struct vm *vm)
+{
+	int ret;
+
+	if (!vm->threads_created)
+		return create_vcpu_threads(vm, VM_RUNNING);
+	ret = vm_resume(vm);
+	return ret == -EALREADY ? 0 : ret;
+}
+
+int vm_start(struct vm *vm)
+{
+	int ret;
+
+	vm->start_ns = clock_now_ns();
+	ret = start_vcpus(vm);
+	if (!ret && vm->on_started)
+		vm->on_started(vm->on_started_arg);
+	return ret;
+}
+
+void vm_join(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_join(&vm->vcpus[i]);
+}
+
+void vm_on_started(struct vm *vm, void (*fn)(void *arg), void *arg)
+{
+	vm->on_started = fn;
+	vm->on_started_arg = arg;
+}
+
+int vm_add_control_commands(struct vm *vm,
+			    int (*fn)(struct control *c, void *opaque),
+			    void *opaque)
+{
+	if (vm->nr_control_groups == 4)
+		return -ENOSPC;
+	vm->control_groups[vm->nr_control_groups].fn = fn;
+	vm->control_groups[vm->nr_control_groups++].opaque = opaque;
+	return 0;
+}
+
+int vm_register_added_commands(struct vm *vm, struct control *c)
+{
+	int ret = 0;
+
+	for (unsigned int i = 0; i < vm->nr_control_groups && !ret; i++)
+		ret = vm->control_groups[i].fn(c, vm->control_groups[i].opaque);
+	return ret;
 }
 
 void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int status,
@@ -281,6 +361,16 @@ bool vm_has_run(const struct vm *vm)
 enum vm_state vm_get_state(const struct vm *vm)
 {
 	return runstate_state(vm->rs);
+}
+
+int vm_stop_fd(const struct vm *vm)
+{
+	return runstate_stop_fd(vm->rs);
+}
+
+int vm_stop_status(const struct vm *vm, const char **why)
+{
+	return runstate_stop_status(vm->rs, why);
 }
 
 void vm_stats_json(struct vm *vm, struct jw *w)

@@ -2,6 +2,8 @@
 /*
  * The virtual machine: owns the KVM VM fd, guest memory, the bus, the devices
  * and the vCPU threads. Devices and the control socket use only this API.
+ * Its states and the reasons it stops are runstate.h's (enum vm_state,
+ * enum vm_stop_reason, vm_state_name).
  */
 #ifndef KVMTRACK_VM_H
 #define KVMTRACK_VM_H
@@ -54,6 +56,21 @@ void vm_on_started(struct vm *vm, void (*fn)(void *arg), void *arg);
 int vm_add_control_commands(struct vm *vm,
 			    int (*fn)(struct control *c, void *opaque),
 			    void *opaque);
+
+/*
+ * The steps of vm_run(), which runs them from vm_run.c with the signals and
+ * the control socket around them: let the vCPUs run (vm_start: start their
+ * threads, or release those that vm_prestart() created, then call the
+ * vm_on_started() function; 0 or -errno), register the
+ * vm_add_control_commands() groups on the control object, and once the VM
+ * stopped (vm_stop_fd() is readable) join the vCPU threads (vm_join) and
+ * read the exit status and the line that says why (vm_stop_status).
+ */
+int vm_start(struct vm *vm);
+int vm_register_added_commands(struct vm *vm, struct control *c);
+int vm_stop_fd(const struct vm *vm);
+void vm_join(struct vm *vm);
+int vm_stop_status(const struct vm *vm, const char **why);
 
 /*
  * Creates the vCPU threads ahead of vm_run(), waiting as if paused, so that

@@ -37,7 +37,6 @@ struct vm {
 	unsigned int nr_devices;
 	struct boot_plan plan;
 	uint32_t tsc_khz;
-	struct control *control;
 	struct {
 		int (*fn)(struct control *c, void *opaque);
 		void *opaque;
