@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The VM: creation in the order KVM requires, its vCPU threads (their run
- * state is runstate.c's) and the stats reply. Booting is boot.c's, and
- * running the VM from the main thread vm_run.c's.
+ * state is runstate.c's), the device tree and boot (which boot.c does with
+ * what it is given) and the stats reply. Running the VM from the main
+ * thread is vm_run.c's.
  */
 #include "vmm/vm_impl.h"
 
@@ -14,6 +15,7 @@
 
 #include "vmm/device.h"
 #include "vmm/alias/alias.h"
+#include "vmm/boot.h"
 #include "vmm/boot/layout.h"
 #include "lib/clock.h"
 #include "lib/json/json.h"
@@ -242,6 +244,60 @@ void vm_destroy(struct vm *vm)
 	kvm_sys_close(&vm->sys);
 	runstate_destroy(vm->rs);
 	free(vm);
+}
+
+int vm_build_fdt(struct vm *vm, void *buf, size_t len)
+{
+	struct machine_desc desc = {
+		.cfg = &vm->cfg,
+		.mem = &vm->mem,
+		.tsc_khz = vm->tsc_khz,
+		.devices = vm->devices,
+		.nr_devices = vm->nr_devices,
+	};
+
+	return fdt_build_machine(&desc, buf, len);
+}
+
+/* The guest's TSC rate, which the device tree tells it. */
+static int vm_read_tsc_khz(struct vm *vm, char *err, size_t err_len)
+{
+	int ret = kvm_get_tsc_khz(&vm->vcpus[0].kvm);
+
+	if (ret < 0) {
+		snprintf(err, err_len, "cannot read the TSC frequency: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	vm->tsc_khz = (uint32_t)ret;
+	return 0;
+}
+
+int vm_boot(struct vm *vm, char *err, size_t err_len)
+{
+	static uint8_t fdt[BOOT_FDT_MAX_BYTES]; /* boot runs once, unthreaded */
+	struct boot_config cfg = {
+		.image_path = vm->cfg.image_path,
+		.initrd_path = vm->cfg.initrd_path,
+		.cmdline = vm->cfg.cmdline,
+		.nr_vcpus = vm->nr_vcpus,
+	};
+	struct boot_image img;
+	int ret;
+
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		cfg.vcpus[i] = &vm->vcpus[i].kvm;
+	ret = boot_load(&vm->mem, &cfg, &img, err, err_len);
+	ret = ret ?: vm_read_tsc_khz(vm, err, err_len);
+	if (ret < 0)
+		return ret;
+	ret = vm_build_fdt(vm, fdt, sizeof(fdt));
+	if (ret < 0) {
+		snprintf(err, err_len, "cannot build the device tree: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	return boot_setup(&vm->mem, &cfg, &img, fdt, err, err_len);
 }
 
 /* Creates the vCPU threads, which run at once or wait while `initial` is

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The inside of struct vm, shared by vm.c, vm_run.c and boot.c only.
+ * The inside of struct vm, private to vm.c.
  * Everything else goes through vm.h.
  */
 #ifndef KVMTRACK_VM_IMPL_H
@@ -15,7 +15,6 @@
 #include "vmm/dirty/dirty.h"
 #include "vmm/fdt.h"
 #include "kvm/kvm.h"
-#include "vmm/boot/loader.h"
 #include "vmm/mem/memory.h"
 #include "vmm/runstate.h"
 #include "vmm/vcpu.h"
@@ -35,7 +34,6 @@ struct vm {
 	unsigned int nr_vcpus;
 	struct fdt_device devices[VM_MAX_DEVICES];
 	unsigned int nr_devices;
-	struct boot_plan plan;
 	uint32_t tsc_khz;
 	struct {
 		int (*fn)(struct control *c, void *opaque);
