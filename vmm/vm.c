@@ -15,7 +15,7 @@
 
 #include "vmm/device.h"
 #include "vmm/alias/alias.h"
-#include "vmm/boot.h"
+#include "vmm/boot/boot.h"
 #include "vmm/boot/layout.h"
 #include "lib/clock.h"
 #include "lib/json/json.h"

@@ -3,7 +3,7 @@
  * Booting: loads the image, writes the device tree and the PVH start info,
  * and puts every vCPU at its entry point (see boot.h).
  */
-#include "vmm/boot.h"
+#include "vmm/boot/boot.h"
 
 #include <errno.h>
 #include <libfdt.h>
