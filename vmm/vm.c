@@ -5,7 +5,7 @@
  * what it is given) and the stats reply. Running the VM from the main
  * thread is vm_run.c's.
  */
-#include "vmm/vm_impl.h"
+#include "vmm/vm.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -13,14 +13,47 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vmm/device.h"
-#include "vmm/alias/alias.h"
-#include "vmm/boot/boot.h"
-#include "vmm/boot/layout.h"
+#include "kvm/kvm.h"
 #include "lib/clock.h"
 #include "lib/json/json.h"
 #include "lib/log.h"
+#include "vmm/alias/alias.h"
+#include "vmm/boot/boot.h"
+#include "vmm/boot/layout.h"
 #include "vmm/boot/x86_cpu.h"
+#include "vmm/device.h"
+#include "vmm/dirty/dirty.h"
+#include "vmm/fdt.h"
+#include "vmm/mem/bus.h"
+#include "vmm/mem/memory.h"
+#include "vmm/runstate.h"
+#include "vmm/vcpu.h"
+
+#define VM_MAX_DEVICES 8
+
+struct vm {
+	struct vm_config cfg;
+	struct kvm_sys sys;
+	int vm_fd;
+	struct guest_mem mem;
+	struct bus bus;
+	struct vcpu vcpus[VM_MAX_CPUS];
+	unsigned int nr_vcpus;
+	struct fdt_device devices[VM_MAX_DEVICES];
+	unsigned int nr_devices;
+	uint32_t tsc_khz;
+	struct {
+		int (*fn)(struct control *c, void *opaque);
+		void *opaque;
+	} control_groups[4];
+	unsigned int nr_control_groups;
+	bool threads_created; /* vm_prestart() */
+	void (*on_started)(void *arg);
+	void *on_started_arg;
+	struct dirty_tracker *dirty;
+	uint64_t start_ns; /* vm_start(), for the uptime in `stats` */
+	struct runstate *rs;
+};
 
 struct bus *vm_bus(struct vm *vm)
 {
