@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/parse.h"
 #include "app/cmd.h"
+#include "app/dirtyrate_print.h"
 #include "control/client.h"
 #include "dirtyrate/dirtyrate.h"
-#include "app/dirtyrate_print.h"
 #include "lib/json/json.h"
+#include "lib/parse.h"
 
 /* Room for the harvests, hashing and the socket beyond the window. */
 #define REPLY_MARGIN_MS 15000

@@ -13,10 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/parse.h"
 #include "app/cmd.h"
 #include "control/client.h"
 #include "lib/json/json.h"
+#include "lib/parse.h"
 
 static const char usage[] =
 	"Usage: kvmtrack migrate --control PATH --to tcp:HOST:PORT [options]\n"

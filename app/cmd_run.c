@@ -8,13 +8,13 @@
 #include <string.h>
 #include <stdio.h>
 
+#include "app/cli.h"
+#include "app/cmd.h"
 #include "dirtyrate/dirtyrate.h"
+#include "lib/log.h"
 #include "migrate/incoming.h"
 #include "migrate/migrator.h"
 #include "migrate/vm_state.h"
-#include "app/cli.h"
-#include "app/cmd.h"
-#include "lib/log.h"
 #include "vmm/vm.h"
 
 static int boot_image(const struct vm_config *cfg, struct vm **vm_out)

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/json/json.h"
 #include "app/svg_plot.h"
+#include "lib/json/json.h"
 
 static double num(const struct json_value *obj, const char *key)
 {

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config-host.h"
 #include "app/cmd.h"
+#include "config-host.h"
 
 static const struct {
 	const char *name;

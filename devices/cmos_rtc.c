@@ -15,8 +15,8 @@
 #include <time.h>
 
 #include "devices/devices.h"
-#include "vmm/mem/bus.h"
 #include "lib/log.h"
+#include "vmm/mem/bus.h"
 #include "vmm/vm.h"
 
 #define RTC_PORT 0x70

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "devices/devices.h"
-#include "vmm/mem/bus.h"
 #include "lib/log.h"
+#include "vmm/mem/bus.h"
 #include "vmm/vm.h"
 
 #define DEBUG_EXIT_PORT 0x501

@@ -17,8 +17,8 @@
 #include <string.h>
 
 #include "devices/devices.h"
-#include "vmm/mem/bus.h"
 #include "lib/log.h"
+#include "vmm/mem/bus.h"
 #include "vmm/vm.h"
 
 #define I8042_DATA_PORT 0x60

@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "devices/devices.h"
-#include "vmm/mem/bus.h"
 #include "lib/log.h"
+#include "vmm/mem/bus.h"
 #include "vmm/vm.h"
 
 struct port_range {

@@ -19,8 +19,8 @@
 #include <string.h>
 
 #include "devices/devices.h"
-#include "vmm/mem/bus.h"
 #include "lib/log.h"
+#include "vmm/mem/bus.h"
 #include "vmm/vm.h"
 
 #define PCI_CONF_PORT 0xcf8

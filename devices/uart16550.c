@@ -19,10 +19,10 @@
 
 #include "devices/devices.h"
 #include "devices/uart_model.h"
-#include "lib/wire.h"
-#include "vmm/mem/bus.h"
 #include "lib/json/json.h"
 #include "lib/log.h"
+#include "lib/wire.h"
+#include "vmm/mem/bus.h"
 #include "vmm/vm.h"
 
 struct uart_dev {

@@ -15,8 +15,8 @@
 #include <time.h>
 
 #include "lib/clock.h"
-#include "vmm/dirty/dirty.h"
 #include "lib/json/json.h"
+#include "vmm/dirty/dirty.h"
 #include "vmm/vm.h"
 
 int dirtyrate_parse_mode(const char *text, enum dirtyrate_mode *mode)

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/clock.h"
-#include "vmm/dirty/dirty.h"
 #include "dirtyrate/common.h"
+#include "lib/clock.h"
 #include "lib/json/json.h"
+#include "vmm/dirty/dirty.h"
 #include "vmm/vm.h"
 
 /* Set bits among bits[first, first + n). */

@@ -18,10 +18,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/clock.h"
-#include "vmm/dirty/dirty.h"
 #include "dirtyrate/common.h"
+#include "lib/clock.h"
 #include "lib/json/json.h"
+#include "vmm/dirty/dirty.h"
 #include "vmm/vm.h"
 
 struct sample_page {

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "migrate/page_hash.h"
 #include "lib/wire.h"
+#include "migrate/page_hash.h"
 #include "vmm/alias/alias.h"
 #include "vmm/mem/memory.h"
 

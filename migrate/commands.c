@@ -13,10 +13,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "migrate/migrator.h"
-#include "migrate/transport.h"
 #include "control/control.h"
 #include "lib/json/json.h"
+#include "migrate/migrator.h"
+#include "migrate/transport.h"
 
 #define DEFAULT_DOWNTIME_MS 300
 #define DEFAULT_MAX_PASSES 50

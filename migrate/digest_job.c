@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "migrate/stream.h"
 #include "lib/clock.h"
+#include "migrate/stream.h"
 
 /* mem_digest_compute() threads, the caller's included: a second one only
  * for large memories (digest.c), where the digest dominates the downtime. */

@@ -13,17 +13,17 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "control/control.h"
+#include "lib/clock.h"
+#include "lib/json/json.h"
+#include "lib/log.h"
+#include "lib/wire.h"
+#include "migrate/alias_state.h"
 #include "migrate/proto.h"
 #include "migrate/ram_recv.h"
 #include "migrate/stream.h"
 #include "migrate/transport.h"
 #include "migrate/vm_state.h"
-#include "migrate/alias_state.h"
-#include "control/control.h"
-#include "lib/json/json.h"
-#include "lib/wire.h"
-#include "lib/clock.h"
-#include "lib/log.h"
 #include "vmm/mem/memory.h"
 #include "vmm/vm.h"
 #include "vmm/vm_config.h"

@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "migrate/page_hash.h"
 #include "lib/wire.h"
+#include "migrate/page_hash.h"
 
 #define RUN_HEADER 4
 

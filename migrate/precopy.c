@@ -14,15 +14,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/clock.h"
+#include "lib/log.h"
 #include "migrate/converge.h"
 #include "migrate/params.h"
 #include "migrate/progress.h"
 #include "migrate/sender.h"
 #include "migrate/stop_copy.h"
 #include "migrate/throttle.h"
-#include "lib/clock.h"
 #include "vmm/dirty/dirty.h"
-#include "lib/log.h"
 #include "vmm/vm.h"
 
 /* How long a finished source waits for a client to read the result. */

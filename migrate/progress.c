@@ -9,10 +9,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "migrate/converge.h"
-#include "migrate/ram_send.h"
 #include "lib/clock.h"
 #include "lib/json/json.h"
+#include "migrate/converge.h"
+#include "migrate/ram_send.h"
 
 const char *mig_status_name(enum mig_status status)
 {

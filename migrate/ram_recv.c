@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#include "migrate/page_hash.h"
+#include "lib/wire.h"
 #include "migrate/page_codec.h"
+#include "migrate/page_hash.h"
 #include "migrate/proto.h"
 #include "migrate/stream.h"
-#include "lib/wire.h"
 #include "vmm/mem/memory.h"
 
 #define PAGE GUEST_PAGE_BYTES

@@ -8,12 +8,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "migrate/page_hash.h"
+#include "lib/clock.h"
+#include "lib/wire.h"
 #include "migrate/page_codec.h"
+#include "migrate/page_hash.h"
 #include "migrate/proto.h"
 #include "migrate/stream.h"
-#include "lib/wire.h"
-#include "lib/clock.h"
 #include "vmm/dirty/dirty.h"
 #include "vmm/mem/memory.h"
 

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/clock.h"
+#include "lib/wire.h"
 #include "migrate/alias_state.h"
 #include "migrate/params.h"
 #include "migrate/progress.h"
@@ -17,8 +19,6 @@
 #include "migrate/throttle.h"
 #include "migrate/transport.h"
 #include "migrate/vm_state.h"
-#include "lib/wire.h"
-#include "lib/clock.h"
 #include "vmm/alias/alias.h"
 #include "vmm/vm.h"
 

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lib/clock.h"
+#include "lib/wire.h"
 #include "migrate/digest.h"
 #include "migrate/params.h"
 #include "migrate/progress.h"
@@ -19,8 +21,6 @@
 #include "migrate/sender.h"
 #include "migrate/throttle.h"
 #include "migrate/vm_state.h"
-#include "lib/wire.h"
-#include "lib/clock.h"
 #include "vmm/dirty/dirty.h"
 #include "vmm/vm.h"
 

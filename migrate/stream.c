@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "lib/crc32c.h"
-#include "migrate/proto.h"
 #include "lib/wire.h"
+#include "migrate/proto.h"
 
 #define MAX_IOV 8
 

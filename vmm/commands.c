@@ -10,10 +10,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/alias/alias.h"
 #include "control/control.h"
-#include "vmm/dirty/dirty.h"
 #include "lib/json/json.h"
+#include "vmm/alias/alias.h"
+#include "vmm/dirty/dirty.h"
 #include "vmm/vm.h"
 
 static int cmd_status(struct vm *vm, void *opaque,

@@ -6,10 +6,10 @@
 #include <libfdt.h>
 #include <stdio.h>
 
-#include "vmm/device.h"
 #include "vmm/alias/alias.h"
-#include "vmm/vm_config.h"
+#include "vmm/device.h"
 #include "vmm/mem/memory.h"
+#include "vmm/vm_config.h"
 
 /* libfdt returns -FDT_ERR_*; kvmtrack speaks -errno. */
 static int fdt_errno(int err)

@@ -13,10 +13,10 @@
 #include <string.h>
 
 #include "app/bench/dirtylog.h"
-#include "lib/parse.h"
 #include "app/cmd.h"
 #include "lib/json/json.h"
 #include "lib/log.h"
+#include "lib/parse.h"
 
 #define DEFAULT_IMAGE "guest/kvmtrack-guest.elf"
 #define GIB (1024.0 * 1024.0 * 1024.0)

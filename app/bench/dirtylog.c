@@ -26,8 +26,8 @@
 #include "devices/registry.h"
 #include "devices/testdev.h"
 #include "lib/clock.h"
-#include "vmm/mem/memory.h"
 #include "lib/thread_cpu.h"
+#include "vmm/mem/memory.h"
 #include "vmm/vm.h"
 
 #define HELLO_TIMEOUT_MS 60000u

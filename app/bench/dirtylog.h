@@ -20,8 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/vm_config.h"
 #include "vmm/dirty/dirty.h"
+#include "vmm/vm_config.h"
 
 struct vm;
 struct testdev;

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "vmm/alias/alias.h"
 #include "app/cli.h"
+#include "vmm/alias/alias.h"
 #include "vmm/mem/memory.h"
 #include "vmm/vm.h"
 

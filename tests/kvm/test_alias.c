@@ -14,9 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app/cli.h"
 #include "tests/helpers.h"
 #include "vmm/alias/alias.h"
-#include "app/cli.h"
 #include "vmm/dirty/dirty.h"
 #include "vmm/mem/memory.h"
 #include "vmm/vm.h"

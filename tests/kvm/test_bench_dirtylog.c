@@ -10,8 +10,8 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "tests/helpers.h"
 #include "lib/json/json.h"
+#include "tests/helpers.h"
 
 #define WSS_PAGES 32768u /* --mem 128M */
 

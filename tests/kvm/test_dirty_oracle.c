@@ -16,12 +16,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "guest/abi/testdev.h"
-#include "devices/testdev.h"
 #include "app/bench/dirtylog.h"
-#include "vmm/mem/bus.h"
 #include "app/cli.h"
+#include "devices/testdev.h"
+#include "guest/abi/testdev.h"
 #include "vmm/dirty/dirty.h"
+#include "vmm/mem/bus.h"
 #include "vmm/mem/memory.h"
 #include "vmm/vm.h"
 

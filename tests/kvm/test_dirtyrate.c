@@ -17,9 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tests/helpers.h"
 #include "control/client.h"
 #include "lib/json/json.h"
+#include "tests/helpers.h"
 
 /*
  * pages/s, shared by the writing vCPUs; 512 MiB lasts 26 s at this rate.

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tests/helpers.h"
 #include "control/client.h"
 #include "lib/json/json.h"
+#include "tests/helpers.h"
 
 static struct proc_result run_guest(const char *cpus, const char *cmdline)
 {

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/bench/dirtylog.h"
+#include "app/cli.h"
 #include "devices/registry.h"
 #include "devices/testdev.h"
 #include "kvm/platform_snapshot.h"
@@ -26,8 +28,6 @@
 #include "migrate/vm_state.h"
 #include "migrate/vm_state_parse.h"
 #include "tests/helpers.h"
-#include "app/bench/dirtylog.h"
-#include "app/cli.h"
 #include "vmm/mem/memory.h"
 #include "vmm/vm.h"
 

@@ -4,8 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vmm/alias/alias.h"
 #include "app/cli.h"
+#include "vmm/alias/alias.h"
 #include "vmm/vm_config.h"
 
 Test(alias_parse, alias_spec_hex_decimal_and_suffixes)

@@ -10,8 +10,8 @@
 
 #include "vmm/boot/bzimage.h"
 #include "vmm/boot/e820.h"
-#include "vmm/mem/memory.h"
 #include "vmm/boot/mptable.h"
+#include "vmm/mem/memory.h"
 
 #define IMAGE_BYTES (5 * 512 + 0x3000) /* boot sector, 4 setup sectors, kernel */
 

@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "control/control.h"
 #include "control/client.h"
+#include "control/control.h"
 #include "lib/json/json.h"
 
 static struct control *ctl;

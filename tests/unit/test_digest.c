@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migrate/page_hash.h"
 #include "migrate/digest.h"
+#include "migrate/page_hash.h"
 #include "vmm/mem/memory.h"
 
 #define PAGES 4096 /* 16 MiB */

@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/dirtyrate_print.h"
+#include "app/svg_plot.h"
 #include "control/control.h"
 #include "dirtyrate/dirtyrate.h"
-#include "app/dirtyrate_print.h"
 #include "lib/json/json.h"
-#include "app/svg_plot.h"
 
 static uint64_t dur(const char *text)
 {

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/vm_config.h"
 #include "vmm/fdt.h"
 #include "vmm/mem/memory.h"
+#include "vmm/vm_config.h"
 
 static uint8_t buf[65536];
 

@@ -3,8 +3,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "migrate/page_hash.h"
 #include "migrate/page_codec.h"
+#include "migrate/page_hash.h"
 
 static uint64_t page[PAGE_WORDS], back[PAGE_WORDS], copy[PAGE_WORDS];
 static uint8_t enc[8192];

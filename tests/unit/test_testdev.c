@@ -14,8 +14,8 @@
 #include "devices/registry.h"
 #include "devices/testdev.h"
 #include "devices/testdev_model.h"
-#include "vmm/mem/bus.h"
 #include "lib/json/json.h"
+#include "vmm/mem/bus.h"
 #include "vmm/mem/memory.h"
 
 #define RAM_BYTES (4ull << 20)

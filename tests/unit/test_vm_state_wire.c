@@ -15,8 +15,8 @@
 #include "devices/testdev_save.h"
 #include "devices/uart_model.h"
 #include "kvm/vcpu_snapshot.h"
-#include "migrate/vcpu_codec.h"
 #include "lib/wire.h"
+#include "migrate/vcpu_codec.h"
 
 /* A snapshot with a distinct value in every field that travels. */
 static void fill_vcpu(struct vcpu_snapshot *s)

@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/alias/alias.h"
-#include "lib/parse.h"
 #include "control/control.h"
 #include "lib/json/json.h"
+#include "lib/parse.h"
+#include "vmm/alias/alias.h"
 
 static int number_arg(const struct json_value *args, const char *key,
 		      uint64_t *out, char *err, size_t err_len)

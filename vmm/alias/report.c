@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/json/json.h"
 #include "vmm/alias/alias.h"
 #include "vmm/mem/memory.h"
-#include "lib/json/json.h"
 
 static void entry_json(const struct alias_info *e, struct jw *w)
 {

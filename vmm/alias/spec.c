@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/parse.h"
 #include "vmm/alias/alias.h"
 #include "vmm/mem/memory.h"
-#include "lib/parse.h"
 
 /* Parses text[0..len) as a number or size (hex or decimal, K/M/G). */
 static int parse_part(const char *text, size_t len, uint64_t *out)

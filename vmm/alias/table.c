@@ -13,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/log.h"
 #include "vmm/alias/alias.h"
 #include "vmm/alias/share.h"
 #include "vmm/alias/window.h"
-#include "vmm/mem/memory.h"
 #include "vmm/dirty/dirty.h"
-#include "lib/log.h"
+#include "vmm/mem/memory.h"
 
 #define PAGE_MASK (GUEST_PAGE_BYTES - 1)
 

@@ -7,9 +7,9 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "lib/log.h"
 #include "vmm/alias/alias.h"
 #include "vmm/mem/memory.h"
-#include "lib/log.h"
 
 static void report_write(const struct alias_write_record *rec,
 			 const struct alias_info *e, int policy)

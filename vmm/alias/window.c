@@ -7,9 +7,9 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "vmm/alias/window.h"
 #include "vmm/alias/alias.h"
 #include "vmm/alias/share.h"
+#include "vmm/alias/window.h"
 #include "vmm/mem/bus.h"
 #include "vmm/mem/memory.h"
 

@@ -8,12 +8,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "vmm/boot/layout.h"
 #include "vmm/boot/bzimage.h"
-#include "vmm/mem/limits.h"
 #include "vmm/boot/e820.h"
 #include "vmm/boot/image_file.h"
+#include "vmm/boot/layout.h"
 #include "vmm/boot/plan.h"
+#include "vmm/mem/limits.h"
 #include "vmm/mem/memory.h"
 
 bool bzimage_looks_like(const uint8_t *buf, size_t len)

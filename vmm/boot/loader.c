@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmm/boot/elf.h"
 #include "vmm/boot/image_file.h"
 #include "vmm/boot/layout.h"
 #include "vmm/boot/linux.h"
-#include "vmm/boot/elf.h"
 #include "vmm/mem/memory.h"
 
 static int check_segment_fits(const struct guest_mem *mem,

@@ -9,9 +9,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "lib/le.h"
 #include "vmm/boot/layout.h"
 #include "vmm/mem/limits.h"
-#include "lib/le.h"
 #include "vmm/mem/memory.h"
 
 #define MEMMAP_MAX_ENTRIES 8

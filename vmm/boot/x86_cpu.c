@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/boot/layout.h"
 #include "kvm/kvm.h"
+#include "vmm/boot/layout.h"
 #include "vmm/mem/memory.h"
 
 #define X86_CR0_PE (1u << 0)

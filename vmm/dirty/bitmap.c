@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kvm/kvm.h"
 #include "vmm/dirty/bitmap.h"
 #include "vmm/dirty/sink.h"
-#include "kvm/kvm.h"
 #include "vmm/mem/memory.h"
 
 struct dirty_bitmaps {

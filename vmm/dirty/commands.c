@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "control/control.h"
-#include "vmm/dirty/dirty.h"
 #include "lib/json/json.h"
+#include "vmm/dirty/dirty.h"
 
 static int cmd_query_dirty_log(struct vm *vm, void *opaque,
 			       const struct json_value *args, struct jw *reply,

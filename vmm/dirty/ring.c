@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "vmm/dirty/ring.h"
-#include "vmm/dirty/sink.h"
 #include "kvm/dirty_ring.h"
 #include "kvm/kvm.h"
 #include "lib/log.h"
+#include "vmm/dirty/ring.h"
+#include "vmm/dirty/sink.h"
 
 #define REAPER_PERIOD_MS 10
 

@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kvm/kvm.h"
+#include "lib/log.h"
 #include "vmm/dirty/bitmap.h"
 #include "vmm/dirty/ring.h"
 #include "vmm/dirty/sink.h"
-#include "kvm/kvm.h"
-#include "lib/log.h"
 
 struct dirty_tracker {
 	int vm_fd;
