@@ -24,6 +24,9 @@ const char cli_run_usage[] =
 	"      --serial KIND       stdio | file:PATH | none (default stdio)\n"
 	"      --control PATH      QMP-style control socket (JSON lines)\n"
 	"      --trace-exits       log every VM exit with its instruction\n"
+	"      --strict-io         stop the VM at a port or MMIO access no device\n"
+	"                          claims (default: reads give all ones, writes\n"
+	"                          are dropped, each address counted in stats)\n"
 	"      --incoming URI      wait for a live migration (tcp:HOST:PORT)\n"
 	"                          instead of booting an IMAGE\n"
 	"      --dirty-log KIND    bitmap | manual | ring[:ENTRIES] (default: the\n"
@@ -75,6 +78,7 @@ enum {
 	OPT_SERIAL,
 	OPT_CONTROL,
 	OPT_TRACE_EXITS,
+	OPT_STRICT_IO,
 	OPT_DIRTY_LOG,
 	OPT_INITRD,
 	OPT_INCOMING,
@@ -91,6 +95,7 @@ static const struct option run_options[] = {
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "trace-exits", no_argument, NULL, OPT_TRACE_EXITS },
+	{ "strict-io", no_argument, NULL, OPT_STRICT_IO },
 	{ "dirty-log", required_argument, NULL, OPT_DIRTY_LOG },
 	{ "incoming", required_argument, NULL, OPT_INCOMING },
 	{ "alias", required_argument, NULL, OPT_ALIAS },
@@ -173,6 +178,9 @@ static int parse_one(int opt, const char *arg, struct vm_config *cfg,
 		return 0;
 	case OPT_TRACE_EXITS:
 		cfg->trace_exits = true;
+		return 0;
+	case OPT_STRICT_IO:
+		cfg->strict_io = true;
 		return 0;
 	case OPT_DIRTY_LOG:
 		return dirty_parse_backend(arg, &cfg->dirty, err, err_len);

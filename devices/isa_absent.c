@@ -4,9 +4,10 @@
  * devices a PC traditionally has (DMA controllers, the POST/delay port
  * 0x80, COM2-4, parallel ports, VGA, floppy, IDE) and expects an absent one
  * to behave as an empty ISA bus does: reads return all ones, writes vanish.
- * kvmtrack otherwise stops a guest that touches an unknown port (a bug in
- * its own test guests), so these ranges, and only these, are claimed here.
- * Port 0x99, used by the tests as "unknown", stays unknown.
+ * kvmtrack answers every unclaimed port that way (vmm/unclaimed.c), but
+ * with --strict-io it stops a guest that touches one (a bug in its own test
+ * guests); these ranges are claimed here so that even then an OS's probes
+ * of them pass. Port 0x99, used by the tests as "unknown", stays unknown.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -15,6 +15,7 @@
 #include "vmm/alias/alias.h"
 #include "vmm/dirty/dirty.h"
 #include "vmm/mem/bus.h"
+#include "vmm/unclaimed.h"
 
 int vcpu_init(struct vcpu *vcpu, const struct vcpu_env *env,
 	      const struct kvm_sys *sys, int vm_fd, unsigned int index)
@@ -71,6 +72,28 @@ static void unexpected_access(struct vcpu *vcpu, const char *space,
 	unexpected_exit(vcpu, what);
 }
 
+/*
+ * An access no device claims: answered as an empty bus does and counted,
+ * unless --strict-io makes it a bug. Returns false when the VM stops.
+ */
+static bool unclaimed(struct vcpu *vcpu, enum bus_space space, uint64_t addr,
+		      uint8_t *data, uint32_t len, bool is_write)
+{
+	const char *name = space == BUS_PIO ? "port" : "MMIO address";
+
+	if (vcpu->env.strict_io) {
+		unexpected_access(vcpu, name, addr, len, is_write, -ENOENT);
+		return false;
+	}
+	if (unclaimed_access(vcpu->env.unclaimed, space, addr, data, len,
+			     is_write) &&
+	    vcpu->env.trace_exits)
+		log_info("vcpu %u: unclaimed %s 0x%llx (%s of %u byte%s): reads give all ones, writes are dropped; counted in stats",
+			 vcpu->index, name, (unsigned long long)addr,
+			 is_write ? "write" : "read", len, len == 1 ? "" : "s");
+	return true;
+}
+
 static void handle_io(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->kvm.run;
@@ -83,7 +106,10 @@ static void handle_io(struct vcpu *vcpu)
 		int ret = bus_dispatch(vcpu->env.bus, BUS_PIO, run->io.port,
 				       data, run->io.size, is_write);
 
-		if (ret < 0) {
+		if (ret == -ENOENT && !unclaimed(vcpu, BUS_PIO, run->io.port,
+						 data, run->io.size, is_write))
+			return;
+		if (ret < 0 && ret != -ENOENT) {
 			unexpected_access(vcpu, "port", run->io.port,
 					  run->io.size, is_write, ret);
 			return;
@@ -127,6 +153,11 @@ static void handle_mmio(struct vcpu *vcpu)
 			   run->mmio.data, run->mmio.len, run->mmio.is_write);
 	if (ret == -ENOENT && handle_alias_write(vcpu))
 		return;
+	if (ret == -ENOENT) {
+		unclaimed(vcpu, BUS_MMIO, run->mmio.phys_addr, run->mmio.data,
+			  run->mmio.len, run->mmio.is_write);
+		return;
+	}
 	if (ret < 0)
 		unexpected_access(vcpu, "MMIO address", run->mmio.phys_addr,
 				  run->mmio.len, run->mmio.is_write, ret);

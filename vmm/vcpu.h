@@ -18,12 +18,14 @@ struct bus;
 struct guest_mem;
 struct dirty_tracker;
 struct jw;
+struct unclaimed;
 
 /*
  * What a vCPU's exits need of its VM: the run state it parks on and stops,
  * the bus its port I/O and MMIO go to, guest memory (with its aliases,
  * whose trapped writes arrive as MMIO exits), the dirty tracker that
- * empties a full dirty ring, and whether to trace every exit. Copied into
+ * empties a full dirty ring, where accesses to nothing are counted, and
+ * whether to trace every exit and to stop at an access to nothing. Copied into
  * each vCPU, so an exit reaches them with no more loads than before.
  */
 struct vcpu_env {
@@ -31,7 +33,9 @@ struct vcpu_env {
 	const struct bus *bus;
 	struct guest_mem *mem;
 	struct dirty_tracker *dirty;
+	struct unclaimed *unclaimed; /* accesses no device claims */
 	bool trace_exits;
+	bool strict_io; /* such an access stops the VM (--strict-io) */
 };
 
 /* Per-vCPU exit counters, read (relaxed) by the stats command. */

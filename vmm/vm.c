@@ -27,6 +27,7 @@
 #include "vmm/mem/bus.h"
 #include "vmm/mem/memory.h"
 #include "vmm/runstate.h"
+#include "vmm/unclaimed.h"
 #include "vmm/vcpu.h"
 
 #define VM_MAX_DEVICES 8
@@ -53,6 +54,7 @@ struct vm {
 	struct dirty_tracker *dirty;
 	uint64_t start_ns; /* vm_start(), for the uptime in `stats` */
 	struct runstate *rs;
+	struct unclaimed unclaimed; /* port I/O and MMIO no device claims */
 };
 
 struct bus *vm_bus(struct vm *vm)
@@ -196,7 +198,9 @@ static int vm_create_vcpus(struct vm *vm)
 		.bus = &vm->bus,
 		.mem = &vm->mem,
 		.dirty = vm->dirty,
+		.unclaimed = &vm->unclaimed,
 		.trace_exits = vm->cfg.trace_exits,
+		.strict_io = vm->cfg.strict_io,
 	};
 
 	for (unsigned int i = 0; i < vm->cfg.nr_cpus; i++) {
@@ -223,6 +227,7 @@ static void vm_init_fields(struct vm *vm, const struct vm_config *cfg)
 	vm->cfg = *cfg;
 	vm->sys.fd = -1;
 	vm->vm_fd = -1;
+	unclaimed_init(&vm->unclaimed);
 }
 
 int vm_create(const struct vm_config *cfg, struct vm **out)
@@ -276,6 +281,7 @@ void vm_destroy(struct vm *vm)
 		close(vm->vm_fd);
 	kvm_sys_close(&vm->sys);
 	runstate_destroy(vm->rs);
+	unclaimed_destroy(&vm->unclaimed);
 	free(vm);
 }
 
@@ -487,4 +493,5 @@ void vm_stats_json(struct vm *vm, struct jw *w)
 		jw_object_end(w);
 	}
 	jw_object_end(w);
+	unclaimed_stats_json(&vm->unclaimed, w);
 }

@@ -38,6 +38,7 @@ struct vm_config {
 	bool mem_explicit; /* -m given: a migration must match it */
 	bool cpus_explicit; /* -c given */
 	bool trace_exits;
+	bool strict_io; /* an access no device claims stops the VM */
 	struct alias_config alias;
 	struct dirty_config dirty;
 	/* The devices to build, in order (for `run`: devices/registry.h). */

@@ -104,8 +104,8 @@ void mig_boot_in(struct mig_host *h, const char *netns, const char *name,
 	n = netns_prefix(argv, netns);
 	for (const char *const *a = (const char *const[]){
 		     KVMTRACK_BIN, "run", "-m", "256M", "-c", cpus, "--control",
-		     h->sock, "--serial", serial, "--cmdline", cmdline,
-		     GUEST_ELF, NULL };
+		     h->sock, "--serial", serial, "--strict-io", "--cmdline",
+		     cmdline, GUEST_ELF, NULL };
 	     *a; a++)
 		argv[n++] = *a;
 	argv[n] = NULL;
@@ -139,7 +139,7 @@ void mig_listen_in(struct mig_host *h, const char *netns, const char *addr,
 	snprintf(uri, sizeof(uri), "tcp:%s:%d", addr, port);
 	for (const char *const *a = (const char *const[]){
 		     KVMTRACK_BIN, "run", "--incoming", uri, "--control",
-		     h->sock, "--serial", serial, NULL };
+		     h->sock, "--serial", serial, "--strict-io", NULL };
 	     *a; a++)
 		argv[n++] = *a;
 	for (; opts && *opts && n < 31; opts++)

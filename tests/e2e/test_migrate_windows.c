@@ -41,7 +41,8 @@ static void boot_with_windows(struct mig_host *h, const char *file)
 {
 	char share[128], serial[96];
 	const char *argv[] = { KVMTRACK_BIN, "run", "-m", "256M", "--control",
-			       h->sock, "--serial", serial, "--alias", ALIAS,
+			       h->sock, "--serial", serial, "--strict-io",
+			       "--alias", ALIAS,
 			       "--share", share, "--cmdline",
 			       "workload=alias alias_loop=1 duration=20",
 			       GUEST_ELF, NULL };

@@ -147,7 +147,8 @@ static void expect_add_refused(const char *args, const char *why)
 Test(share, alias_add_and_remove_at_runtime)
 {
 	const char *argv[] = { KVMTRACK_BIN, "run", "-m", "256M", "--control",
-			       SOCK, "--alias", "0x20000000=0x100000+64K",
+			       SOCK, "--strict-io", "--alias",
+			       "0x20000000=0x100000+64K",
 			       "--cmdline",
 			       "workload=alias alias_loop=1 alias_probe=805306368 duration=30",
 			       GUEST_ELF, NULL };

@@ -18,7 +18,8 @@
 static struct proc_result run_guest(const char *cpus, const char *cmdline)
 {
 	const char *argv[] = { KVMTRACK_BIN, "run", "-m", "256M", "-c", cpus,
-			       "--cmdline", cmdline, GUEST_ELF, NULL };
+			       "--strict-io", "--cmdline", cmdline, GUEST_ELF,
+			       NULL };
 	struct proc_result r;
 
 	cr_assert_eq(run_cmd(argv, 120, &r), 0);
