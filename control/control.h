@@ -52,6 +52,19 @@ int control_create(struct vm *vm, struct control **out);
 int control_register(struct control *c, const char *name, const char *help,
 		     control_handler_fn *fn, void *opaque);
 
+/* One command of a layer's table, for control_register_table(). */
+struct control_command_spec {
+	const char *name;
+	const char *help;
+	control_handler_fn *fn;
+};
+
+/* control_register() of each of the n commands in order, all with opaque;
+ * stops at the first error and returns it. */
+int control_register_table(struct control *c,
+			   const struct control_command_spec *table, size_t n,
+			   void *opaque);
+
 /*
  * Called from a handler: runs fn(arg) on the control thread once the
  * current reply has been written to the client (or the write failed), so

@@ -437,6 +437,18 @@ int control_register(struct control *c, const char *name, const char *help,
 	return control_commands_add(c->commands, name, help, fn, opaque);
 }
 
+int control_register_table(struct control *c,
+			   const struct control_command_spec *table, size_t n,
+			   void *opaque)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < n && !ret; i++)
+		ret = control_register(c, table[i].name, table[i].help,
+				       table[i].fn, opaque);
+	return ret;
+}
+
 int control_defer(struct control *c, void (*fn)(void *arg), void *arg)
 {
 	return control_commands_defer(c->commands, fn, arg);

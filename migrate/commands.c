@@ -102,14 +102,18 @@ static int cmd_migrate_cancel(struct vm *vm, void *opaque,
 
 int migrate_register_commands(struct control *c, void *opaque)
 {
-	int ret = control_register(c, "migrate",
-				   "{uri, downtime_ms?, max_bandwidth?, auto_converge?, timeout_ms?, max_passes?, verify?}: start a live migration",
-				   cmd_migrate, opaque);
+	static const struct control_command_spec table[] = {
+		{ "migrate",
+		  "{uri, downtime_ms?, max_bandwidth?, auto_converge?, timeout_ms?, max_passes?, verify?}: start a live migration",
+		  cmd_migrate },
+		{ "query-migrate",
+		  "status, progress and statistics of the migration",
+		  cmd_query_migrate },
+		{ "migrate-cancel",
+		  "cancel the running migration; the guest stays here",
+		  cmd_migrate_cancel },
+	};
 
-	ret = ret ?: control_register(c, "query-migrate",
-				      "status, progress and statistics of the migration",
-				      cmd_query_migrate, opaque);
-	return ret ?: control_register(c, "migrate-cancel",
-				       "cancel the running migration; the guest stays here",
-				       cmd_migrate_cancel, opaque);
+	return control_register_table(c, table, sizeof(table) / sizeof(table[0]),
+				      opaque);
 }

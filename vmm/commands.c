@@ -99,26 +99,16 @@ static int cmd_stats(struct vm *vm, void *opaque,
 
 static int register_vm_commands(struct control *c)
 {
-	static const struct {
-		const char *name;
-		control_handler_fn *fn;
-		const char *help;
-	} table[] = {
-		{ "status", cmd_status, "VM state: {status, running}" },
-		{ "pause", cmd_pause, "pause all vCPUs" },
-		{ "resume", cmd_resume, "resume all vCPUs" },
-		{ "quit", cmd_quit, "stop the VM and exit kvmtrack (status 0)" },
-		{ "stats", cmd_stats, "exit counts and device statistics" },
+	static const struct control_command_spec table[] = {
+		{ "status", "VM state: {status, running}", cmd_status },
+		{ "pause", "pause all vCPUs", cmd_pause },
+		{ "resume", "resume all vCPUs", cmd_resume },
+		{ "quit", "stop the VM and exit kvmtrack (status 0)", cmd_quit },
+		{ "stats", "exit counts and device statistics", cmd_stats },
 	};
-	int ret;
 
-	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
-		ret = control_register(c, table[i].name, table[i].help,
-				       table[i].fn, c);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	return control_register_table(c, table, sizeof(table) / sizeof(table[0]),
+				      c);
 }
 
 int vm_control_start(struct vm *vm, const char *path, struct control **out)

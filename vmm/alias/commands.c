@@ -67,14 +67,16 @@ static int cmd_alias_remove(struct vm *vm, void *opaque,
 
 int alias_register_commands(struct control *c, void *mem)
 {
-	int ret = control_register(c, "alias-list",
-				   "read-only aliases and shared files",
-				   cmd_alias_list, mem);
+	static const struct control_command_spec table[] = {
+		{ "alias-list", "read-only aliases and shared files",
+		  cmd_alias_list },
+		{ "alias-add",
+		  "{gpa, src_gpa, size}: map guest memory read-only at gpa",
+		  cmd_alias_add },
+		{ "alias-remove", "{gpa}: remove the alias (or shared file) at gpa",
+		  cmd_alias_remove },
+	};
 
-	ret = ret ?: control_register(c, "alias-add",
-				      "{gpa, src_gpa, size}: map guest memory read-only at gpa",
-				      cmd_alias_add, mem);
-	return ret ?: control_register(c, "alias-remove",
-				       "{gpa}: remove the alias (or shared file) at gpa",
-				       cmd_alias_remove, mem);
+	return control_register_table(c, table, sizeof(table) / sizeof(table[0]),
+				      mem);
 }

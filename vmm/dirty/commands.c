@@ -92,11 +92,13 @@ static int cmd_dirty_log(struct vm *vm, void *opaque,
 
 int dirty_register_commands(struct control *c, void *tracker)
 {
-	int ret = control_register(c, "query-dirty-log",
-				   "backend and per-memslot logging state",
-				   cmd_query_dirty_log, tracker);
+	static const struct control_command_spec table[] = {
+		{ "query-dirty-log", "backend and per-memslot logging state",
+		  cmd_query_dirty_log },
+		{ "dirty-log", "{enable, slot?}: switch logging per memslot",
+		  cmd_dirty_log },
+	};
 
-	return ret ?: control_register(c, "dirty-log",
-				       "{enable, slot?}: switch logging per memslot",
-				       cmd_dirty_log, tracker);
+	return control_register_table(c, table, sizeof(table) / sizeof(table[0]),
+				      tracker);
 }
