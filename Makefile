@@ -125,6 +125,14 @@ tests/images/bzcheck.bzImage: $(BZCHECK_OBJS) tests/images/bzimage/bzimage.ld
 	$(Q)truncate -s %16 $@
 TEST_IMAGES += tests/images/bzcheck.bzImage
 
+# The Linux tests' initramfs: busybox-static, an /init that reports what the
+# kernel found, and a payload whose hash travels beside it.
+LINUX_INITRAMFS := tests/linux/initramfs.cpio.gz
+$(LINUX_INITRAMFS): tests/linux/mkinitramfs.sh tests/linux/init.sh
+	@echo "  CPIO    $@"
+	$(Q)tests/linux/mkinitramfs.sh $@
+TEST_IMAGES += $(LINUX_INITRAMFS)
+
 TEST_BINS := tests/unit/unit-tests tests/kvm/kvm-tests tests/e2e/e2e-tests \
 	tests/linux/linux-tests
 
@@ -179,7 +187,8 @@ ALL_OBJS := $(LIB_OBJS) $(MAIN_OBJ) $(GUEST_OBJS) $(BZCHECK_OBJS) \
 
 clean:
 	$(Q)rm -f kvmtrack $(LIB) $(ALL_OBJS) $(ALL_OBJS:.o=.d) $(TEST_BINS) \
-		$(TEST_IMAGES) guest/kvmtrack-guest.elf $(BENCH_BINS)
+		$(TEST_IMAGES) $(LINUX_INITRAMFS).sha256 guest/kvmtrack-guest.elf \
+		$(BENCH_BINS)
 
 distclean: clean
 	$(Q)rm -f config.mak config-host.h

@@ -27,6 +27,20 @@ count() {
 	} END { print t + 0, p + 0, t - p }'
 }
 
+# failures FILE: each failed test with its last messages, so that the
+# end of a long log (all that CI shows) names what failed and why.
+failures() {
+	tr -d '\r' <"$1" | awk '
+		/^\[RUN / { n = 0 }
+		/^\[----\]/ { msg[n++ % 8] = substr($0, 1, 300) }
+		/^\[FAIL\]/ {
+			print "failed: " substr($0, 8)
+			for (i = (n > 8 ? n - 8 : 0); i < n; i++)
+				print "    " msg[i % 8]
+			n = 0
+		}'
+}
+
 status=0
 echo "== unit tests (no /dev/kvm needed)"
 run unit tests/unit/unit-tests --jobs=2 || status=1
@@ -41,5 +55,7 @@ where=here
 grep -q '^== .*inside the test VM' "$logs/suites" && where="inside the test VM"
 echo "== unit tests here: $unit_t run, $unit_f failed; KVM, end-to-end and Linux tests $where: $1 run, $3 failed"
 [ "$1" -gt 0 ] || { echo "check: no KVM test ran"; status=1; }
+failures "$logs/unit"
+failures "$logs/suites"
 echo "check: $((unit_p + $2)) passed, $((unit_f + $3)) failed"
 exit $status

@@ -20,6 +20,7 @@
 #define VMLINUX CACHE_DIR "/vmlinux"
 #define VMLINUZ CACHE_DIR "/vmlinuz"
 #define KERNEL_PACKAGE CACHE_DIR "/package"
+#define INITRAMFS "tests/linux/initramfs.cpio.gz"
 #define FETCH_TIMEOUT_S 600
 
 static void fetch_kernel(void)
@@ -124,4 +125,106 @@ Test(debian_kernel, pvh_vmlinux_prints_its_banner, .timeout = 400)
 Test(debian_kernel, bzimage_prints_its_banner, .timeout = 400)
 {
 	expect_boot_reports(VMLINUZ);
+}
+
+/*
+ * Whether the console shows `line` as a whole line. The serial console
+ * ends lines with "\r\n"; the line may be the output's first.
+ */
+static bool has_line(const char *out, const char *line)
+{
+	size_t len = strlen(line);
+
+	for (const char *p = strstr(out, line); p; p = strstr(p + 1, line)) {
+		bool starts = p == out || p[-1] == '\n';
+		bool ends = p[len] == '\r' || p[len] == '\n' || p[len] == '\0';
+
+		if (starts && ends)
+			return true;
+	}
+	return false;
+}
+
+static char *initramfs_sha256(void)
+{
+	char *sha = read_file(INITRAMFS ".sha256", NULL);
+	char *nl;
+
+	cr_assert(sha, "no %s.sha256: build it with make", INITRAMFS);
+	nl = strchr(sha, '\n');
+	if (nl)
+		*nl = '\0';
+	return sha;
+}
+
+/* The console's last lines, for a failure message. */
+static const char *tail(const char *out)
+{
+	size_t len = strlen(out);
+
+	return len > 3000 ? out + len - 3000 : out;
+}
+
+/*
+ * Debian's kernel booted with `cpus` vCPUs into the busybox initramfs: its
+ * /init (tests/linux/init.sh) must report every vCPU online, the RAM of
+ * the E820 map, the command line and the payload's hash, then end the VM
+ * with `reboot -f`, which kvmtrack must take as a clean end (status 0).
+ * The boot waits on the kernel's progress, up to 240 s: seconds under
+ * nested paging, most of it the emulated decompressor and the initramfs.
+ */
+static void expect_userspace(const char *image, const char *cpus,
+			     const char *online)
+{
+	const char *cmdline = "console=ttyS0 kt.check=1";
+	const char *argv[] = { KVMTRACK_BIN, "run",     "-m",	   "512M",
+			       "-c",	     cpus,      "--serial", "stdio",
+			       "--initrd",   INITRAMFS, "--cmdline", cmdline,
+			       image,	     NULL };
+	char *sha = initramfs_sha256();
+	char want[256];
+	struct proc_result r;
+
+	cr_assert_eq(run_cmd(argv, 240, &r), 0);
+	cr_assert(!r.timed_out && has_line(r.out, "kt-init: userspace"),
+		  "%s with %s vCPUs did not reach /init%s; console: ...%s\nstderr: %s",
+		  image, cpus, r.timed_out ? " in 240 s" : "", tail(r.out),
+		  r.err);
+	snprintf(want, sizeof(want), "kt-init: cpus online %s", online);
+	cr_expect(has_line(r.out, want), "no '%s': ...%s", want, tail(r.out));
+	/* 512 MiB less the legacy hole [0xa0000, 1 MiB) that E820 reserves */
+	cr_expect(strstr(r.out, "kt-init: ram 523904 kB, MemTotal "),
+		  "not 523904 kB of RAM: ...%s", tail(r.out));
+	snprintf(want, sizeof(want), "kt-init: cmdline %s", cmdline);
+	cr_expect(has_line(r.out, want), "no '%s': ...%s", want, tail(r.out));
+	snprintf(want, sizeof(want), "kt-init: payload %s", sha);
+	cr_expect(has_line(r.out, want), "the initrd's payload is not intact (want '%s'): ...%s",
+		  want, tail(r.out));
+	cr_expect(has_line(r.out, "kt-init: reboot"), "...%s", tail(r.out));
+	cr_expect(strstr(r.err, "guest requested a reset"),
+		  "reboot -f did not reach kvmtrack: %s", r.err);
+	cr_expect_eq(r.status, 0, "status %d after reboot -f; stderr: %s",
+		     r.status, r.err);
+	proc_result_free(&r);
+	free(sha);
+}
+
+Test(debian_kernel, bzimage_to_userspace_one_vcpu, .timeout = 300)
+{
+	expect_userspace(VMLINUZ, "1", "0");
+}
+
+Test(debian_kernel, bzimage_to_userspace_two_vcpus, .timeout = 300)
+{
+	expect_userspace(VMLINUZ, "2", "0-1");
+}
+
+Test(debian_kernel, pvh_vmlinux_to_userspace_one_vcpu, .timeout = 300)
+{
+	expect_userspace(VMLINUX, "1", "0");
+}
+
+Test(debian_kernel, pvh_vmlinux_to_userspace_two_vcpus, .timeout = 300)
+{
+	expect_userspace(VMLINUX, "2", "0-1");
 }

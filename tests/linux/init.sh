@@ -1,0 +1,52 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# /init of the Linux tests' initramfs (tests/linux/mkinitramfs.sh): busybox
+# userspace that reports, one "kt-init:" line each, what the kernel found,
+# so that the tests can compare it with what kvmtrack was told to give.
+# Then it does what the command line's kt.then= says: "shell" gives a
+# shell on the console, "panic" crashes the kernel, anything else (and
+# none) ends the VM with `reboot -f`.
+export PATH=/bin
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+
+echo "kt-init: userspace"
+echo "kt-init: cpus online $(cat /sys/devices/system/cpu/online)"
+# The RAM the firmware map (kvmtrack's E820 table) gave, summed, as an
+# exact figure to compare with -m; MemTotal is what is left after the
+# kernel took its share, for people reading the log.
+ram=0
+for entry in /sys/firmware/memmap/*; do
+	[ "$(cat "$entry/type")" = "System RAM" ] || continue
+	ram=$((ram + $(cat "$entry/end") - $(cat "$entry/start") + 1))
+done
+echo "kt-init: ram $((ram / 1024)) kB, MemTotal $(sed -n 's/^MemTotal: *//p' /proc/meminfo)"
+echo "kt-init: cmdline $(cat /proc/cmdline)"
+# The payload's hash was taken when the archive was built: equal hashes
+# mean the initrd reached the kernel byte for byte.
+echo "kt-init: payload $(sha256sum /payload | cut -d' ' -f1)"
+
+then=
+for word in $(cat /proc/cmdline); do
+	case "$word" in
+	kt.then=*) then=${word#kt.then=} ;;
+	esac
+done
+
+case "$then" in
+shell)
+	echo "kt-init: shell"
+	# A controlling terminal, so that ^C and job control work as on a
+	# console login.
+	exec setsid cttyhack sh
+	;;
+panic)
+	echo "kt-init: panic"
+	echo c >/proc/sysrq-trigger
+	;;
+esac
+echo "kt-init: reboot"
+reboot -f
