@@ -97,7 +97,7 @@ tests/e2e/e2e-tests: $(E2E_SRCS:tests/%.c=tests/%.t.o) $(LIB)
 
 # Debian's kernel (downloaded by the tests' set-up): a binary of its own so
 # that the other suites run without network.
-LINUX_SRCS := $(wildcard tests/linux/*.c) tests/helpers.c
+LINUX_SRCS := $(wildcard tests/linux/*.c) tests/helpers.c tests/e2e/migrate_helpers.c
 tests/linux/linux-tests: $(LINUX_SRCS:tests/%.c=tests/%.t.o) $(LIB)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $^ $(TEST_LIBS)
@@ -127,10 +127,21 @@ TEST_IMAGES += tests/images/bzcheck.bzImage
 
 # The Linux tests' initramfs: busybox-static, an /init that reports what the
 # kernel found, and a payload whose hash travels beside it.
+# Its pvpanic modules come from Debian's kernel package, fetched here (the
+# test VM has no network).
 LINUX_INITRAMFS := tests/linux/initramfs.cpio.gz
-$(LINUX_INITRAMFS): tests/linux/mkinitramfs.sh tests/linux/init.sh
+LINUX_KERNEL_DEB := tests/linux-cache/kernel.deb
+$(LINUX_KERNEL_DEB):
+	$(Q)tests/linux/fetch-kernel.sh tests/linux-cache
+LINUX_WRITER := tests/linux/initramfs/writer
+$(LINUX_WRITER): tests/linux/initramfs/writer.c
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) $(WARNINGS) -static -o $@ $<
+$(LINUX_INITRAMFS): tests/linux/initramfs/mkinitramfs.sh \
+		tests/linux/initramfs/init.sh $(LINUX_WRITER) $(LINUX_KERNEL_DEB)
 	@echo "  CPIO    $@"
-	$(Q)tests/linux/mkinitramfs.sh $@
+	$(Q)tests/linux/initramfs/mkinitramfs.sh $@ $(LINUX_KERNEL_DEB) \
+		$(LINUX_WRITER)
 TEST_IMAGES += $(LINUX_INITRAMFS)
 
 TEST_BINS := tests/unit/unit-tests tests/kvm/kvm-tests tests/e2e/e2e-tests \
@@ -187,7 +198,8 @@ ALL_OBJS := $(LIB_OBJS) $(MAIN_OBJ) $(GUEST_OBJS) $(BZCHECK_OBJS) \
 
 clean:
 	$(Q)rm -f kvmtrack $(LIB) $(ALL_OBJS) $(ALL_OBJS:.o=.d) $(TEST_BINS) \
-		$(TEST_IMAGES) $(LINUX_INITRAMFS).sha256 guest/kvmtrack-guest.elf \
+		$(TEST_IMAGES) $(LINUX_INITRAMFS).sha256 $(LINUX_WRITER) \
+		guest/kvmtrack-guest.elf \
 		$(BENCH_BINS)
 
 distclean: clean

@@ -14,7 +14,7 @@ extern const struct device_ops debug_exit_ops;
 extern const struct device_ops testdev_ops;
 extern const struct device_ops i8042_ops;
 extern const struct device_ops cmos_rtc_ops;
-extern const struct device_ops reset_cf9_ops;
+extern const struct device_ops pci_host_ops;
 extern const struct device_ops isa_absent_ops;
 
 #endif

@@ -14,7 +14,7 @@ const struct device_ops *const device_table[] = {
 	/* The PC platform a Linux kernel expects (docs/machine.md). */
 	&i8042_ops,
 	&cmos_rtc_ops,
-	&reset_cf9_ops,
+	&pci_host_ops,
 	&isa_absent_ops,
 };
 

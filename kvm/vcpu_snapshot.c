@@ -263,6 +263,49 @@ static int msrs_put(struct kvm_vcpu *vcpu, const struct vcpu_snapshot *s,
 	return ret;
 }
 
+/*
+ * KVM (6.1 and before "user_set_tsc") takes a host write of IA32_TSC that
+ * lands within one second of the TSC it expects for that VM for an attempt
+ * to synchronize vCPUs, and gives the vCPU the VM's current offset instead
+ * of the value written. A destination VM created moments before the load
+ * expects a TSC near 0, so a guest that had run under a second (or one
+ * whose TSC happens to be near) would get its TSC moved, backwards
+ * included, and kvmclock with it. Writing a value far away first moves
+ * the expectation: the real write then differs from it by far more than a
+ * second and is taken as written. Every vCPU does it: matched to the
+ * boot vCPU's offset, a later vCPU read back less than its saved TSC in
+ * the test VM (the in-process migration test), so each gets its own value
+ * exactly, as saved; KVM then keeps no master clock for the VM, and the
+ * guest's kvmclock keeps itself monotonic, as on hosts without a stable
+ * TSC.
+ */
+#define TSC_DECOY_CYCLES (1ull << 42) /* about 20 min at 3.5 GHz */
+
+static int tsc_step_away(struct kvm_vcpu *vcpu, const struct vcpu_snapshot *s,
+			 char *err, size_t err_len)
+{
+	struct kvm_msrs *m;
+	int ret = 0;
+
+	if (!s->nr_msrs || s->msrs[0].index != MSR_IA32_TSC)
+		return 0;
+	m = msrs_alloc(1);
+	if (!m)
+		return -ENOMEM;
+	m->nmsrs = 1;
+	m->entries[0] = s->msrs[0];
+	m->entries[0].data += TSC_DECOY_CYCLES;
+	ret = kvm_set_msrs(vcpu, m);
+	free(m);
+	if (ret != 1) {
+		snprintf(err, err_len, "vcpu %u: msrs: KVM refused IA32_TSC%s%s",
+			 s->index, ret < 0 ? ": " : "",
+			 ret < 0 ? strerror(-ret) : "");
+		return ret < 0 ? ret : -EINVAL;
+	}
+	return 0;
+}
+
 /* Names the step that failed; 0 passes through. */
 static int step(int ret, const struct vcpu_snapshot *s, const char *what,
 		char *err, size_t err_len)
@@ -290,7 +333,8 @@ static int step(int ret, const struct vcpu_snapshot *s, const char *what,
  *     LVT timer is already in TSC-deadline mode.
  *  6. MSRS, IA32_TSC first within them: the TSC deadline is a TSC value,
  *     and kvmclock MSRs refer to the TSC. The TSC then counts on from the
- *     saved value, so the guest's rdtsc continues where it stopped.
+ *     saved value, so the guest's rdtsc continues where it stopped (each
+ *     write is preceded by a decoy: tsc_step_away()).
  *  7. VCPU_EVENTS after REGS, SREGS (whose interrupt bitmap queues an
  *     interrupt that the events then state exactly) and LAPIC; it also
  *     latches a pending INIT.
@@ -321,6 +365,7 @@ int vcpu_snapshot_put(struct kvm_vcpu *vcpu, const struct vcpu_caps *caps,
 			  "debugregs", err, err_len);
 	ret = ret ?: step(kvm_set_lapic(vcpu, &s->lapic), s, "lapic", err,
 			  err_len);
+	ret = ret ?: tsc_step_away(vcpu, s, err, err_len);
 	ret = ret ?: msrs_put(vcpu, s, err, err_len);
 	ret = ret ?: step(kvm_set_vcpu_events(vcpu, &s->events), s, "events",
 			  err, err_len);

@@ -27,6 +27,7 @@ enum vm_stop_reason {
 	VM_STOP_UNEXPECTED, /* unexpected exit, reported: status 3 */
 	VM_STOP_ERROR, /* kvmtrack's own failure: status 1 */
 	VM_STOP_MIGRATED, /* the guest now runs elsewhere: status 0 */
+	VM_STOP_GUEST_PANIC, /* the guest kernel panicked (pvpanic): status 4 */
 };
 
 /*

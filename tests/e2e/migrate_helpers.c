@@ -91,11 +91,13 @@ void mig_boot(struct mig_host *h, const char *name, const char *cpus,
 	mig_boot_in(h, NULL, name, cpus, cmdline);
 }
 
-void mig_boot_in(struct mig_host *h, const char *netns, const char *name,
-		 const char *cpus, const char *cmdline)
+/* `kvmtrack run` with a control socket, the console in a file and then
+ * `run_args` (NULL-terminated), in network namespace netns (NULL: here). */
+static void boot(struct mig_host *h, const char *netns, const char *name,
+		 const char *const *run_args)
 {
 	char serial[80];
-	const char *argv[24];
+	const char *argv[32];
 	int n;
 
 	name_files(h, name);
@@ -103,16 +105,35 @@ void mig_boot_in(struct mig_host *h, const char *netns, const char *name,
 	snprintf(serial, sizeof(serial), "file:%s", h->serial);
 	n = netns_prefix(argv, netns);
 	for (const char *const *a = (const char *const[]){
-		     KVMTRACK_BIN, "run", "-m", "256M", "-c", cpus, "--control",
-		     h->sock, "--serial", serial, "--strict-io", "--cmdline",
-		     cmdline, GUEST_ELF, NULL };
+		     KVMTRACK_BIN, "run", "--control", h->sock, "--serial",
+		     serial, NULL };
 	     *a; a++)
 		argv[n++] = *a;
+	for (; *run_args && n < 31; run_args++)
+		argv[n++] = *run_args;
 	argv[n] = NULL;
 	cr_assert_eq(bg_start(argv, &h->proc), 0);
 	mig_track(h->proc.pid);
 	cr_assert(wait_for_socket(h->sock, 10000), "%s: no control socket",
 		  name);
+}
+
+void mig_boot_in(struct mig_host *h, const char *netns, const char *name,
+		 const char *cpus, const char *cmdline)
+{
+	boot(h, netns, name,
+	     (const char *const[]){ "-m", "256M", "-c", cpus, "--strict-io",
+				    "--cmdline", cmdline, GUEST_ELF, NULL });
+}
+
+void mig_boot_linux(struct mig_host *h, const char *name, const char *cpus,
+		    const char *kernel, const char *initrd,
+		    const char *cmdline)
+{
+	boot(h, NULL, name,
+	     (const char *const[]){ "-m", MIG_LINUX_MEM, "-c", cpus,
+				    "--initrd", initrd, "--cmdline", cmdline,
+				    kernel, NULL });
 }
 
 void mig_listen(struct mig_host *h, const char *name, int port)
@@ -126,8 +147,9 @@ void mig_listen_opts(struct mig_host *h, const char *name, int port,
 	mig_listen_in(h, NULL, "127.0.0.1", name, port, opts);
 }
 
-void mig_listen_in(struct mig_host *h, const char *netns, const char *addr,
-		   const char *name, int port, const char *const *opts)
+static void listen_in(struct mig_host *h, const char *netns, const char *addr,
+		      const char *name, int port, bool strict,
+		      const char *const *opts)
 {
 	char serial[80], uri[64];
 	const char *argv[32];
@@ -139,9 +161,11 @@ void mig_listen_in(struct mig_host *h, const char *netns, const char *addr,
 	snprintf(uri, sizeof(uri), "tcp:%s:%d", addr, port);
 	for (const char *const *a = (const char *const[]){
 		     KVMTRACK_BIN, "run", "--incoming", uri, "--control",
-		     h->sock, "--serial", serial, "--strict-io", NULL };
+		     h->sock, "--serial", serial, NULL };
 	     *a; a++)
 		argv[n++] = *a;
+	if (strict)
+		argv[n++] = "--strict-io";
 	for (; opts && *opts && n < 31; opts++)
 		argv[n++] = *opts;
 	argv[n] = NULL;
@@ -150,6 +174,17 @@ void mig_listen_in(struct mig_host *h, const char *netns, const char *addr,
 	/* The source's connect does not retry: wait until it listens. */
 	cr_assert(mig_wait_stderr(h, "waiting for a migration on", 10000),
 		  "%s does not listen on %s", name, uri);
+}
+
+void mig_listen_in(struct mig_host *h, const char *netns, const char *addr,
+		   const char *name, int port, const char *const *opts)
+{
+	listen_in(h, netns, addr, name, port, true, opts);
+}
+
+void mig_listen_linux(struct mig_host *h, const char *name, int port)
+{
+	listen_in(h, NULL, "127.0.0.1", name, port, false, NULL);
 }
 
 static void migrate_argv(const char **argv, const struct mig_host *src,
@@ -257,6 +292,33 @@ bool mig_wait_stderr(const struct mig_host *h, const char *needle,
 	return false;
 }
 
+void mig_move(struct mig_host *src, struct mig_host *dst, const char *dst_name,
+	      int port, bool linux_guest, const char *const *extra)
+{
+	struct proc_result r, src_end;
+	long before;
+
+	if (linux_guest)
+		mig_listen_linux(dst, dst_name, port);
+	else
+		mig_listen(dst, dst_name, port);
+	r = mig_migrate(src, port, extra);
+	cr_assert_eq(r.status, 0, "migrate failed: %s %s", r.out, r.err);
+	cr_expect(strstr(r.out, "\"status\":\"completed\""), "%s", r.out);
+	cr_expect(strstr(r.out, "\"verified\":true"), "%s", r.out);
+	proc_result_free(&r);
+	/* The source ends with a last line saying where the guest went. */
+	bg_wait(&src->proc, 20, &src_end);
+	cr_expect_eq(src_end.status, 0, "%s", src_end.err);
+	cr_expect(strstr(src_end.err, "guest migrated to tcp:127.0.0.1:"),
+		  "%s", src_end.err);
+	proc_result_free(&src_end);
+	before = mig_last_heartbeat(src);
+	cr_expect(mig_wait_heartbeat(dst, before + 2, 10000),
+		  "the guest does not run at the destination (last beat %ld there, %ld here)",
+		  mig_last_heartbeat(dst), before);
+}
+
 void mig_expect_guest_verifies(struct mig_host *h, int timeout_s)
 {
 	struct proc_result r;
@@ -297,9 +359,10 @@ void mig_stop(struct mig_host *h)
 }
 
 /*
- * A whole heartbeat line at p ("hb N\n" at a line's start): its N, or -1.
- * The switch-over can cut the last line a source printed ("hb 1" there,
- * "57\n" at the destination): such a piece is no heartbeat.
+ * A whole heartbeat line at p ("hb N\n" at a line's start; a Linux
+ * console ends it "\r\n"): its N, or -1. The switch-over can cut the last
+ * line a source printed ("hb 1" there, "57\n" at the destination): such a
+ * piece is no heartbeat.
  */
 static long heartbeat_at(const char *log, const char *p)
 {
@@ -309,7 +372,7 @@ static long heartbeat_at(const char *log, const char *p)
 	if (p != log && p[-1] != '\n')
 		return -1;
 	n = strtol(p + 3, &end, 10);
-	return end > p + 3 && *end == '\n' ? n : -1;
+	return end > p + 3 && (*end == '\n' || *end == '\r') ? n : -1;
 }
 
 long mig_last_heartbeat(const struct mig_host *h)

@@ -23,6 +23,12 @@ void mig_boot(struct mig_host *h, const char *name, const char *cpus,
 /* The same inside network namespace netns (`ip netns exec`; NULL: here). */
 void mig_boot_in(struct mig_host *h, const char *netns, const char *name,
 		 const char *cpus, const char *cmdline);
+/* Boots a Linux kernel with MIG_LINUX_MEM of RAM, an initrd and a command
+ * line, as a user would: no --strict-io. */
+#define MIG_LINUX_MEM "512M"
+void mig_boot_linux(struct mig_host *h, const char *name, const char *cpus,
+		    const char *kernel, const char *initrd,
+		    const char *cmdline);
 /* Starts `kvmtrack run --incoming tcp:127.0.0.1:PORT` and waits until it
  * listens. */
 void mig_listen(struct mig_host *h, const char *name, int port);
@@ -32,6 +38,8 @@ void mig_listen_opts(struct mig_host *h, const char *name, int port,
 /* The same inside network namespace netns (NULL: here), on addr. */
 void mig_listen_in(struct mig_host *h, const char *netns, const char *addr,
 		   const char *name, int port, const char *const *opts);
+/* mig_listen() for a Linux guest: no --strict-io. */
+void mig_listen_linux(struct mig_host *h, const char *name, int port);
 /* Runs `kvmtrack migrate ... --json`; extra: NULL or more options. */
 struct proc_result mig_migrate(struct mig_host *src, int port,
 			       const char *const *extra);
@@ -53,6 +61,14 @@ char *mig_stderr(const struct mig_host *h);
 /* Waits until `needle` appears in the process's stderr. */
 bool mig_wait_stderr(const struct mig_host *h, const char *needle,
 		     int timeout_ms);
+/*
+ * Migrates src to a new destination dst listening on port (a Linux guest's
+ * without --strict-io) and checks what a user would: the migration
+ * completed and verified, the source ended saying where the guest went,
+ * and the guest's heartbeat goes on at the destination.
+ */
+void mig_move(struct mig_host *src, struct mig_host *dst, const char *dst_name,
+	      int port, bool linux_guest, const char *const *extra);
 /* Waits for the guest to end there; expects status 0 and every page it
  * wrote verified. */
 void mig_expect_guest_verifies(struct mig_host *h, int timeout_s);

@@ -319,11 +319,17 @@ static long long pages_written(const struct mig_host *h, double *t)
  */
 static double probe_rate(int try)
 {
-	/* A 1 ms limit and no pass limit: it only switches over when a pass
-	 * finds next to nothing dirty, a guest starved for a moment. */
-	const char *const opts[] = { "--max-bandwidth", "64M", "--downtime-ms",
+	/* Measured inside the first pass, which never switches over: at
+	 * 16 MiB/s the guest's 32 MiB working set takes two seconds to send,
+	 * and the second after the first MiB falls within it. Later passes
+	 * switch over as soon as one finds nothing dirty, which a guest
+	 * starved by the sender for a moment makes happen (seen in the test
+	 * VM at 64 MiB/s). No short timeout: on a slow machine the first MiB
+	 * alone can take seconds. The probe ends it by killing the
+	 * destination. */
+	const char *const opts[] = { "--max-bandwidth", "16M", "--downtime-ms",
 				     "1", "--max-passes", "10000",
-				     "--timeout", "2", NULL };
+				     "--timeout", "120", NULL };
 	struct mig_host p, q;
 	struct proc_result r;
 	struct bg_proc m;
@@ -339,11 +345,12 @@ static double probe_rate(int try)
 		usleep(1000000);
 		w1 = pages_written(&p, &t1);
 	}
-	r = mig_migrate_wait(&m, 60);
-	proc_result_free(&r);
-	/* Failed or not, the probe's guest has done its part. */
+	/* Failed or not, the probe's guest has done its part: without its
+	 * destination the migration fails at once. */
 	kill(q.proc.pid, SIGKILL);
 	bg_wait(&q.proc, 20, &r);
+	proc_result_free(&r);
+	r = mig_migrate_wait(&m, 60);
 	proc_result_free(&r);
 	kill(p.proc.pid, SIGKILL);
 	bg_wait(&p.proc, 20, &r);

@@ -15,12 +15,8 @@
 #include <unistd.h>
 
 #include "tests/helpers.h"
+#include "tests/linux/linux_tests.h"
 
-#define CACHE_DIR "tests/linux-cache"
-#define VMLINUX CACHE_DIR "/vmlinux"
-#define VMLINUZ CACHE_DIR "/vmlinuz"
-#define KERNEL_PACKAGE CACHE_DIR "/package"
-#define INITRAMFS "tests/linux/initramfs.cpio.gz"
 #define FETCH_TIMEOUT_S 600
 
 static void fetch_kernel(void)
@@ -166,40 +162,55 @@ static const char *tail(const char *out)
 }
 
 /*
- * Debian's kernel booted with `cpus` vCPUs into the busybox initramfs: its
- * /init (tests/linux/init.sh) must report every vCPU online, the RAM of
- * the E820 map, the command line and the payload's hash, then end the VM
- * with `reboot -f`, which kvmtrack must take as a clean end (status 0).
- * The boot waits on the kernel's progress, up to 240 s: seconds under
- * nested paging, most of it the emulated decompressor and the initramfs.
+ * Boots Debian's kernel with `cpus` vCPUs and 512 MiB into `initrd`, the
+ * command line "console=ttyS0 " + `args`, until kvmtrack ends (at most
+ * 240 s: seconds under nested paging, most of it the emulated
+ * decompressor and the initramfs), and asserts that it ended by itself.
+ */
+static void boot_linux(const char *image, const char *cpus, const char *initrd,
+		       const char *args, struct proc_result *r)
+{
+	char cmdline[256];
+	const char *argv[] = { KVMTRACK_BIN, "run",     "-m",	   "512M",
+			       "-c",	     cpus,      "--serial", "stdio",
+			       "--initrd",   initrd,    "--cmdline", cmdline,
+			       image,	     NULL };
+
+	snprintf(cmdline, sizeof(cmdline), "console=ttyS0 %s", args);
+	cr_assert_eq(run_cmd(argv, 240, r), 0);
+	cr_assert(!r->timed_out,
+		  "%s with %s vCPUs did not end in 240 s; console: ...%s\nstderr: %s",
+		  image, cpus, tail(r->out), r->err);
+}
+
+/*
+ * Debian's kernel booted into the busybox initramfs: its /init
+ * (tests/linux/initramfs/init.sh) must report every vCPU online, the RAM of the E820
+ * map, the command line and the payload's hash, then end the VM with
+ * `reboot -f`, which kvmtrack must take as a clean end (status 0).
  */
 static void expect_userspace(const char *image, const char *cpus,
 			     const char *online)
 {
-	const char *cmdline = "console=ttyS0 kt.check=1";
-	const char *argv[] = { KVMTRACK_BIN, "run",     "-m",	   "512M",
-			       "-c",	     cpus,      "--serial", "stdio",
-			       "--initrd",   INITRAMFS, "--cmdline", cmdline,
-			       image,	     NULL };
 	char *sha = initramfs_sha256();
 	char want[256];
 	struct proc_result r;
 
-	cr_assert_eq(run_cmd(argv, 240, &r), 0);
-	cr_assert(!r.timed_out && has_line(r.out, "kt-init: userspace"),
-		  "%s with %s vCPUs did not reach /init%s; console: ...%s\nstderr: %s",
-		  image, cpus, r.timed_out ? " in 240 s" : "", tail(r.out),
-		  r.err);
+	boot_linux(image, cpus, INITRAMFS, "kt.test=1", &r);
+	cr_assert(has_line(r.out, "kt-init: userspace"),
+		  "%s with %s vCPUs did not reach /init; console: ...%s\nstderr: %s",
+		  image, cpus, tail(r.out), r.err);
 	snprintf(want, sizeof(want), "kt-init: cpus online %s", online);
 	cr_expect(has_line(r.out, want), "no '%s': ...%s", want, tail(r.out));
 	/* 512 MiB less the legacy hole [0xa0000, 1 MiB) that E820 reserves */
 	cr_expect(strstr(r.out, "kt-init: ram 523904 kB, MemTotal "),
 		  "not 523904 kB of RAM: ...%s", tail(r.out));
-	snprintf(want, sizeof(want), "kt-init: cmdline %s", cmdline);
-	cr_expect(has_line(r.out, want), "no '%s': ...%s", want, tail(r.out));
+	cr_expect(has_line(r.out, "kt-init: cmdline console=ttyS0 kt.test=1"),
+		  "...%s", tail(r.out));
 	snprintf(want, sizeof(want), "kt-init: payload %s", sha);
-	cr_expect(has_line(r.out, want), "the initrd's payload is not intact (want '%s'): ...%s",
-		  want, tail(r.out));
+	cr_expect(has_line(r.out, want),
+		  "the initrd's payload is not intact (want '%s'): ...%s", want,
+		  tail(r.out));
 	cr_expect(has_line(r.out, "kt-init: reboot"), "...%s", tail(r.out));
 	cr_expect(strstr(r.err, "guest requested a reset"),
 		  "reboot -f did not reach kvmtrack: %s", r.err);
@@ -227,4 +238,139 @@ Test(debian_kernel, pvh_vmlinux_to_userspace_one_vcpu, .timeout = 300)
 Test(debian_kernel, pvh_vmlinux_to_userspace_two_vcpus, .timeout = 300)
 {
 	expect_userspace(VMLINUX, "2", "0-1");
+}
+
+/*
+ * A panic in the guest kernel reaches kvmtrack through pvpanic on PCI,
+ * which Linux found by probing the host bridge: kvmtrack ends at once with
+ * status 4 and says why, where a reboot would have ended it with 0.
+ */
+Test(debian_kernel, panic_ends_kvmtrack_with_status_4, .timeout = 300)
+{
+	struct proc_result r;
+
+	boot_linux(VMLINUZ, "1", INITRAMFS, "kt.then=panic", &r);
+	cr_expect(has_line(r.out, "kt-init: pvpanic bound"),
+		  "pvpanic-pci did not bind to 00:01.0: ...%s", tail(r.out));
+	cr_expect(strstr(r.out, "Kernel panic - not syncing: sysrq triggered crash"),
+		  "...%s", tail(r.out));
+	cr_expect_eq(r.status, 4, "status %d after a panic; stderr: %s",
+		     r.status, r.err);
+	cr_expect(strstr(r.err, "the guest kernel panicked (pvpanic)"), "%s",
+		  r.err);
+	proc_result_free(&r);
+}
+
+/*
+ * A corrupted initramfs is the kernel's to report: it says the unpacking
+ * failed, finds no root and panics; with panic=-1 it reboots at once, and
+ * kvmtrack ends cleanly (no pvpanic: its module was in that initramfs).
+ */
+Test(debian_kernel, corrupted_initramfs_is_reported_by_the_kernel,
+     .timeout = 300)
+{
+	size_t len;
+	char *bytes = read_file(INITRAMFS, &len);
+	char path[64];
+	struct proc_result r;
+
+	cr_assert(bytes && len > 4096, "no %s", INITRAMFS);
+	/* Inside busybox's compressed bytes, well before /init. */
+	for (size_t i = len / 4; i < len / 4 + 64; i++)
+		bytes[i] ^= 0xff;
+	cr_assert_eq(write_temp_file(bytes, len, path, sizeof(path)), 0);
+	free(bytes);
+	boot_linux(VMLINUZ, "1", path, "panic=-1", &r);
+	unlink(path);
+	cr_expect(strstr(r.out, "Initramfs unpacking failed: "), "...%s",
+		  tail(r.out));
+	cr_expect(strstr(r.out, "Kernel panic - not syncing: "), "...%s",
+		  tail(r.out));
+	cr_expect(!strstr(r.out, "kt-init: userspace"), "...%s", tail(r.out));
+	cr_expect_eq(r.status, 0, "status %d; stderr: %s", r.status, r.err);
+	cr_expect(strstr(r.err, "guest requested a reset"), "%s", r.err);
+	proc_result_free(&r);
+}
+
+/*
+ * The interactive console, tried as a person would: kvmtrack in a tmux
+ * pane (a real terminal), keys typed with send-keys, the screen read back
+ * with capture-pane. The shell must answer a typed command, and `reboot -f`
+ * typed there must end kvmtrack with status 0.
+ */
+#define TMUX_SOCKET "kvmtrack-linux-test"
+
+static void tmux(const char *a1, const char *a2, const char *a3,
+		 const char *a4, struct proc_result *r)
+{
+	const char *argv[] = { "tmux", "-L", TMUX_SOCKET, a1, a2, a3, a4, NULL };
+
+	cr_assert_eq(run_cmd(argv, 10, r), 0);
+}
+
+/* The pane's whole text (history included, wrapped lines joined), once
+ * it shows `needle` or after timeout_s; NULL if it never did. */
+static char *pane_wait(const char *needle, int timeout_s)
+{
+	for (int waited_ms = 0; waited_ms < timeout_s * 1000; waited_ms += 250) {
+		const char *argv[] = { "tmux", "-L",	   TMUX_SOCKET,
+				       "capture-pane", "-p", "-J",
+				       "-S",	    "-2000", "-t",
+				       "linux",	    NULL };
+		struct proc_result r;
+
+		cr_assert_eq(run_cmd(argv, 10, &r), 0);
+		if (r.status == 0 && strstr(r.out, needle)) {
+			free(r.err);
+			return r.out;
+		}
+		proc_result_free(&r);
+		usleep(250 * 1000);
+	}
+	return NULL;
+}
+
+static void send_line(const char *line)
+{
+	struct proc_result r;
+
+	tmux("send-keys", "-t", "linux", line, &r);
+	cr_assert_eq(r.status, 0, "tmux send-keys: %s", r.err);
+	proc_result_free(&r);
+	tmux("send-keys", "-t", "linux", "Enter", &r);
+	proc_result_free(&r);
+}
+
+Test(debian_kernel, console_shell_answers_typed_commands, .timeout = 400)
+{
+	const char *run = KVMTRACK_BIN " run -m 512M --initrd " INITRAMFS
+		" --cmdline 'console=ttyS0 kt.then=shell' " VMLINUZ
+		"; echo kt-exit-status $?; sleep 600";
+	const char *argv[] = { "tmux", "-L", TMUX_SOCKET, "new-session", "-d",
+			       "-s", "linux", "-x", "160", "-y", "48", run, NULL };
+	struct proc_result r;
+	char *screen;
+
+	/* tmux refuses to start without a UTF-8 locale. */
+	setenv("LC_ALL", "C.UTF-8", 1);
+	cr_assert_eq(run_cmd(argv, 10, &r), 0);
+	cr_assert_eq(r.status, 0, "tmux new-session: %s", r.err);
+	proc_result_free(&r);
+	screen = pane_wait("kt-init: shell", 240);
+	cr_assert(screen, "no shell on the console in 240 s");
+	free(screen);
+	/* The answer is not in what was typed: only a shell that ran the
+	 * command prints it. */
+	send_line("echo kt-$((6*7)) $(cat /sys/devices/system/cpu/online)");
+	screen = pane_wait("kt-42 0", 60);
+	cr_expect(screen, "the shell did not answer a typed command");
+	free(screen);
+	send_line("reboot -f");
+	screen = pane_wait("kt-exit-status", 60);
+	cr_expect(screen && strstr(screen, "kt-exit-status 0"),
+		  "reboot -f typed on the console: %s",
+		  screen ? tail(screen) : "kvmtrack did not end in 60 s");
+	free(screen);
+	tmux("kill-server", NULL, NULL, NULL, &r);
+	proc_result_free(&r);
 }

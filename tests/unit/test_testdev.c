@@ -481,7 +481,7 @@ Test(device_tree, registry_lists_every_device)
 	cr_assert_eq(device_table[2], &testdev_ops);
 	cr_assert_eq(device_table[3], &i8042_ops);
 	cr_assert_eq(device_table[4], &cmos_rtc_ops);
-	cr_assert_eq(device_table[5], &reset_cf9_ops);
+	cr_assert_eq(device_table[5], &pci_host_ops);
 	cr_assert_eq(device_table[6], &isa_absent_ops);
 	for (unsigned int i = 0; i < device_table_len; i++) {
 		cr_assert_not_null(device_table[i]->init);

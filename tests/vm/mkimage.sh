@@ -35,9 +35,12 @@ cache=$(cd "$cache" && pwd)
 PROGRAMS="bash dash sh env cat cp mv rm ln mkdir mktemp ls sleep kill timeout
 tail head cut tr sort uniq wc tee date stat sha256sum md5sum seq printf
 nproc dd truncate od mawk awk sed grep tar uptime ps
-ip tc qemu-system-x86_64 busybox strace"
-# Data QEMU loads at start (its BIOS and option ROMs).
-DATA="/usr/share/qemu /usr/share/seabios /usr/lib/ipxe/qemu"
+ip tc qemu-system-x86_64 busybox strace tmux"
+# Data QEMU loads at start (its BIOS and option ROMs); for tmux, which the
+# console test types into, the terminal descriptions and a UTF-8 locale
+# (it refuses to start without one).
+DATA="/usr/share/qemu /usr/share/seabios /usr/lib/ipxe/qemu /lib/terminfo
+/usr/lib/locale/C.utf8"
 # Modules insmod'ed by /init, in order; busybox modprobe adds what each
 # needs from modules.dep.
 MODULES="virtio_pci 9pnet_virtio 9p kvm_amd veth sch_tbf"
@@ -115,7 +118,7 @@ for p in $PROGRAMS; do
 	add "$(path_of "$p")"
 done
 for d in $DATA; do
-	[ -e "$d" ] || fail "$d is missing (qemu-system-data, seabios, ipxe-qemu)"
+	[ -e "$d" ] || fail "$d is missing (qemu-system-data, seabios, ipxe-qemu, ncurses-base, libc-bin)"
 	for f in $(find "$d" \( -type f -o -type l \)); do
 		add "$f"
 	done

@@ -3,6 +3,7 @@
 #include "vmm/boot/x86_cpu.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,8 @@
 #define PTE_PRESENT 0x1ull
 #define PTE_WRITE 0x2ull
 #define PTE_PS 0x80ull
+#define X86_CPUID_1_ECX_TSC_DEADLINE (1u << 24)
+#define X86_CPUID_1_ECX_HYPERVISOR (1u << 31)
 
 int x86_setup_cpuid(const struct kvm_sys *sys, struct kvm_vcpu *vcpu,
 		    unsigned int nr_cpus)
@@ -28,6 +31,8 @@ int x86_setup_cpuid(const struct kvm_sys *sys, struct kvm_vcpu *vcpu,
 	const struct kvm_cpuid2 *src = sys->supported_cpuid;
 	size_t bytes = sizeof(*src) + src->nent * sizeof(src->entries[0]);
 	struct kvm_cpuid2 *cpuid = malloc(bytes);
+	bool tsc_deadline =
+		kvm_check_extension(sys, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 	int ret;
 
 	if (!cpuid)
@@ -40,6 +45,19 @@ int x86_setup_cpuid(const struct kvm_sys *sys, struct kvm_vcpu *vcpu,
 			/* Initial APIC ID and logical processor count. */
 			e->ebx = (e->ebx & 0x0000ffffu) | (vcpu->id << 24) |
 				 ((nr_cpus & 0xffu) << 16);
+			/*
+			 * KVM leaves two bits to the VMM, as QEMU and kvmtool
+			 * set them. "Hypervisor present" makes Linux read the
+			 * KVM leaves (0x40000000) and use kvmclock, which gives
+			 * it the TSC's rate: without it Linux calibrates the TSC
+			 * and the LAPIC timer against the PIT, which fails
+			 * under nested paging, and falls back to jiffies. The
+			 * TSC-deadline timer spares the LAPIC timer's
+			 * calibration.
+			 */
+			e->ecx |= X86_CPUID_1_ECX_HYPERVISOR;
+			if (tsc_deadline)
+				e->ecx |= X86_CPUID_1_ECX_TSC_DEADLINE;
 		} else if (e->function == 0xb || e->function == 0x1f) {
 			e->edx = vcpu->id; /* x2APIC ID */
 		}

@@ -2,14 +2,19 @@
 # SPDX-License-Identifier: MIT
 #
 # Builds the Linux tests' initramfs from Debian's busybox-static: busybox
-# and its applets, /init (tests/linux/init.sh) and a 1 MiB payload whose
-# SHA-256 goes to OUT.sha256, so a test can check that the initrd reached
-# the guest intact.
+# and its applets, /init (init.sh), the static workload writer (built from
+# writer.c, given as WRITER), the pvpanic modules of the
+# kernel package (tests/linux/fetch-kernel.sh), so that a panic reaches
+# kvmtrack, and a 1 MiB payload whose SHA-256 goes to OUT.sha256, so a test
+# can check that the initrd reached the guest intact.
 #
-# Usage: tests/linux/mkinitramfs.sh OUT   (a gzip'd newc cpio archive)
+# Usage: tests/linux/initramfs/mkinitramfs.sh OUT KERNEL_DEB WRITER
+# (OUT: a gzip'd newc cpio archive)
 set -eu
 
 out=$1
+deb=$2
+writer=$3
 here=$(cd "$(dirname "$0")" && pwd)
 busybox=/bin/busybox
 [ -x "$busybox" ] && "$busybox" --list >/dev/null 2>&1 ||
@@ -29,6 +34,16 @@ cp "$busybox" "$root/bin/busybox"
 for applet in $("$busybox" --list); do
 	[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
 done
+# The modules must be the booted kernel's own: insmod checks vermagic.
+mkdir -p "$root/lib/modules"
+dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$root" --wildcards \
+	'./lib/modules/*/kernel/drivers/misc/pvpanic/*' ||
+	{ echo "mkinitramfs: no pvpanic modules in $deb" >&2; exit 1; }
+find "$root/lib/modules" -name 'pvpanic*.ko' -exec mv {} "$root/lib/modules/" \;
+rm -rf "$root"/lib/modules/[0-9]*
+[ -f "$root/lib/modules/pvpanic-pci.ko" ] ||
+	{ echo "mkinitramfs: no pvpanic-pci.ko in $deb" >&2; exit 1; }
+cp "$writer" "$root/bin/writer"
 cp "$here/init.sh" "$root/init"
 chmod 755 "$root/init"
 # Not a page multiple, and not all one byte, so a shifted or truncated

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A running Linux guest migrated live between two kvmtrack processes over
+ * real TCP: Debian's kernel with the tests' initramfs, whose writer
+ * (tests/linux/initramfs/writer.c) rewrites a buffer page by page, prints
+ * a heartbeat ten times a second of the guest's clock and checks its whole
+ * buffer every second. At the destination the heartbeat must go on, numbered
+ * after the source's last (the guest's clock and timers run there), and the
+ * writer's next check must pass (every page arrived, with its last write).
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/e2e/migrate_helpers.h"
+#include "tests/linux/linux_tests.h"
+
+TestSuite(linux_migration, .fini = mig_kill_leftovers);
+
+/* The number of the last "TAG: check N ok" in a console file, 0 if none;
+ * *bad says whether a check failed. */
+static long last_check(const char *path, const char *tag, bool *bad)
+{
+	char *log = read_file(path, NULL);
+	char ok[32];
+	long last = 0;
+
+	snprintf(ok, sizeof(ok), "%s: check ", tag);
+	*bad = false;
+	for (char *p = log; p && (p = strstr(p, ok)); p += strlen(ok)) {
+		char *end;
+		long n = strtol(p + strlen(ok), &end, 10);
+
+		if (!strncmp(end, " ok", 3))
+			last = n;
+		else if (!strncmp(end, " BAD", 4))
+			*bad = true;
+	}
+	free(log);
+	return last;
+}
+
+/* Waits until the writer called tag has passed a check after `after`. */
+static bool wait_check(const struct mig_host *h, const char *tag, long after,
+		       int timeout_ms)
+{
+	for (int waited = 0; waited < timeout_ms; waited += 100) {
+		bool bad;
+
+		if (last_check(h->serial, tag, &bad) > after)
+			return true;
+		if (bad)
+			return false;
+		usleep(100 * 1000);
+	}
+	return false;
+}
+
+static void boot_writer(struct mig_host *h, const char *name, const char *cpus,
+			const char *args)
+{
+	char cmdline[256];
+
+	snprintf(cmdline, sizeof(cmdline), "console=ttyS0 kt.then=writer %s",
+		 args);
+	mig_boot_linux(h, name, cpus, VMLINUZ, INITRAMFS, cmdline);
+	/* The boot, the buffer filled, and one whole check: well under a
+	 * minute under nested paging, most of it the emulated decompressor. */
+	cr_assert(wait_check(h, "writer", 0, 240 * 1000),
+		  "%s: the writer did not pass its first check; console: %s",
+		  name, read_file(h->serial, NULL));
+}
+
+/*
+ * Moves the guest from src to a new dst and checks it there: the migration
+ * completed and verified (mig_move), the heartbeat goes on after the
+ * source's last, and each writer in tags passes a check it had not passed
+ * at the source, with no check failing.
+ */
+static void move_and_check(struct mig_host *src, struct mig_host *dst,
+			   const char *dst_name, int port,
+			   const char *const *tags, const char *const *extra)
+{
+	long before[4] = { 0 };
+	bool bad;
+
+	for (int i = 0; tags[i]; i++)
+		before[i] = last_check(src->serial, tags[i], &bad);
+	mig_move(src, dst, dst_name, port, true, extra);
+	cr_expect(mig_first_heartbeat(dst) <= mig_last_heartbeat(src) + 1,
+		  "heartbeats missing between %ld at the source and %ld here",
+		  mig_last_heartbeat(src), mig_first_heartbeat(dst));
+	for (int i = 0; tags[i]; i++) {
+		long at_src = last_check(src->serial, tags[i], &bad);
+
+		cr_expect(!bad, "a %s check failed at the source", tags[i]);
+		cr_expect(wait_check(dst, tags[i], at_src > before[i] ? at_src : before[i],
+				     60 * 1000),
+			  "%s: no passing check after the migration (last %ld at the source); console: ...%s",
+			  tags[i], at_src, read_file(dst->serial, NULL));
+	}
+}
+
+static void quit(struct mig_host *h)
+{
+	struct proc_result r = mig_ctl(h, "quit");
+
+	proc_result_free(&r);
+	bg_wait(&h->proc, 30, &r);
+	cr_expect_eq(r.status, 0, "quit: status %d: %s", r.status, r.err);
+	proc_result_free(&r);
+}
+
+static const char *const one_writer[] = { "writer", NULL };
+
+/* 128 MiB rewritten at 20000 pages a second (78 MiB/s): the migration
+ * must chase it, pass after pass. */
+Test(linux_migration, writer_keeps_running_and_its_buffer_checks,
+     .timeout = 600)
+{
+	struct mig_host a, b;
+
+	boot_writer(&a, "lx-writer-a", "1", "kt.mib=128 kt.rate=20000 kt.every=10");
+	move_and_check(&a, &b, "lx-writer-b", mig_test_port(70), one_writer,
+		       NULL);
+	quit(&b);
+}
+
+/* Two vCPUs, each running a writer, both busy through the migration. */
+Test(linux_migration, two_busy_vcpus, .timeout = 600)
+{
+	static const char *const two_writers[] = { "writer", "w2", NULL };
+	struct mig_host a, b;
+
+	boot_writer(&a, "lx-smp-a", "2",
+		    "kt.mib=64 kt.rate=10000 kt.every=10 kt.writers=2");
+	cr_assert(wait_check(&a, "w2", 0, 60 * 1000), "the second writer did not check");
+	move_and_check(&a, &b, "lx-smp-b", mig_test_port(71), two_writers,
+		       NULL);
+	quit(&b);
+}
+
+/* An idle guest (a small writer, rarely writing) A to B and back, five
+ * times: every hop must leave it running and intact. */
+Test(linux_migration, idle_guest_ping_pong_five_times, .timeout = 900)
+{
+	struct mig_host h[2];
+	int at = 0;
+
+	boot_writer(&h[0], "lx-pp-0", "1", "kt.mib=8 kt.rate=50 kt.every=10");
+	for (int hop = 0; hop < 10; hop++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "lx-pp-%d", hop + 1);
+		move_and_check(&h[at], &h[1 - at], name,
+			       mig_test_port(72 + hop), one_writer, NULL);
+		at = 1 - at;
+	}
+	quit(&h[at]);
+}
