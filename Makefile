@@ -186,7 +186,7 @@ tests/bench/bench-alias: tests/bench/bench_alias.c $(LIB)
 BENCH_ENV := BENCH_OUT BOOT_RUNS PAGERATE_RUNS QEMU DIRTYLOG_MEM \
 	DIRTYLOG_ITERATIONS MIGRATE_RUNS CONVERGE_RUNS MIGRATE_SCENARIOS \
 	MIGRATE_ARGS
-bench: all $(BENCH_BINS)
+bench: all $(BENCH_BINS) $(LINUX_INITRAMFS)
 	$(Q)KVMTRACK_VM=$(VM) BENCH_COMMIT=$$(git rev-parse --short HEAD 2>/dev/null) \
 		tests/vm/with-kvm --timeout 5400 --env BENCH_COMMIT \
 		--back $(or $(BENCH_OUT),bench-results) \

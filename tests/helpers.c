@@ -2,6 +2,7 @@
 /* Process helpers for KVM and end-to-end tests (see helpers.h). */
 #include "tests/helpers.h"
 
+#include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -13,6 +14,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "lib/json/json.h"
 
 static long now_ms(void)
 {
@@ -178,4 +181,39 @@ int count_substr(const char *haystack, const char *needle)
 bool kvm_resets_vcpu_on_shutdown(void)
 {
 	return access("/sys/module/kvm_amd", F_OK) == 0;
+}
+
+struct proc_result run_dirtyrate(const char *sock, const char *const *args)
+{
+	const char *argv[24] = { KVMTRACK_BIN, "dirtyrate", "--control", sock };
+	struct proc_result r;
+	int argc = 4;
+
+	for (; *args && argc < 23; args++)
+		argv[argc++] = *args;
+	argv[argc] = NULL;
+	cr_assert_eq(run_cmd(argv, 60, &r), 0);
+	cr_assert(!r.timed_out, "dirtyrate hung: %s", r.err);
+	return r;
+}
+
+struct json_value *dirtyrate_json(const char *sock, const char *const *args)
+{
+	struct proc_result r = run_dirtyrate(sock, args);
+	struct json_value *v;
+	char err[256];
+
+	cr_assert_eq(r.status, 0, "dirtyrate failed: %s", r.err);
+	cr_assert_eq(json_parse(r.out, strlen(r.out), &v, err, sizeof(err)), 0,
+		     "%s: %s", err, r.out);
+	proc_result_free(&r);
+	return v;
+}
+
+double json_num(const struct json_value *obj, const char *key)
+{
+	const struct json_value *v = json_get(obj, key);
+
+	cr_assert(v && v->type == JSON_NUMBER, "no number '%s'", key);
+	return v->number;
 }

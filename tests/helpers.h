@@ -44,6 +44,16 @@ int count_substr(const char *haystack, const char *needle);
  * fault before reporting it (shared/KVM-HERE.md). */
 bool kvm_resets_vcpu_on_shutdown(void);
 
+struct json_value;
+
+/* Runs `kvmtrack dirtyrate --control SOCK ARGS...` (60 s at most). */
+struct proc_result run_dirtyrate(const char *sock, const char *const *args);
+/* The same with --json among ARGS, which must succeed: its parsed output
+ * (json_free it). */
+struct json_value *dirtyrate_json(const char *sock, const char *const *args);
+/* obj's number `key`, which must be there. */
+double json_num(const struct json_value *obj, const char *key);
+
 #define KVMTRACK_BIN "./kvmtrack"
 #define GUEST_ELF "guest/kvmtrack-guest.elf"
 

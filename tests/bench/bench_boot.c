@@ -13,6 +13,11 @@
  * arrive (the banner starts) and when the banner line's '\n' arrives (the
  * first serial line is complete). The line is the headline number.
  *
+ * With --linux KERNEL --initrd FILE, both boot that Linux kernel and
+ * initramfs (512 MiB, "console=ttyS0"; QEMU as -M microvm -cpu host) and
+ * the line waited for is the tests' initramfs's first userspace line,
+ * "kt-init: userspace" (tests/linux/initramfs/init.sh).
+ *
  * Output: a JSON file (--json) and Markdown table rows on stdout, which
  * tests/bench/run.sh gathers into bench-results/summary.md.
  */
@@ -31,6 +36,7 @@
 #include <unistd.h>
 
 #define BANNER "kvmtrack-guest "
+#define LINUX_BANNER "kt-init: userspace"
 #define MAX_RUNS 100
 #define OUT_BUF_BYTES (256 * 1024)
 #define STOP_GRACE_NS (3 * 1000000000ll)
@@ -39,7 +45,7 @@ enum vmm_id { VMM_KVMTRACK, VMM_QEMU, NR_VMMS };
 
 struct vmm_result {
 	const char *name;
-	char **argv;
+	char *argv[24];
 	int64_t prefix_ns[MAX_RUNS];
 	int64_t line_ns[MAX_RUNS];
 	unsigned int nr_ok;
@@ -57,6 +63,9 @@ struct options {
 	const char *qemu;
 	const char *guest;
 	const char *cmdline;
+	const char *banner;
+	const char *linux_kernel; /* NULL: the bundled guest */
+	const char *initrd;
 	const char *json_path;
 	bool verbose;
 };
@@ -114,8 +123,8 @@ static int spawn(char **argv, pid_t *pid, int *out_fd, int64_t *t0_ns)
  * SeaBIOS prints before the guest and with no newline, so the banner is
  * searched anywhere in the stream, not only at a line start.
  */
-static int wait_banner(int fd, int64_t deadline_ns, int64_t *prefix_at_ns,
-		       int64_t *line_at_ns, bool verbose)
+static int wait_banner(int fd, const char *want, int64_t deadline_ns,
+		       int64_t *prefix_at_ns, int64_t *line_at_ns, bool verbose)
 {
 	static char buf[OUT_BUF_BYTES];
 	size_t len = 0;
@@ -150,7 +159,7 @@ static int wait_banner(int fd, int64_t deadline_ns, int64_t *prefix_at_ns,
 		/* memmem/memchr: terminal escapes may hold any byte, even NUL.
 		 */
 		if (!banner) {
-			banner = memmem(buf, len, BANNER, strlen(BANNER));
+			banner = memmem(buf, len, want, strlen(want));
 			if (banner)
 				*prefix_at_ns = t;
 		}
@@ -196,7 +205,8 @@ static void run_once(struct vmm_result *vmm, const struct options *opt)
 		vmm->nr_failed++;
 		return;
 	}
-	ret = wait_banner(fd, t0_ns + opt->timeout_s * 1000000000ll, &prefix_ns,
+	ret = wait_banner(fd, opt->banner,
+			  t0_ns + opt->timeout_s * 1000000000ll, &prefix_ns,
 			  &line_ns, opt->verbose);
 	stop_child(pid);
 	close(fd);
@@ -297,11 +307,12 @@ static int write_json(const char *path, const struct vmm_result *vmms,
 	fprintf(f, "  \"description\": \"fork() of the VMM to the guest's "
 		   "first serial line on its stdout pipe\",\n");
 	fprintf(f, "  \"guest\": \"%s\",\n  \"guest_cmdline\": \"%s\",\n",
-		opt->guest, opt->cmdline);
+		opt->linux_kernel ? opt->linux_kernel : opt->guest,
+		opt->cmdline);
 	fprintf(f,
 		"  \"banner\": \"%s\",\n  \"runs\": %u,\n  \"order\": "
 		"\"alternating KQ QK KQ ...\",\n",
-		BANNER, opt->runs);
+		opt->banner, opt->runs);
 	fprintf(f, "  \"vmms\": {\n");
 	for (i = 0; i < NR_VMMS; i++)
 		json_vmm(f, &vmms[i], i == NR_VMMS - 1);
@@ -311,22 +322,26 @@ static int write_json(const char *path, const struct vmm_result *vmms,
 }
 
 /* Markdown rows: | benchmark | subject | median | min | max | unit | note | */
-static void print_rows(const struct vmm_result *vmms)
+static void print_rows(const struct vmm_result *vmms,
+		       const struct options *opt)
 {
+	const char *what = opt->linux_kernel
+				   ? "Linux boot to first userspace line"
+				   : "boot to first serial line";
 	int i;
 
 	for (i = 0; i < NR_VMMS; i++) {
 		const struct vmm_result *v = &vmms[i];
 		struct stats s = compute_stats(v->line_ns, v->nr_ok);
 
-		printf("| boot to first serial line | %s | %.1f | %.1f | %.1f "
+		printf("| %s | %s | %.1f | %.1f | %.1f "
 		       "| ms | %u runs%s |\n",
-		       v->name, s.median_ms, s.min_ms, s.max_ms, v->nr_ok,
+		       what, v->name, s.median_ms, s.min_ms, s.max_ms, v->nr_ok,
 		       v->nr_failed ? ", some failed" : "");
 	}
-	printf("| boot to first serial line | QEMU / kvmtrack | %.1fx | | | "
+	printf("| %s | QEMU / kvmtrack | %.1fx | | | "
 	       "ratio of medians | alternating runs |\n",
-	       ratio(vmms));
+	       what, ratio(vmms));
 }
 
 static void usage(FILE *f)
@@ -339,6 +354,9 @@ static void usage(FILE *f)
 	    "      --kvmtrack PATH (default ./kvmtrack)\n"
 	    "      --qemu PATH     (default qemu-system-x86_64)\n"
 	    "      --guest PATH    (default guest/kvmtrack-guest.elf)\n"
+	    "      --linux KERNEL  boot this Linux kernel instead, with\n"
+	    "      --initrd FILE   the tests' initramfs, to its first\n"
+	    "                      userspace line\n"
 	    "      --json PATH     write the results as JSON\n"
 	    "  -v, --verbose       log each run on stderr\n",
 	    MAX_RUNS);
@@ -352,6 +370,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
 	    {"kvmtrack", required_argument, NULL, 'k'},
 	    {"qemu", required_argument, NULL, 'q'},
 	    {"guest", required_argument, NULL, 'g'},
+	    {"linux", required_argument, NULL, 'L'},
+	    {"initrd", required_argument, NULL, 'I'},
 	    {"json", required_argument, NULL, 'j'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
@@ -379,6 +399,12 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		case 'j':
 			opt->json_path = optarg;
 			break;
+		case 'L':
+			opt->linux_kernel = optarg;
+			break;
+		case 'I':
+			opt->initrd = optarg;
+			break;
 		case 'v':
 			opt->verbose = true;
 			break;
@@ -390,11 +416,52 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			return -1;
 		}
 	}
-	if (opt->runs < 1 || opt->runs > MAX_RUNS || opt->timeout_s < 1) {
+	if (opt->runs < 1 || opt->runs > MAX_RUNS || opt->timeout_s < 1 ||
+	    !opt->linux_kernel != !opt->initrd) {
 		usage(stderr);
 		return -1;
 	}
 	return 0;
+}
+
+static void set_args(struct vmm_result *vmm, char *const *args)
+{
+	unsigned int n = 0;
+
+	while (args[n] && n + 1 < sizeof(vmm->argv) / sizeof(vmm->argv[0])) {
+		vmm->argv[n] = args[n];
+		n++;
+	}
+	vmm->argv[n] = NULL;
+}
+
+/* The two command lines: the bundled guest, or a Linux kernel. */
+static void set_argv(struct vmm_result *vmms, struct options *opt)
+{
+	if (!opt->linux_kernel) {
+		set_args(&vmms[VMM_KVMTRACK], (char *[]){
+			(char *)opt->kvmtrack, "run", "-m", "256M", "--cmdline",
+			(char *)opt->cmdline, (char *)opt->guest, NULL});
+		set_args(&vmms[VMM_QEMU], (char *[]){
+			(char *)opt->qemu, "-enable-kvm", "-m", "256",
+			"-nographic", "-nodefaults", "-no-reboot", "-serial",
+			"stdio", "-kernel", (char *)opt->guest, "-append",
+			(char *)opt->cmdline, NULL});
+		return;
+	}
+	opt->banner = LINUX_BANNER;
+	opt->cmdline = "console=ttyS0";
+	set_args(&vmms[VMM_KVMTRACK], (char *[]){
+		(char *)opt->kvmtrack, "run", "-m", "512M", "--initrd",
+		(char *)opt->initrd, "--cmdline", (char *)opt->cmdline,
+		(char *)opt->linux_kernel, NULL});
+	/* QEMU's fastest-booting machine, with the host's CPU as ours. */
+	set_args(&vmms[VMM_QEMU], (char *[]){
+		(char *)opt->qemu, "-enable-kvm", "-M", "microvm", "-cpu",
+		"host", "-m", "512", "-nographic", "-nodefaults",
+		"-no-reboot", "-serial", "stdio", "-kernel",
+		(char *)opt->linux_kernel, "-initrd", (char *)opt->initrd,
+		"-append", (char *)opt->cmdline, NULL});
 }
 
 int main(int argc, char **argv)
@@ -407,6 +474,7 @@ int main(int argc, char **argv)
 	    .guest = "guest/kvmtrack-guest.elf",
 	    /* The idle workload runs until stopped: SIGTERM ends it. */
 	    .cmdline = "workload=idle duration=0",
+	    .banner = BANNER,
 	};
 	struct vmm_result vmms[NR_VMMS] = {
 	    [VMM_KVMTRACK] = {.name = "kvmtrack"},
@@ -416,28 +484,7 @@ int main(int argc, char **argv)
 
 	if (parse_options(argc, argv, &opt))
 		return 2;
-	vmms[VMM_KVMTRACK].argv = (char *[]){(char *)opt.kvmtrack,
-					     "run",
-					     "-m",
-					     "256M",
-					     "--cmdline",
-					     (char *)opt.cmdline,
-					     (char *)opt.guest,
-					     NULL};
-	vmms[VMM_QEMU].argv = (char *[]){(char *)opt.qemu,
-					 "-enable-kvm",
-					 "-m",
-					 "256",
-					 "-nographic",
-					 "-nodefaults",
-					 "-no-reboot",
-					 "-serial",
-					 "stdio",
-					 "-kernel",
-					 (char *)opt.guest,
-					 "-append",
-					 (char *)opt.cmdline,
-					 NULL};
+	set_argv(vmms, &opt);
 	for (i = 0; i < opt.runs; i++) {
 		/* K Q, Q K, K Q ...: neither always goes first. */
 		enum vmm_id first = (i & 1) ? VMM_QEMU : VMM_KVMTRACK;
@@ -447,6 +494,6 @@ int main(int argc, char **argv)
 	}
 	if (opt.json_path && write_json(opt.json_path, vmms, &opt))
 		return 1;
-	print_rows(vmms);
+	print_rows(vmms, &opt);
 	return vmms[VMM_KVMTRACK].nr_ok && vmms[VMM_QEMU].nr_ok ? 0 : 1;
 }

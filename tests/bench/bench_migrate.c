@@ -64,6 +64,13 @@ static struct scenario scenarios[] = {
 	  .title = "(d) 1 GiB, 256 MiB random writes, whole pages (incompressible)",
 	  .cmdline = "workload=random wss=256M rate=100000 fill=page heartbeat=1 progress=100",
 	  .mem = "1G", .warmup_ms = 2000, .rate_pages = 100000, .timeout_s = 60 },
+	/* The same writer as the Linux migration test: 128 MiB rewritten at
+	 * 20000 pages/s (78 MiB/s), "hb N" ten times a second. */
+	{ .id = "l", .name = "linux-writer",
+	  .title = "(l) Debian 6.1 Linux, 512 MiB, writer rewriting 128 MiB at 20000 pages/s",
+	  .cmdline = "console=ttyS0 kt.then=writer kt.mib=128 kt.rate=20000 kt.every=10",
+	  .linux_guest = true, .mem = "512M", .warmup_ms = 3000,
+	  .rate_pages = 20000, .timeout_s = 120 },
 };
 #define NR_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
 
@@ -495,10 +502,13 @@ static void usage(FILE *f)
 		"Usage: bench-migrate [options]\n"
 		"  -n, --runs N            runs per VMM for (a), (b) and (d) (default 5)\n"
 		"      --converge-runs N   runs per VMM for (c) (default 3)\n"
-		"      --scenarios LIST    any of a, b, c, d (default abc)\n"
+		"      --scenarios LIST    any of a, b, c, d, l (default abc)\n"
 		"      --kvmtrack PATH     (default ./kvmtrack)\n"
 		"      --qemu PATH         (default qemu-system-x86_64)\n"
 		"      --guest PATH        (default guest/kvmtrack-guest.elf)\n"
+		"      --linux-kernel PATH, --linux-initrd PATH\n"
+		"                          Debian's kernel and the Linux tests'\n"
+		"                          initramfs, for scenario (l)\n"
 		"      --out DIR           JSON files and logs/ (default bench-results)\n"
 		"      --md PATH           write the side-by-side table here\n"
 		"      --kvmtrack-migrate-args STR\n"
@@ -563,6 +573,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "kvmtrack", required_argument, NULL, 'k' },
 		{ "qemu", required_argument, NULL, 'q' },
 		{ "guest", required_argument, NULL, 'g' },
+		{ "linux-kernel", required_argument, NULL, 'L' },
+		{ "linux-initrd", required_argument, NULL, 'I' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "md", required_argument, NULL, 'm' },
 		{ "kvmtrack-migrate-args", required_argument, NULL, 'a' },
@@ -579,6 +591,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'k': o->env.kvmtrack = optarg; break;
 		case 'q': o->env.qemu = optarg; break;
 		case 'g': o->env.guest = optarg; break;
+		case 'L': o->env.linux_kernel = optarg; break;
+		case 'I': o->env.linux_initrd = optarg; break;
 		case 'o': o->out_dir = optarg; break;
 		case 'm': o->md_path = optarg; break;
 		case 'a': o->env.migrate_args = optarg; break;
@@ -587,7 +601,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		}
 	}
 	if (!o->runs || o->runs > MAX_RUNS || !o->converge_runs ||
-	    o->converge_runs > MAX_RUNS || optind != argc) {
+	    o->converge_runs > MAX_RUNS || optind != argc ||
+	    (strchr(o->only, 'l') && (!o->env.linux_kernel || !o->env.linux_initrd))) {
 		usage(stderr);
 		return -1;
 	}

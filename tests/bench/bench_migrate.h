@@ -19,6 +19,10 @@ struct scenario {
 	const char *name; /* file name part: migrate-<id>-<name>.json */
 	const char *title;
 	const char *cmdline; /* the guest's */
+	/* Debian's kernel with the Linux tests' initramfs and its writer
+	 * (bench_env's linux_kernel and linux_initrd) instead of the
+	 * bundled guest */
+	bool linux_guest;
 	const char *mem; /* "1G", understood by both VMMs */
 	unsigned int warmup_ms; /* guest runs at least this long first */
 	uint64_t rate_pages; /* its paced rate; 0: idle */
@@ -38,6 +42,8 @@ struct bench_env {
 	const char *kvmtrack;
 	const char *qemu;
 	const char *guest;
+	const char *linux_kernel; /* scenario (l); NULL: not run */
+	const char *linux_initrd;
 	const char *log_dir;
 	int port; /* the destination listens here */
 	bool verbose;

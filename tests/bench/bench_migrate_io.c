@@ -144,8 +144,11 @@ static void serial_line(struct serial *s, int64_t t)
 		s->prog[s->nr_prog++].pages = strtoull(p + 7, NULL, 10);
 		return;
 	}
-	if (!s->started_ns && strstr(line, "kvmtrack-guest: workload ") &&
-	    strstr(line, " start:"))
+	/* The bundled guest's workload, or the Linux tests' writer, starts. */
+	if (!s->started_ns && ((strstr(line, "kvmtrack-guest: workload ") &&
+				strstr(line, " start:")) ||
+			       (strstr(line, "writer: ") &&
+				strstr(line, " MiB filled"))))
 		s->started_ns = t;
 }
 

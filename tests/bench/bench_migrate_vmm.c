@@ -254,9 +254,14 @@ static void vmm_argv(const struct session *s, enum vmm_id vmm, bool dst,
 			argv[n++] = (char *)sc->mem;
 			argv[n++] = "--control";
 			argv[n++] = (char *)s->src_sock;
+			if (sc->linux_guest) {
+				argv[n++] = "--initrd";
+				argv[n++] = (char *)s->env->linux_initrd;
+			}
 			argv[n++] = "--cmdline";
 			argv[n++] = (char *)sc->cmdline;
-			argv[n++] = (char *)s->env->guest;
+			argv[n++] = (char *)(sc->linux_guest ? s->env->linux_kernel
+							     : s->env->guest);
 		}
 		argv[n] = NULL;
 		return;
@@ -270,8 +275,18 @@ static void vmm_argv(const struct session *s, enum vmm_id vmm, bool dst,
 	argv[n++] = "-no-reboot";
 	argv[n++] = "-serial";
 	argv[n++] = "stdio";
-	argv[n++] = "-kernel";
-	argv[n++] = (char *)s->env->guest;
+	if (sc->linux_guest) {
+		/* The host's CPU, as kvmtrack gives its guests. */
+		argv[n++] = "-cpu";
+		argv[n++] = "host";
+		argv[n++] = "-kernel";
+		argv[n++] = (char *)s->env->linux_kernel;
+		argv[n++] = "-initrd";
+		argv[n++] = (char *)s->env->linux_initrd;
+	} else {
+		argv[n++] = "-kernel";
+		argv[n++] = (char *)s->env->guest;
+	}
 	argv[n++] = "-append";
 	argv[n++] = (char *)sc->cmdline;
 	if (dst) {

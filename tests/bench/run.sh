@@ -8,7 +8,7 @@
 #
 # Environment: BENCH_OUT (bench-results), BOOT_RUNS (5), PAGERATE_RUNS (3),
 #   QEMU (qemu-system-x86_64), DIRTYLOG_MEM (1G), DIRTYLOG_ITERATIONS (5),
-#   MIGRATE_RUNS (5), CONVERGE_RUNS (3), MIGRATE_SCENARIOS (abcd),
+#   MIGRATE_RUNS (5), CONVERGE_RUNS (3), MIGRATE_SCENARIOS (abcdl; l: Linux),
 #   MIGRATE_ARGS (none: extra words for every `kvmtrack migrate`, e.g.
 #   "--verify sent"; they are named in the migration table).
 # The machines are shared and noisy: compare numbers taken in one run.
@@ -23,7 +23,7 @@ dirtylog_mem=${DIRTYLOG_MEM:-1G}
 dirtylog_iterations=${DIRTYLOG_ITERATIONS:-5}
 migrate_runs=${MIGRATE_RUNS:-5}
 converge_runs=${CONVERGE_RUNS:-3}
-migrate_scenarios=${MIGRATE_SCENARIOS:-abcd}
+migrate_scenarios=${MIGRATE_SCENARIOS:-abcdl}
 migrate_args=${MIGRATE_ARGS:-}
 qemu=${QEMU:-qemu-system-x86_64}
 status=0
@@ -89,6 +89,22 @@ if ! tests/bench/bench-boot --runs "$boot_runs" --qemu "$qemu" \
 	status=1
 fi
 
+# --- 1b. Debian's kernel to its first userspace line, kvmtrack beside QEMU --
+# (the Linux tests' kernel and initramfs: make check fetches and builds them)
+if [ -s tests/linux-cache/vmlinuz ] && [ -s tests/linux/initramfs.cpio.gz ]; then
+	cp tests/linux-cache/vmlinuz tests/linux/initramfs.cpio.gz "$bin/" || exit 1
+	echo "bench: Linux boot to first userspace line, $boot_runs runs per VMM" >&2
+	if ! tests/bench/bench-boot --runs "$boot_runs" --qemu "$qemu" --timeout 240 \
+		--kvmtrack "$kvmtrack" --linux "$bin/vmlinuz" \
+		--initrd "$bin/initramfs.cpio.gz" --json "$out/boot-linux.json" >>"$rows"; then
+		echo "bench: Linux boot benchmark failed" >&2
+		status=1
+	fi
+else
+	echo "bench: no Linux kernel or initramfs : Linux boot skipped" >&2
+	status=1
+fi
+
 # --- 2. guest page-write rate at CPL3, no tracking -------------------------
 for wl in sweep random; do
 	echo "bench: page-write rate, workload=$wl, $pagerate_runs runs" >&2
@@ -115,6 +131,7 @@ echo "bench: live migration, kvmtrack beside QEMU, $migrate_runs runs per VMM ((
 if ! tests/bench/bench-migrate --runs "$migrate_runs" --converge-runs "$converge_runs" \
 	--scenarios "$migrate_scenarios" ${migrate_args:+--kvmtrack-migrate-args "$migrate_args"} \
 	--kvmtrack "$kvmtrack" --qemu "$qemu" --guest "$guest" --out "$out" \
+	--linux-kernel "$bin/vmlinuz" --linux-initrd "$bin/initramfs.cpio.gz" \
 	--md "$out/migrate.md" >>"$rows"; then
 	echo "bench: live migration failed" >&2
 	status=1

@@ -95,44 +95,6 @@ static void stop_guest(struct guest *g)
 	proc_result_free(&r);
 }
 
-/* Runs `kvmtrack dirtyrate --control SOCK ARGS...`. */
-static struct proc_result dirtyrate(const char *sock, const char *const *args)
-{
-	const char *argv[24] = { KVMTRACK_BIN, "dirtyrate", "--control", sock };
-	struct proc_result r;
-	int argc = 4;
-
-	for (; *args; args++)
-		argv[argc++] = *args;
-	argv[argc] = NULL;
-	cr_assert_eq(run_cmd(argv, 60, &r), 0);
-	cr_assert(!r.timed_out, "dirtyrate hung: %s", r.err);
-	return r;
-}
-
-/* dirtyrate ... --json, which must succeed: its parsed output. */
-static struct json_value *dirtyrate_json(const char *sock,
-					 const char *const *args)
-{
-	struct proc_result r = dirtyrate(sock, args);
-	struct json_value *v;
-	char err[256];
-
-	cr_assert_eq(r.status, 0, "dirtyrate failed: %s", r.err);
-	cr_assert_eq(json_parse(r.out, strlen(r.out), &v, err, sizeof(err)), 0,
-		     "%s: %s", err, r.out);
-	proc_result_free(&r);
-	return v;
-}
-
-static double num(const struct json_value *obj, const char *key)
-{
-	const struct json_value *v = json_get(obj, key);
-
-	cr_assert(v && v->type == JSON_NUMBER, "no number '%s'", key);
-	return v->number;
-}
-
 static struct json_value *ctl(const struct guest *g, const char *cmd,
 			      const char *args)
 {
@@ -160,8 +122,8 @@ static void read_truth(const struct guest *g, struct truth *t)
 	cr_assert(vcpus && vcpus->nr_items > 0 && vcpus->nr_items <= 16);
 	t->nr = (unsigned int)vcpus->nr_items;
 	for (unsigned int i = 0; i < t->nr; i++) {
-		t->pages[i] = num(vcpus->items[i], "sum_interval_distinct_pages");
-		t->tsc_end[i] = num(vcpus->items[i], "tsc_end");
+		t->pages[i] = json_num(vcpus->items[i], "sum_interval_distinct_pages");
+		t->tsc_end[i] = json_num(vcpus->items[i], "tsc_end");
 	}
 	json_free(stats);
 }
@@ -192,8 +154,8 @@ static void wss_range(const struct guest *g, char *buf, size_t len)
 		json_get(json_get(stats, "devices"), "testdev"), "hello");
 
 	snprintf(buf, len, "0x%" PRIx64 ",%" PRIu64,
-		 (uint64_t)num(hello, "wss_base_gpa"),
-		 (uint64_t)num(hello, "wss_bytes"));
+		 (uint64_t)json_num(hello, "wss_base_gpa"),
+		 (uint64_t)json_num(hello, "wss_bytes"));
 	json_free(stats);
 }
 
@@ -233,10 +195,10 @@ static struct json_value *measure_against_truth(const struct guest *g,
 	json_free(ctl(g, "dirty-log", "{\"enable\":false}"));
 	*truth = truth_rate(g, &a, &b, per_vcpu);
 	cr_log_info("%s: %.0f pages/s (working set %.0f) vs guest %.0f: %.2f%% (%.2f%%)",
-		    mode, num(v, "pages_per_s"),
-		    num(json_get(v, "range"), "pages_per_s"), *truth,
-		    100 * rel_err(num(v, "pages_per_s"), *truth),
-		    100 * rel_err(num(json_get(v, "range"), "pages_per_s"),
+		    mode, json_num(v, "pages_per_s"),
+		    json_num(json_get(v, "range"), "pages_per_s"), *truth,
+		    100 * rel_err(json_num(v, "pages_per_s"), *truth),
+		    100 * rel_err(json_num(json_get(v, "range"), "pages_per_s"),
 				  *truth));
 	return v;
 }
@@ -255,8 +217,8 @@ Test(dirtyrate, bitmap_mode_matches_the_guests_count_and_draws_the_wss)
 	usleep(1000000); /* past the guest's slow start */
 	v = measure_against_truth(&g, "bitmap", &truth, per_vcpu);
 	expect_fixed_rate(truth);
-	cr_expect_lt(rel_err(num(v, "pages_per_s"), truth), 0.02);
-	cr_expect_lt(rel_err(num(json_get(v, "range"), "pages_per_s"), truth),
+	cr_expect_lt(rel_err(json_num(v, "pages_per_s"), truth), 0.02);
+	cr_expect_lt(rel_err(json_num(json_get(v, "range"), "pages_per_s"), truth),
 		     0.02);
 	cr_expect_eq(json_get(v, "vcpus"), NULL, "per vCPU only with the ring");
 	json_free(v);
@@ -272,7 +234,7 @@ Test(dirtyrate, bitmap_mode_matches_the_guests_count_and_draws_the_wss)
 	wss = json_get(v, "wss");
 	cr_assert(wss && wss->nr_items == 6, "10 ms to 500 ms");
 	for (size_t i = 0; i < wss->nr_items; i++) {
-		double pages = num(wss->items[i], "dirty_pages");
+		double pages = json_num(wss->items[i], "dirty_pages");
 
 		cr_expect_geq(pages, prev, "the working set only grows");
 		prev = pages;
@@ -302,17 +264,17 @@ Test(dirtyrate, ring_mode_matches_and_splits_per_vcpu)
 	usleep(1000000);
 	v = measure_against_truth(&g, "ring", &truth, per_vcpu);
 	expect_fixed_rate(truth);
-	cr_expect_lt(rel_err(num(v, "pages_per_s"), truth), 0.02);
-	cr_expect_lt(rel_err(num(json_get(v, "range"), "pages_per_s"), truth),
+	cr_expect_lt(rel_err(json_num(v, "pages_per_s"), truth), 0.02);
+	cr_expect_lt(rel_err(json_num(json_get(v, "range"), "pages_per_s"), truth),
 		     0.02);
 	vcpus = json_get(v, "vcpus");
 	cr_assert(vcpus && vcpus->nr_items == 2);
 	for (unsigned int i = 0; i < 2; i++) {
-		double rate = num(vcpus->items[i], "pages_per_s");
+		double rate = json_num(vcpus->items[i], "pages_per_s");
 
 		cr_log_info("ring: vCPU %u %.0f pages/s (share %.3f) vs guest %.0f",
-			    i, rate, num(vcpus->items[i], "share"), per_vcpu[i]);
-		cr_expect_float_eq(num(vcpus->items[i], "share"), 0.5, 0.05);
+			    i, rate, json_num(vcpus->items[i], "share"), per_vcpu[i]);
+		cr_expect_float_eq(json_num(vcpus->items[i], "share"), 0.5, 0.05);
 		/* A ring entry is a page dirtied since the last reset: the
 		 * guest's own pages (stamp table, interval bitmap, stack),
 		 * re-dirtied after each 10 ms reaper pass, count again. So the
@@ -341,7 +303,7 @@ static struct json_value *report_from(const struct guest *g, double seq,
 			"vcpus");
 
 		if (vcpus && vcpus->nr_items > 0 &&
-		    num(vcpus->items[0], "seq") >= seq) {
+		    json_num(vcpus->items[0], "seq") >= seq) {
 			*vcpu = vcpus->items[0];
 			return stats;
 		}
@@ -373,26 +335,26 @@ Test(dirtyrate, sample_mode_holds_the_truth_within_its_stated_error)
 		    "workload=random wss=64M report=1000",
 		    "workload random start");
 	stats = report_from(&g, 0, &vcpu);
-	seq = num(vcpu, "seq");
+	seq = json_num(vcpu, "seq");
 	json_free(stats);
 	v = dirtyrate_json(g.sock, (const char *const[]){
 		"--mode", "sample", "--sample-pages", "8192", "--seed", "42",
 		"--json", NULL });
 	stats = report_from(&g, seq + 1, &vcpu);
-	cr_assert_eq(num(vcpu, "interval_distinct_pages"), wss_pages,
+	cr_assert_eq(json_num(vcpu, "interval_distinct_pages"), wss_pages,
 		     "the guest rewrites its whole working set each second");
 	s = json_get(v, "sample");
 	cr_assert_not_null(s);
-	cr_expect_eq(num(s, "sampled_pages"), 2048);
-	cr_expect_eq(num(s, "seed"), 42);
+	cr_expect_eq(json_num(s, "sampled_pages"), 2048);
+	cr_expect_eq(json_num(s, "seed"), 42);
 	cr_log_info("sample: %.0f pages, 95%% CI [%.0f, %.0f], SE %.0f; truth %.0f..%.0f",
-		    num(v, "dirty_pages"), num(s, "ci95_low_pages"),
-		    num(s, "ci95_high_pages"), num(s, "stderr_pages"),
+		    json_num(v, "dirty_pages"), json_num(s, "ci95_low_pages"),
+		    json_num(s, "ci95_high_pages"), json_num(s, "stderr_pages"),
 		    wss_pages, wss_pages + others);
-	cr_expect_leq(num(s, "ci95_low_pages"), wss_pages + others);
-	cr_expect_geq(num(s, "ci95_high_pages"), wss_pages);
-	cr_expect_lt(fabs(num(v, "dirty_pages") - wss_pages),
-		     3 * num(s, "stderr_pages") + others);
+	cr_expect_leq(json_num(s, "ci95_low_pages"), wss_pages + others);
+	cr_expect_geq(json_num(s, "ci95_high_pages"), wss_pages);
+	cr_expect_lt(fabs(json_num(v, "dirty_pages") - wss_pages),
+		     3 * json_num(s, "stderr_pages") + others);
 	cr_expect(!json_get(v, "logging_after")->boolean, "no logging used");
 	json_free(stats);
 	json_free(v);
@@ -421,7 +383,7 @@ Test(dirtyrate, logging_is_restored_and_errors_name_the_problem)
 	v = dirtyrate_json(g.sock, (const char *const[]){ "--period", "200ms",
 							   "--json", NULL });
 	cr_expect(!json_get(v, "logging_before")->boolean);
-	cr_expect_gt(num(v, "dirty_pages"), 500, "5000 pages/s for 0.2 s");
+	cr_expect_gt(json_num(v, "dirty_pages"), 500, "5000 pages/s for 0.2 s");
 	json_free(v);
 	cr_expect(!slot0_logging(&g), "switched off again after the window");
 
@@ -433,13 +395,13 @@ Test(dirtyrate, logging_is_restored_and_errors_name_the_problem)
 	json_free(v);
 	cr_expect(slot0_logging(&g), "the user's logging stays on");
 
-	r = dirtyrate(g.sock, (const char *const[]){ "--mode", "ring", NULL });
+	r = run_dirtyrate(g.sock, (const char *const[]){ "--mode", "ring", NULL });
 	cr_expect_eq(r.status, 1);
 	cr_expect(strstr(r.err, "--dirty-log ring"), "names the flag: %s", r.err);
 	proc_result_free(&r);
 
 	/* The table, for a human. */
-	r = dirtyrate(g.sock, (const char *const[]){ "-p", "100ms", NULL });
+	r = run_dirtyrate(g.sock, (const char *const[]){ "-p", "100ms", NULL });
 	cr_expect_eq(r.status, 0, "%s", r.err);
 	cr_expect(strstr(r.out, "total") && strstr(r.out, "slot 0"), "%s",
 		  r.out);
@@ -463,7 +425,7 @@ Test(dirtyrate, usage_and_socket_errors)
 	unlink("/tmp/kt-dr-none.sock");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		struct proc_result r =
-			dirtyrate("/tmp/kt-dr-none.sock", cases[i].args);
+			run_dirtyrate("/tmp/kt-dr-none.sock", cases[i].args);
 
 		cr_expect_eq(r.status, cases[i].status, "%s: %s",
 			     cases[i].args[0], r.err);
@@ -486,7 +448,7 @@ Test(dirtyrate, a_vm_that_stops_ends_the_measurement)
 	unlink(sock);
 	cr_assert_eq(bg_start(argv, &p), 0);
 	cr_assert(wait_for_socket(sock, 10000));
-	r = dirtyrate(sock, (const char *const[]){ "--period", "20s", NULL });
+	r = run_dirtyrate(sock, (const char *const[]){ "--period", "20s", NULL });
 	cr_expect_eq(r.status, 1);
 	cr_expect(strstr(r.err, "the VM stopped during the measurement"), "%s",
 		  r.err);

@@ -4,7 +4,8 @@
  * (kt.then=writer). It rewrites a buffer of MIB MiB page by page at about
  * RATE pages a second (0: as fast as it can), each page filled with words
  * that only that page at that write can hold, and remembers every page's
- * last write. It prints "hb N" ten times a second of its own clock, and
+ * last write. It prints "hb N" ten times a second of its own clock, every
+ * second "writer: rate R pages/s" (pages it wrote over that second), and
  * every CHECK heartbeats reads the whole buffer back against what it
  * remembers: "writer: check N ok pages P" or, at the first wrong word,
  * "writer: check N BAD page P word W" and exit status 1. A migration that
@@ -74,7 +75,7 @@ int main(int argc, char **argv)
 	uint64_t rate = argc > 2 ? strtoull(argv[2], NULL, 0) : 0;
 	unsigned long every = argc > 3 ? strtoul(argv[3], NULL, 0) : 10;
 	uint64_t pages = mib * 256, p = 0, written = 0, next_gen = 1;
-	uint64_t start, next_beat;
+	uint64_t start, next_beat, last_rate_ns, last_written = 0;
 	unsigned long beats = 0, checks = 0;
 	uint64_t *buf, *gen;
 
@@ -97,9 +98,13 @@ int main(int argc, char **argv)
 		gen[i] = next_gen++;
 		fill(buf + i * PAGE_WORDS, gen[i], i);
 	}
-	printf("%s: %llu MiB filled, rate %llu pages/s\n", tag,
-	       (unsigned long long)mib, (unsigned long long)rate);
+	/* Its per-page counters are pages it writes too, all of them within
+	 * any stretch of a few hundred writes: a dirty-rate truth counts them. */
+	printf("%s: %llu MiB filled, rate %llu pages/s, counters %llu pages\n",
+	       tag, (unsigned long long)mib, (unsigned long long)rate,
+	       (unsigned long long)((pages * sizeof(*gen) + 4095) / 4096));
 	start = now_ns();
+	last_rate_ns = start;
 	next_beat = start + BEAT_NS;
 	for (;;) {
 		uint64_t now = now_ns();
@@ -112,6 +117,15 @@ int main(int argc, char **argv)
 			next_beat += BEAT_NS;
 			if (next_beat < now)
 				next_beat = now + BEAT_NS;
+			/* What it wrote, by its own count and clock: the
+			 * truth a dirty-rate measurement is held to. */
+			if (beats % 10 == 0) {
+				printf("%s: rate %.0f pages/s\n", tag,
+				       (written - last_written) * 1e9 /
+					       (double)(now - last_rate_ns));
+				last_written = written;
+				last_rate_ns = now;
+			}
 			if (beats % every == 0 && check(buf, gen, pages, ++checks))
 				return 1;
 		}
