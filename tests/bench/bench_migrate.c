@@ -71,6 +71,12 @@ static struct scenario scenarios[] = {
 	  .cmdline = "console=ttyS0 kt.then=writer kt.mib=128 kt.rate=20000 kt.every=10",
 	  .linux_guest = true, .mem = "512M", .warmup_ms = 3000,
 	  .rate_pages = 20000, .timeout_s = 120 },
+	/* Two vCPUs, both busy: a writer on each, 64 MiB at 10000 pages/s. */
+	{ .id = "n", .name = "linux-smp",
+	  .title = "(n) Debian 6.1 Linux, 512 MiB, 2 vCPUs each running a writer (64 MiB, 10000 pages/s)",
+	  .cmdline = "console=ttyS0 kt.then=writer kt.mib=64 kt.rate=10000 kt.every=10 kt.writers=2",
+	  .linux_guest = true, .mem = "512M", .cpus = "2", .warmup_ms = 3000,
+	  .rate_pages = 20000, .timeout_s = 120 },
 };
 #define NR_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
 
@@ -502,13 +508,13 @@ static void usage(FILE *f)
 		"Usage: bench-migrate [options]\n"
 		"  -n, --runs N            runs per VMM for (a), (b) and (d) (default 5)\n"
 		"      --converge-runs N   runs per VMM for (c) (default 3)\n"
-		"      --scenarios LIST    any of a, b, c, d, l (default abc)\n"
+		"      --scenarios LIST    any of a, b, c, d, l, n (default abc)\n"
 		"      --kvmtrack PATH     (default ./kvmtrack)\n"
 		"      --qemu PATH         (default qemu-system-x86_64)\n"
 		"      --guest PATH        (default guest/kvmtrack-guest.elf)\n"
 		"      --linux-kernel PATH, --linux-initrd PATH\n"
 		"                          Debian's kernel and the Linux tests'\n"
-		"                          initramfs, for scenario (l)\n"
+		"                          initramfs, for scenarios (l) and (n)\n"
 		"      --out DIR           JSON files and logs/ (default bench-results)\n"
 		"      --md PATH           write the side-by-side table here\n"
 		"      --kvmtrack-migrate-args STR\n"
@@ -602,7 +608,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	if (!o->runs || o->runs > MAX_RUNS || !o->converge_runs ||
 	    o->converge_runs > MAX_RUNS || optind != argc ||
-	    (strchr(o->only, 'l') && (!o->env.linux_kernel || !o->env.linux_initrd))) {
+	    ((strchr(o->only, 'l') || strchr(o->only, 'n')) &&
+	     (!o->env.linux_kernel || !o->env.linux_initrd))) {
 		usage(stderr);
 		return -1;
 	}

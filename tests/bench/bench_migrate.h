@@ -24,6 +24,7 @@ struct scenario {
 	 * bundled guest */
 	bool linux_guest;
 	const char *mem; /* "1G", understood by both VMMs */
+	const char *cpus; /* vCPUs; NULL: 1 */
 	unsigned int warmup_ms; /* guest runs at least this long first */
 	uint64_t rate_pages; /* its paced rate; 0: idle */
 	uint64_t max_bandwidth_bytes; /* 0: no cap */

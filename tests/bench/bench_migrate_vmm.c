@@ -233,6 +233,7 @@ static void vmm_argv(const struct session *s, enum vmm_id vmm, bool dst,
 		     size_t inc_len)
 {
 	const struct scenario *sc = s->sc;
+	char *cpus = (char *)(sc->cpus ? sc->cpus : "1");
 	int n = 0;
 
 	if (vmm == VMM_KVMTRACK) {
@@ -246,12 +247,14 @@ static void vmm_argv(const struct session *s, enum vmm_id vmm, bool dst,
 			argv[n++] = "-m";
 			argv[n++] = (char *)sc->mem;
 			argv[n++] = "-c";
-			argv[n++] = "1";
+			argv[n++] = cpus;
 			argv[n++] = "--incoming";
 			argv[n++] = (char *)s->uri;
 		} else {
 			argv[n++] = "-m";
 			argv[n++] = (char *)sc->mem;
+			argv[n++] = "-c";
+			argv[n++] = cpus;
 			argv[n++] = "--control";
 			argv[n++] = (char *)s->src_sock;
 			if (sc->linux_guest) {
@@ -270,6 +273,8 @@ static void vmm_argv(const struct session *s, enum vmm_id vmm, bool dst,
 	argv[n++] = "-enable-kvm";
 	argv[n++] = "-m";
 	argv[n++] = (char *)sc->mem;
+	argv[n++] = "-smp";
+	argv[n++] = cpus;
 	argv[n++] = "-nographic";
 	argv[n++] = "-nodefaults";
 	argv[n++] = "-no-reboot";
