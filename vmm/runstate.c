@@ -297,12 +297,14 @@ static void run_parked_fn(struct runstate *rs)
 	pthread_mutex_lock(&rs->lock);
 }
 
-bool runstate_wait_runnable(struct runstate *rs, struct kvm_run *run)
+bool runstate_wait_runnable(struct runstate *rs, struct kvm_run *run,
+			    void (*settle)(void *arg), void *arg)
 {
 	bool runnable;
 
 	pthread_mutex_lock(&rs->lock);
 	while (rs->state == VM_PAUSED) {
+		settle(arg);
 		/* Atomic: vm_pause() polls it without the lock. Running the
 		 * parked function or polling for a resume counts as parked:
 		 * this vCPU is out of KVM_RUN. */

@@ -72,12 +72,16 @@ void runstate_expect_resume(struct runstate *rs);
 int runstate_resume(struct runstate *rs);
 
 /*
- * The vCPU threads' side. runstate_wait_runnable() blocks while the VM is
+ * The vCPU threads' side. runstate_wait_runnable() calls settle(arg) before
+ * the vCPU counts as parked, so that a vCPU leaves no instruction half
+ * done in a state that pause's caller may save (vcpu.c completes a port or
+ * MMIO access there). runstate_wait_runnable() blocks while the VM is
  * paused and says whether to enter KVM_RUN (false: the VM is stopping);
  * `run` is the caller's, whose kick it clears. runstate_request_pause()
  * pauses from a vCPU's own exit, without waiting for the others to park.
  */
-bool runstate_wait_runnable(struct runstate *rs, struct kvm_run *run);
+bool runstate_wait_runnable(struct runstate *rs, struct kvm_run *run,
+			    void (*settle)(void *arg), void *arg);
 void runstate_request_pause(struct runstate *rs);
 
 enum vm_state runstate_state(const struct runstate *rs);

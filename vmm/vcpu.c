@@ -221,6 +221,26 @@ static void handle_exit(struct vcpu *vcpu)
 	}
 }
 
+/*
+ * KVM finishes a port or MMIO access (RIP past the instruction, a read's
+ * data in its register) only when KVM_RUN is entered again. A vCPU that
+ * parks right after handling one would leave the instruction half done in
+ * the state a migration saves: the destination would execute it again (a
+ * second "b" of a "hb" line was seen on the console). KVM_RUN with
+ * immediate_exit set completes it and returns at once, running no guest
+ * code (KVM API documentation, KVM_RUN).
+ */
+static void settle(void *arg)
+{
+	struct vcpu *vcpu = arg;
+
+	if (!vcpu->io_pending)
+		return;
+	vcpu->kvm.run->immediate_exit = 1;
+	(void)kvm_vcpu_run(&vcpu->kvm);
+	vcpu->io_pending = false;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -230,7 +250,8 @@ static void *vcpu_thread(void *arg)
 	pthread_setname_np(pthread_self(), name);
 	runstate_thread_init();
 
-	while (runstate_wait_runnable(vcpu->env.rs, vcpu->kvm.run)) {
+	while (runstate_wait_runnable(vcpu->env.rs, vcpu->kvm.run, settle,
+				      vcpu)) {
 		int ret;
 
 		/* Once, before the first exit: never again on the exit path,
@@ -238,6 +259,7 @@ static void *vcpu_thread(void *arg)
 		if (!vcpu->report.seen.valid && !vcpu->stats.exits)
 			exit_report_remember(&vcpu->report);
 		ret = kvm_vcpu_run(&vcpu->kvm);
+		vcpu->io_pending = false;
 
 		if (ret == -EINTR) {
 			count(&vcpu->stats.intr);
@@ -253,6 +275,8 @@ static void *vcpu_thread(void *arg)
 			continue;
 		}
 		handle_exit(vcpu);
+		vcpu->io_pending = vcpu->kvm.run->exit_reason == KVM_EXIT_IO ||
+				   vcpu->kvm.run->exit_reason == KVM_EXIT_MMIO;
 	}
 	return NULL;
 }

@@ -53,6 +53,9 @@ struct vcpu {
 	struct runstate_thread thread;
 	struct vcpu_stats stats;
 	struct exit_reporter report;
+	/* An I/O exit was handled and KVM_RUN has not completed its
+	 * instruction yet (vcpu_thread only). */
+	bool io_pending;
 };
 
 /* Creates vCPU `index` of the VM vm_fd, which keeps a copy of env, and
