@@ -33,6 +33,10 @@ failures() {
 	tr -d '\r' <"$1" | awk '
 		/^\[RUN / { n = 0 }
 		/^\[----\]/ { msg[n++ % 8] = substr($0, 1, 300) }
+		/Warning! The test/ { print "warning: " substr($0, 8) }
+		# Criterion 2.4 ends with status 1 after any [WARN] or [ERR ].
+		/^\[(WARN|ERR )\]/ { print "logged (fails its suite): " substr($0, 1, 300) }
+		/^== .*: exit [0-9]+$/ { print "failed: " substr($0, 4) }
 		/^\[FAIL\]/ {
 			print "failed: " substr($0, 8)
 			for (i = (n > 8 ? n - 8 : 0); i < n; i++)

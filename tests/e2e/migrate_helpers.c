@@ -126,6 +126,12 @@ void mig_boot_in(struct mig_host *h, const char *netns, const char *name,
 				    "--cmdline", cmdline, GUEST_ELF, NULL });
 }
 
+void mig_boot_image(struct mig_host *h, const char *name, const char *image)
+{
+	boot(h, NULL, name,
+	     (const char *const[]){ "-m", "64M", "--strict-io", image, NULL });
+}
+
 void mig_boot_linux(struct mig_host *h, const char *name, const char *cpus,
 		    const char *kernel, const char *initrd,
 		    const char *cmdline)
@@ -344,6 +350,16 @@ void mig_expect_guest_runs(const struct mig_host *h, const char *why)
 	cr_expect(mig_wait_heartbeat(h, before + 2, 10000),
 		  "%s: the guest stopped running (last heartbeat %ld)", why,
 		  mig_last_heartbeat(h));
+}
+
+void mig_quit(struct mig_host *h)
+{
+	struct proc_result r = mig_ctl(h, "quit");
+
+	proc_result_free(&r);
+	bg_wait(&h->proc, 30, &r);
+	cr_expect_eq(r.status, 0, "quit: status %d: %s", r.status, r.err);
+	proc_result_free(&r);
 }
 
 void mig_stop(struct mig_host *h)

@@ -23,6 +23,8 @@ void mig_boot(struct mig_host *h, const char *name, const char *cpus,
 /* The same inside network namespace netns (`ip netns exec`; NULL: here). */
 void mig_boot_in(struct mig_host *h, const char *netns, const char *name,
 		 const char *cpus, const char *cmdline);
+/* Boots one of tests/images/ with 64 MiB, strict I/O, no command line. */
+void mig_boot_image(struct mig_host *h, const char *name, const char *image);
 /* Boots a Linux kernel with MIG_LINUX_MEM of RAM, an initrd and a command
  * line, as a user would: no --strict-io. */
 #define MIG_LINUX_MEM "512M"
@@ -74,6 +76,8 @@ void mig_move(struct mig_host *src, struct mig_host *dst, const char *dst_name,
 void mig_expect_guest_verifies(struct mig_host *h, int timeout_s);
 /* Expects the guest to go on running there: 3 more heartbeats. */
 void mig_expect_guest_runs(const struct mig_host *h, const char *why);
+/* The control command quit, then waits: the guest's host ends with 0. */
+void mig_quit(struct mig_host *h);
 /* SIGTERM, then waits: for a destination that still listens, which must
  * end with status 128 + SIGTERM. */
 void mig_stop(struct mig_host *h);

@@ -377,7 +377,9 @@ static double guest_slowness(void)
 				    rate);
 			return rate < AC_RATE_PAGES ? AC_RATE_PAGES / rate : 1;
 		}
-		cr_log_warn("probe %d: its migration ended before its guest was measured",
+		/* Info, not a warning: Criterion 2.4 fails a run that
+		 * logged any warning, even with every test passed. */
+		cr_log_info("probe %d: its migration ended before its guest was measured",
 			    try + 1);
 	}
 	cr_assert_fail("three probes' migrations ended before their guest could be measured");
@@ -436,7 +438,8 @@ Test(migrate_failures, converges_only_with_auto_converge, .timeout = 900,
 			break;
 		cr_assert_lt(try, 2, "the guest wrote slower than the link in three tries: %s",
 			     r.out);
-		cr_log_warn("try %d: the guest wrote slower than the link: %s",
+		/* The documented retry, not a warning (see above). */
+		cr_log_info("try %d: the guest wrote slower than the link: %s",
 			    try + 1, r.out);
 		proc_result_free(&r);
 		bg_wait(&src->proc, 20, &a_end);

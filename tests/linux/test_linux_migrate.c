@@ -133,16 +133,6 @@ static void move_and_check(struct mig_host *src, struct mig_host *dst,
 	}
 }
 
-static void quit(struct mig_host *h)
-{
-	struct proc_result r = mig_ctl(h, "quit");
-
-	proc_result_free(&r);
-	bg_wait(&h->proc, 30, &r);
-	cr_expect_eq(r.status, 0, "quit: status %d: %s", r.status, r.err);
-	proc_result_free(&r);
-}
-
 static const char *const one_writer[] = { "writer", NULL };
 
 /* 128 MiB rewritten at 20000 pages a second (78 MiB/s): the migration
@@ -155,7 +145,7 @@ Test(linux_migration, writer_keeps_running_and_its_buffer_checks,
 	boot_writer(&a, "lx-writer-a", "1", "kt.mib=128 kt.rate=20000 kt.every=10");
 	move_and_check(&a, &b, "lx-writer-b", mig_test_port(70), one_writer,
 		       NULL);
-	quit(&b);
+	mig_quit(&b);
 }
 
 /* Two vCPUs, each running a writer, both busy through the migration. */
@@ -169,7 +159,7 @@ Test(linux_migration, two_busy_vcpus, .timeout = 600)
 	cr_assert(wait_check(&a, "w2", 0, 60 * 1000), "the second writer did not check");
 	move_and_check(&a, &b, "lx-smp-b", mig_test_port(71), two_writers,
 		       NULL);
-	quit(&b);
+	mig_quit(&b);
 }
 
 /* An idle guest (a small writer, rarely writing) A to B and back, five
@@ -188,5 +178,5 @@ Test(linux_migration, idle_guest_ping_pong_five_times, .timeout = 900)
 			       mig_test_port(72 + hop), one_writer, NULL);
 		at = 1 - at;
 	}
-	quit(&h[at]);
+	mig_quit(&h[at]);
 }
