@@ -196,8 +196,13 @@ static int pass_applied(struct incoming *in)
 {
 	uint8_t pass[4];
 
+	int ret;
+
 	if (in->s.len < 4)
 		return mig_stream_fail(&in->s, -EBADMSG, "short PASS frame");
+	ret = ram_recv_pass_end(&in->ram, &in->s);
+	if (ret)
+		return ret;
 	memcpy(pass, in->s.payload, 4);
 	in->passes++;
 	return mig_send_buf(&in->s, MIG_SYNCED, pass, sizeof(pass));
@@ -215,6 +220,7 @@ static int receive_body(struct incoming *in)
 			return ret;
 		switch (in->s.type) {
 		case MIG_RAM:
+		case MIG_RAM_LIVE:
 		case MIG_SPARSE:
 			ret = ram_recv_frame(&in->ram, &in->s);
 			break;
@@ -231,7 +237,8 @@ static int receive_body(struct incoming *in)
 			if (!have_state)
 				return mig_stream_fail(&in->s, -EPROTO,
 						       "DIGEST before STATE");
-			return check_digest(in);
+			return ram_recv_check_torn(&in->ram, &in->s) ?:
+				       check_digest(in);
 		default:
 			return mig_stream_fail(&in->s, -EPROTO,
 					       "unexpected %s frame",
@@ -279,6 +286,8 @@ static int cmd_query_incoming(struct vm *vm, void *opaque,
 	jw_u64(reply, "normal_pages", in->ram.normal_pages);
 	jw_u64(reply, "sparse_pages", in->ram.sparse_pages);
 	jw_u64(reply, "zero_pages", in->ram.zero_pages);
+	/* Pages the guest wrote as they went, which came again. */
+	jw_u64(reply, "torn_pages", in->ram.torn.total);
 	jw_u64(reply, "passes", in->passes);
 	jw_bool(reply, "verified", in->verified);
 	jw_object_end(reply);
@@ -370,10 +379,11 @@ void incoming_ack(void *arg)
 {
 	struct incoming *in = arg;
 
-	log_info("received the guest from %s in %llu ms: %llu pages (%llu sparse), %llu zero, memory verified; it runs here now",
+	log_info("received the guest from %s in %llu ms: %llu pages (%llu sparse, %llu torn and sent again), %llu zero, memory verified; it runs here now",
 		 in->peer, (unsigned long long)in->total_ms,
 		 (unsigned long long)in->ram.normal_pages,
 		 (unsigned long long)in->ram.sparse_pages,
+		 (unsigned long long)in->ram.torn.total,
 		 (unsigned long long)in->ram.zero_pages);
 }
 

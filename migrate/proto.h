@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The kvmtrack migration protocol, version 2. A stream of frames, each a
+ * The kvmtrack migration protocol, version 3. A stream of frames, each a
  * 20-byte little-endian header and a payload:
  *
  *   u32 magic "KTMG"  u16 version  u16 type  u32 payload_len  u32 seq
@@ -17,6 +17,14 @@
  *              against its page_hash() (migrate/page_hash.h), which the
  *              sender computes anyway for the digest, and which catches
  *              any one changed word for certain, as a CRC would.
+ *   RAM_LIVE   a RAM frame whose pages were read while the guest ran,
+ *              straight from its memory: a page the guest wrote between
+ *              its hash and the socket's copy arrives torn, not matching
+ *              its hash. It was written after its dirty bit was cleared,
+ *              so it comes again in the next pass (or with the last
+ *              pages); the destination holds the source to that
+ *              (migrate/torn.h), and a page that does not come again was
+ *              corrupted in transit.
  *   SPARSE     u32 region, u32 npages, then per page: u64 page and the
  *              page in the sparse encoding (migrate/page_codec.h); a zero
  *              page is an empty encoding
@@ -37,7 +45,7 @@
 #define KVMTRACK_PROTO_H
 
 #define MIG_MAGIC 0x474d544bu /* "KTMG" */
-#define MIG_VERSION 2
+#define MIG_VERSION 3
 #define MIG_HEADER_BYTES 20
 #define MIG_MAX_PAYLOAD_BYTES (4u << 20)
 #define MIG_RAM_FRAME_PAGES 64 /* pages per RAM frame the source sends */
@@ -49,6 +57,7 @@ enum mig_frame {
 	MIG_CONFIG = 2,
 	MIG_RAM = 4,
 	MIG_SPARSE = 5,
+	MIG_RAM_LIVE = 9,
 	MIG_PASS = 6,
 	MIG_STATE = 7,
 	MIG_DIGEST = 8,

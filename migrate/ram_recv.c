@@ -26,6 +26,8 @@
 int ram_receiver_init(struct ram_receiver *rr, struct guest_mem *mem)
 {
 	rr->mem = mem;
+	if (torn_init(&rr->torn, mem))
+		return -ENOMEM;
 	for (unsigned int i = 0; i < mem->nr_regions; i++) {
 		rr->terms[i] = calloc(mem_region_pages(&mem->regions[i]),
 				      sizeof(uint64_t));
@@ -43,6 +45,8 @@ void ram_receiver_free(struct ram_receiver *rr)
 		free(rr->terms[i]);
 		rr->terms[i] = NULL;
 	}
+	torn_free(&rr->torn);
+	rr->torn.total = 0;
 	rr->mem = NULL;
 	rr->digest = 0;
 	rr->nonzero_pages = 0;
@@ -112,7 +116,27 @@ static int bad_page(struct mig_stream *s, uint64_t page, uint32_t region)
 			       (unsigned long long)page, region);
 }
 
-/* RAM: the page list, then the pages read straight into guest memory. */
+/* The frame's page i landed with hash; wanted is what the source said. */
+static int check_page(struct ram_receiver *rr, struct mig_stream *s,
+		      uint32_t region, uint64_t page, uint64_t hash,
+		      uint64_t wanted)
+{
+	if (hash == wanted)
+		torn_landed(&rr->torn, region, page);
+	else if (s->type == MIG_RAM_LIVE)
+		torn_mark(&rr->torn, region, page);
+	else
+		return mig_stream_fail(s, -EBADMSG,
+				       "frame %u (RAM): page %llu does not match its hash: corrupted in transit",
+				       s->recv_seq - 1,
+				       (unsigned long long)page);
+	/* What landed, either way: a torn page's next copy replaces it. */
+	account_term(rr, region, page, hash);
+	return 0;
+}
+
+/* RAM and RAM_LIVE: the page list, then the pages read straight into
+ * guest memory. */
 static int receive_ram(struct ram_receiver *rr, struct mig_stream *s)
 {
 	struct iovec iov[MIG_RAM_MAX_PAGES];
@@ -154,17 +178,15 @@ static int receive_ram(struct ram_receiver *rr, struct mig_stream *s)
 	if (ret)
 		return ret;
 	/* Hashed from guest memory, right after it was written. */
-	for (uint32_t i = 0; i < npages; i++) {
+	for (uint32_t i = 0; i < npages && !ret; i++) {
 		uint64_t page = rr->pages[i];
-		uint64_t hash = page_hash(r->hva + page * PAGE);
 
-		if (hash != get_le64(rr->list + 16 * i + 8))
-			return mig_stream_fail(s, -EBADMSG,
-					       "frame %u (RAM): page %llu does not match its hash: corrupted in transit",
-					       s->recv_seq - 1,
-					       (unsigned long long)page);
-		account_term(rr, region, page, hash);
+		ret = check_page(rr, s, region, page,
+				 page_hash(r->hva + page * PAGE),
+				 get_le64(rr->list + 16 * i + 8));
 	}
+	if (ret)
+		return ret;
 	rr->normal_pages += npages;
 	return 0;
 }
@@ -215,6 +237,7 @@ static int receive_sparse(struct ram_receiver *rr, struct mig_stream *s)
 		 * these frames write it before the guest resumes. */
 		bool was_zero = !rr->terms[region][page];
 
+		torn_landed(&rr->torn, region, page);
 		if (page_encoded_zero(enc)) {
 			rr->zero_pages++;
 			/* Nothing to clear (nor to allocate). */
@@ -233,5 +256,34 @@ static int receive_sparse(struct ram_receiver *rr, struct mig_stream *s)
 
 int ram_recv_frame(struct ram_receiver *rr, struct mig_stream *s)
 {
-	return s->type == MIG_RAM ? receive_ram(rr, s) : receive_sparse(rr, s);
+	return s->type == MIG_SPARSE ? receive_sparse(rr, s)
+				     : receive_ram(rr, s);
+}
+
+static int torn_left(struct mig_stream *s, unsigned int region,
+		     uint64_t page, const char *when)
+{
+	return mig_stream_fail(s, -EBADMSG,
+			       "page %llu of region %u did not match its hash and was not sent again %s: a dirty page the source missed, or corrupted in transit",
+			       (unsigned long long)page, region, when);
+}
+
+int ram_recv_pass_end(struct ram_receiver *rr, struct mig_stream *s)
+{
+	unsigned int region;
+	uint64_t page;
+
+	if (torn_pass_end(&rr->torn, &region, &page))
+		return 0;
+	return torn_left(s, region, page, "in the next pass");
+}
+
+int ram_recv_check_torn(struct ram_receiver *rr, struct mig_stream *s)
+{
+	unsigned int region;
+	uint64_t page;
+
+	if (torn_none_left(&rr->torn, &region, &page))
+		return 0;
+	return torn_left(s, region, page, "before the digest");
 }

@@ -23,9 +23,8 @@
 
 int ram_sender_init(struct ram_sender *rs)
 {
-	rs->buf = aligned_alloc(PAGE, MIG_RAM_FRAME_PAGES * PAGE);
 	rs->sparse = malloc(MIG_SPARSE_FRAME_BYTES);
-	return rs->buf && rs->sparse ? 0 : -ENOMEM;
+	return rs->sparse ? 0 : -ENOMEM;
 }
 
 int ram_sender_keep_digest(struct ram_sender *rs)
@@ -44,8 +43,6 @@ int ram_sender_keep_digest(struct ram_sender *rs)
 
 void ram_sender_free(struct ram_sender *rs)
 {
-	free(rs->buf);
-	rs->buf = NULL;
 	free(rs->sparse);
 	rs->sparse = NULL;
 	for (unsigned int r = 0; r < MEM_MAX_REGIONS; r++) {
@@ -95,25 +92,27 @@ static int send_frame(struct ram_sender *rs, unsigned int type,
 	return 0;
 }
 
-/* RAM: the page list with hashes (under the CRC), then the copies. */
+/* RAM: the page list with hashes (under the CRC), then the pages. */
 static int flush_dense(struct ram_sender *rs)
 {
 	uint8_t head[8 + 16 * MIG_RAM_FRAME_PAGES];
-	struct iovec iov[2] = {
-		{ .iov_base = head, .iov_len = 8 + 16 * (size_t)rs->ndense },
-		{ .iov_base = rs->buf, .iov_len = rs->ndense * PAGE },
-	};
+	struct iovec iov[1 + MIG_RAM_FRAME_PAGES];
+	uint32_t n = rs->ndense;
 
-	if (rs->ndense == 0)
+	if (n == 0)
 		return 0;
+	iov[0] = (struct iovec){ .iov_base = head, .iov_len = 8 + 16 * n };
 	put_le32(head, rs->batch_region);
-	put_le32(head + 4, rs->ndense);
-	for (uint32_t i = 0; i < rs->ndense; i++) {
+	put_le32(head + 4, n);
+	for (uint32_t i = 0; i < n; i++) {
 		put_le64(head + 8 + 16 * i, rs->dense_pages[i]);
 		put_le64(head + 16 + 16 * i, rs->dense_hashes[i]);
+		iov[1 + i] = (struct iovec){ .iov_base = (void *)rs->dense_hva[i],
+					     .iov_len = PAGE };
 	}
 	rs->ndense = 0;
-	return send_frame(rs, MIG_RAM, iov, 2, 1);
+	return send_frame(rs, rs->live ? MIG_RAM_LIVE : MIG_RAM, iov,
+			  1 + (int)n, 1);
 }
 
 /* SPARSE: its 8-byte head was left free in front of the entries. */
@@ -154,7 +153,7 @@ static void account_sent(struct ram_sender *rs, unsigned int region,
 static int add_page(struct ram_sender *rs, unsigned int region, uint64_t page)
 {
 	const struct mem_region *r = &rs->mem->regions[region];
-	uint8_t *slot = rs->buf + (size_t)rs->ndense * PAGE;
+	const uint8_t *hva = r->hva + page * PAGE;
 	uint64_t hash;
 	size_t n;
 	int ret = 0;
@@ -169,11 +168,11 @@ static int add_page(struct ram_sender *rs, unsigned int region, uint64_t page)
 	rs->batch_region = region;
 	if (rs->nsparse == 0)
 		rs->sparse_len = 8;
-	/* One read into a private copy: the guest may change the page under
-	 * us, and what is hashed and encoded must be what is sent. */
-	n = page_encode((const uint64_t *)(r->hva + page * PAGE),
-			(uint64_t *)slot, rs->sparse + rs->sparse_len + 8,
-			PAGE_SPARSE_MAX_BYTES, &hash);
+	/* One read for a sparse page: what is hashed is what is encoded.
+	 * A whole page is hashed, then sent from guest memory. */
+	n = page_encode((const uint64_t *)hva, NULL,
+			rs->sparse + rs->sparse_len + 8, PAGE_SPARSE_MAX_BYTES,
+			&hash);
 	if (n) {
 		put_le64(rs->sparse + rs->sparse_len, page);
 		rs->sparse_len += 8 + n;
@@ -182,6 +181,7 @@ static int add_page(struct ram_sender *rs, unsigned int region, uint64_t page)
 			rs->total.sparse_pages++;
 	} else {
 		rs->dense_hashes[rs->ndense] = hash;
+		rs->dense_hva[rs->ndense] = hva;
 		rs->dense_pages[rs->ndense++] = page;
 	}
 	rs->total.page_bytes += PAGE;
@@ -244,6 +244,8 @@ int ram_send_dirty(struct ram_sender *rs, struct dirty_set *set,
 	uint64_t block[BLOCK_PAGES / 64];
 	int ret = 0;
 
+	/* The log is cleared only while the guest runs. */
+	rs->live = clear_log;
 	for (unsigned int r = 0; r < set->nr_regions && !ret; r++) {
 		uint64_t words = (set->nr_pages[r] + 63) / 64;
 
@@ -269,6 +271,8 @@ int ram_send_dirty(struct ram_sender *rs, struct dirty_set *set,
 int ram_send_resident(struct ram_sender *rs)
 {
 	int ret = 0;
+
+	rs->live = true;
 
 	for (unsigned int r = 0; r < rs->mem->nr_regions && !ret; r++) {
 		const struct mem_region *region = &rs->mem->regions[r];

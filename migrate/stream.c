@@ -15,13 +15,14 @@
 #include "lib/wire.h"
 #include "migrate/proto.h"
 
-#define MAX_IOV 8
+/* A RAM frame: its page list and its pages, each from guest memory. */
+#define MAX_IOV (MIG_RAM_FRAME_PAGES + 1)
 
 const char *mig_frame_name(unsigned int type)
 {
 	static const char *const names[] = {
 		[MIG_HELLO] = "HELLO", [MIG_CONFIG] = "CONFIG",
-		[MIG_RAM] = "RAM",
+		[MIG_RAM] = "RAM", [MIG_RAM_LIVE] = "RAM_LIVE",
 		[MIG_SPARSE] = "SPARSE", [MIG_PASS] = "PASS",
 		[MIG_STATE] = "STATE", [MIG_DIGEST] = "DIGEST",
 		[MIG_READY] = "READY", [MIG_DONE] = "DONE",
@@ -347,7 +348,8 @@ static int recv_frame(struct mig_stream *s)
 
 	ret = read_full(s, s->pending_hdr, MIG_HEADER_BYTES, "receive");
 	ret = ret ?: check_header(s, s->pending_hdr);
-	if (ret || s->type == MIG_RAM)
+	/* RAM pages are read straight into guest memory by ram_recv.c. */
+	if (ret || s->type == MIG_RAM || s->type == MIG_RAM_LIVE)
 		return ret;
 	if (s->payload_cap < s->len) {
 		free(s->payload);

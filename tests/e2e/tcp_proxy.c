@@ -16,8 +16,13 @@
 
 #define FRAME_HEADER_BYTES 20 /* migrate/proto.h */
 #define FRAME_RAM 4
+#define FRAME_RAM_LIVE 9
 #define FRAME_DONE 65
-#define RAM_HEADER_BYTES 16 /* region, npages, first_page */
+/* A RAM frame's payload: region, npages, a (page, hash) pair per page,
+ * then the pages. */
+#define RAM_HEAD_BYTES 8
+#define RAM_ENTRY_BYTES 16
+#define PAGE_BYTES 4096
 #define BUF_BYTES 65536
 
 /* Where the client-to-target stream is, frame by frame. */
@@ -52,10 +57,23 @@ static void new_frame(struct proxy *px)
 	sc->payload_left = len;
 	sc->payload_at = 0;
 	sc->flip_at = UINT64_MAX;
-	/* A byte of the first page's data: no field a header check reads. */
-	if (!px->injected && type == FRAME_RAM &&
-	    sc->frame_start >= px->after_bytes && len > RAM_HEADER_BYTES + 64)
-		sc->flip_at = RAM_HEADER_BYTES + 61;
+	/* FLIP wants a page the source read with the guest stopped: a live
+	 * one might have been torn by the guest, and is sent again. */
+	if (px->injected || sc->frame_start < px->after_bytes ||
+	    len < RAM_HEAD_BYTES + RAM_ENTRY_BYTES + PAGE_BYTES ||
+	    (type != FRAME_RAM &&
+	     (type != FRAME_RAM_LIVE || px->fault != TCP_PROXY_FLIP_LIST)))
+		return;
+	if (px->fault == TCP_PROXY_FLIP_LIST) {
+		/* The first page's number, under the CRC. */
+		sc->flip_at = RAM_HEAD_BYTES + 2;
+	} else {
+		/* A byte of the first page's data: only its hash covers it. */
+		uint32_t npages = (len - RAM_HEAD_BYTES) /
+				  (RAM_ENTRY_BYTES + PAGE_BYTES);
+
+		sc->flip_at = RAM_HEAD_BYTES + RAM_ENTRY_BYTES * npages + 61;
+	}
 }
 
 /* Follows the frames in buf, flipping the chosen bit when it goes by. */
@@ -129,7 +147,7 @@ static bool forward_up(struct proxy *px, bool *close_all)
 		*close_all = true;
 		return false;
 	}
-	if (px->fault == TCP_PROXY_FLIP)
+	if (px->fault == TCP_PROXY_FLIP || px->fault == TCP_PROXY_FLIP_LIST)
 		scan_and_flip(px, buf, (size_t)n);
 	px->forwarded += (uint64_t)n;
 	return send_all(px->tfd, buf, (size_t)n);

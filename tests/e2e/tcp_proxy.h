@@ -6,10 +6,14 @@
  * fault into the client-to-target direction once after_bytes have gone
  * through:
  *   TCP_PROXY_CLOSE  closes both connections at that point;
- *   TCP_PROXY_FLIP   flips one bit in the payload of the first migration
- *                    RAM frame (proto.h) that starts at or after that
- *                    point, so that only its CRC can catch it, and goes on
- *                    forwarding (the target's answer reaches the client).
+ *   TCP_PROXY_FLIP   flips one bit in the first page's data of the first
+ *                    migration RAM frame (proto.h: the last pages, sent
+ *                    with the guest stopped) that starts at or after that
+ *                    point, so that only the page's hash can catch it, and
+ *                    goes on forwarding (the target's answer reaches the
+ *                    client);
+ *   TCP_PROXY_FLIP_LIST a bit of the page list of the first RAM or RAM_LIVE
+ *                    frame from that point, which the frame's CRC covers;
  *   TCP_PROXY_EAT_DONE forwards everything but the target's DONE frame:
  *                    there it closes both connections, as a network that
  *                    fails just as the guest moved would (after_bytes is
@@ -26,6 +30,7 @@ enum tcp_proxy_fault {
 	TCP_PROXY_PASS,
 	TCP_PROXY_CLOSE,
 	TCP_PROXY_FLIP,
+	TCP_PROXY_FLIP_LIST,
 	TCP_PROXY_EAT_DONE,
 };
 

@@ -6,7 +6,7 @@
 # so that the tests can compare it with what kvmtrack was told to give.
 # Then it does what the command line's kt.then= says: "writer" runs the
 # migration tests' workload (writer.c, sized by kt.mib=, kt.rate=,
-# kt.every= and kt.writers=), "shell" gives a shell on the console, "panic" crashes the
+# kt.every=, kt.writers= and kt.hz=, its heartbeats a second), "shell" gives a shell on the console, "panic" crashes the
 # kernel, anything else (and none) ends the VM with `reboot -f`.
 export PATH=/bin
 
@@ -34,7 +34,7 @@ echo "kt-init: cmdline $(cat /proc/cmdline)"
 # mean the initrd reached the kernel byte for byte.
 echo "kt-init: payload $(sha256sum /payload | cut -d' ' -f1)"
 
-then= mib=64 rate=0 every=10 writers=1
+then= mib=64 rate=0 every=10 writers=1 hz=10
 for word in $(cat /proc/cmdline); do
 	case "$word" in
 	kt.then=*) then=${word#kt.then=} ;;
@@ -42,6 +42,7 @@ for word in $(cat /proc/cmdline); do
 	kt.rate=*) rate=${word#kt.rate=} ;;
 	kt.every=*) every=${word#kt.every=} ;;
 	kt.writers=*) writers=${word#kt.writers=} ;;
+	kt.hz=*) hz=${word#kt.hz=} ;;
 	esac
 done
 
@@ -49,7 +50,8 @@ case "$then" in
 writer)
 	# The migration tests' workload (writer.c); it runs until the VM
 	# ends, and a failed check of its buffer ends the VM with a panic.
-	echo "kt-init: $writers writer(s) of $mib MiB, $rate pages/s, check every $every"
+	echo "kt-init: $writers writer(s) of $mib MiB, $rate pages/s, check every $every, $hz beats/s"
+	export WRITER_HZ=$hz
 	# kt.writers=N keeps N vCPUs busy: writers 2..N in the background.
 	i=2
 	while [ "$i" -le "$writers" ]; do

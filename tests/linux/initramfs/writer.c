@@ -4,10 +4,11 @@
  * (kt.then=writer). It rewrites a buffer of MIB MiB page by page at about
  * RATE pages a second (0: as fast as it can), each page filled with words
  * that only that page at that write can hold, and remembers every page's
- * last write. It prints "hb N" ten times a second of its own clock, every
- * second "writer: rate R pages/s" (pages it wrote over that second), and
- * every CHECK heartbeats reads the whole buffer back against what it
- * remembers: "writer: check N ok pages P" or, at the first wrong word,
+ * last write. It prints "hb N" HZ times a second of its own clock (the
+ * environment's WRITER_HZ, default 10: a benchmark that measures the gap a
+ * migration leaves asks for more), every second "writer: rate R pages/s"
+ * (pages it wrote over that second), and every CHECK heartbeats reads the
+ * whole buffer back against what it remembers: "writer: check N ok pages P" or, at the first wrong word,
  * "writer: check N BAD page P word W" and exit status 1. A migration that
  * lost or misplaced a page, or the guest's clock and timers stopping, show
  * there. A second writer (one per busy vCPU) takes a TAG: its lines read
@@ -23,7 +24,6 @@
 #include <time.h>
 
 #define PAGE_WORDS 512 /* 4 KiB of uint64_t */
-#define BEAT_NS 100000000ull /* 100 ms */
 #define STRIDE 7919 /* prime: every page once per round, not in order */
 
 static uint64_t now_ns(void)
@@ -76,13 +76,16 @@ int main(int argc, char **argv)
 	unsigned long every = argc > 3 ? strtoul(argv[3], NULL, 0) : 10;
 	uint64_t pages = mib * 256, p = 0, written = 0, next_gen = 1;
 	uint64_t start, next_beat, last_rate_ns, last_written = 0;
-	unsigned long beats = 0, checks = 0;
-	uint64_t *buf, *gen;
+	unsigned long beats = 0, checks = 0, hz = 10;
+	uint64_t *buf, *gen, beat_ns;
 
-	if (!pages || !every) {
-		fprintf(stderr, "usage: writer MIB RATE CHECK [TAG] (MIB, CHECK > 0)\n");
+	if (getenv("WRITER_HZ"))
+		hz = strtoul(getenv("WRITER_HZ"), NULL, 0);
+	if (!pages || !every || !hz || hz > 1000) {
+		fprintf(stderr, "usage: writer MIB RATE CHECK [TAG] (MIB, CHECK > 0; WRITER_HZ 1 to 1000)\n");
 		return 2;
 	}
+	beat_ns = 1000000000ull / hz;
 	if (argc > 4)
 		tag = argv[4];
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -105,7 +108,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)((pages * sizeof(*gen) + 4095) / 4096));
 	start = now_ns();
 	last_rate_ns = start;
-	next_beat = start + BEAT_NS;
+	next_beat = start + beat_ns;
 	for (;;) {
 		uint64_t now = now_ns();
 
@@ -114,12 +117,12 @@ int main(int argc, char **argv)
 				printf("%s hb %lu\n", tag, ++beats);
 			else
 				printf("hb %lu\n", ++beats);
-			next_beat += BEAT_NS;
+			next_beat += beat_ns;
 			if (next_beat < now)
-				next_beat = now + BEAT_NS;
+				next_beat = now + beat_ns;
 			/* What it wrote, by its own count and clock: the
 			 * truth a dirty-rate measurement is held to. */
-			if (beats % 10 == 0) {
+			if (beats % hz == 0) {
 				printf("%s: rate %.0f pages/s\n", tag,
 				       (written - last_written) * 1e9 /
 					       (double)(now - last_rate_ns));
