@@ -73,6 +73,13 @@ static struct scenario scenarios[] = {
 	  .cmdline = "console=ttyS0 kt.then=writer kt.mib=128 kt.rate=20000 kt.every=100 kt.hz=100",
 	  .linux_guest = true, .mem = "512M", .warmup_ms = 3000,
 	  .rate_pages = 20000, .timeout_s = 120 },
+	/* What the Linux tests ping-pong: an idle guest, its heartbeat only
+	 * (the writer with 1 MiB at 100 pages/s). */
+	{ .id = "i", .name = "linux-idle",
+	  .title = "(i) Debian 6.1 Linux, 512 MiB, idle (a heartbeat only)",
+	  .cmdline = "console=ttyS0 kt.then=writer kt.mib=1 kt.rate=100 kt.every=100 kt.hz=100",
+	  .linux_guest = true, .mem = "512M", .warmup_ms = 3000,
+	  .timeout_s = 120 },
 	/* Two vCPUs, both busy: a writer on each, 64 MiB at 10000 pages/s. */
 	{ .id = "n", .name = "linux-smp",
 	  .title = "(n) Debian 6.1 Linux, 512 MiB, 2 vCPUs each running a writer (64 MiB, 10000 pages/s)",
@@ -504,19 +511,28 @@ static void on_signal(int sig)
 	_exit(128 + sig);
 }
 
+/* Whether a scenario in LIST boots Linux (and needs its kernel). */
+static bool wants_linux(const char *list)
+{
+	for (size_t i = 0; i < NR_SCENARIOS; i++)
+		if (scenarios[i].linux_guest && strchr(list, scenarios[i].id[0]))
+			return true;
+	return false;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: bench-migrate [options]\n"
 		"  -n, --runs N            runs per VMM for (a), (b) and (d) (default 5)\n"
 		"      --converge-runs N   runs per VMM for (c) (default 3)\n"
-		"      --scenarios LIST    any of a, b, c, d, l, n (default abc)\n"
+		"      --scenarios LIST    any of a, b, c, d, i, l, n (default abc)\n"
 		"      --kvmtrack PATH     (default ./kvmtrack)\n"
 		"      --qemu PATH         (default qemu-system-x86_64)\n"
 		"      --guest PATH        (default guest/kvmtrack-guest.elf)\n"
 		"      --linux-kernel PATH, --linux-initrd PATH\n"
 		"                          Debian's kernel and the Linux tests'\n"
-		"                          initramfs, for scenarios (l) and (n)\n"
+		"                          initramfs, for scenarios (i), (l) and (n)\n"
 		"      --out DIR           JSON files and logs/ (default bench-results)\n"
 		"      --md PATH           write the side-by-side table here\n"
 		"      --kvmtrack-migrate-args STR\n"
@@ -610,7 +626,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	if (!o->runs || o->runs > MAX_RUNS || !o->converge_runs ||
 	    o->converge_runs > MAX_RUNS || optind != argc ||
-	    ((strchr(o->only, 'l') || strchr(o->only, 'n')) &&
+	    (wants_linux(o->only) &&
 	     (!o->env.linux_kernel || !o->env.linux_initrd))) {
 		usage(stderr);
 		return -1;

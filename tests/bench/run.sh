@@ -8,7 +8,7 @@
 #
 # Environment: BENCH_OUT (bench-results), BOOT_RUNS (5), PAGERATE_RUNS (3),
 #   QEMU (qemu-system-x86_64), DIRTYLOG_MEM (1G), DIRTYLOG_ITERATIONS (5),
-#   MIGRATE_RUNS (5), CONVERGE_RUNS (3), MIGRATE_SCENARIOS (abcdln; l, n: Linux),
+#   MIGRATE_RUNS (5), CONVERGE_RUNS (3), MIGRATE_SCENARIOS (abcdiln; i, l, n: Linux),
 #   MIGRATE_ARGS (none: extra words for every `kvmtrack migrate`, e.g.
 #   "--verify sent"; they are named in the migration table).
 # The machines are shared and noisy: compare numbers taken in one run.
@@ -23,7 +23,7 @@ dirtylog_mem=${DIRTYLOG_MEM:-1G}
 dirtylog_iterations=${DIRTYLOG_ITERATIONS:-5}
 migrate_runs=${MIGRATE_RUNS:-5}
 converge_runs=${CONVERGE_RUNS:-3}
-migrate_scenarios=${MIGRATE_SCENARIOS:-abcdln}
+migrate_scenarios=${MIGRATE_SCENARIOS:-abcdiln}
 migrate_args=${MIGRATE_ARGS:-}
 qemu=${QEMU:-qemu-system-x86_64}
 status=0
