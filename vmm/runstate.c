@@ -31,7 +31,12 @@ struct runstate {
 
 	/* lock guards everything below. */
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
+	pthread_cond_t cond; /* the state changed: what vCPU threads wait on */
+	/* A vCPU parked: what runstate_pause_then() waits on. Apart from
+	 * cond, since a vCPU that woke its paused peers on parking would be
+	 * woken by them in turn: two threads busy for as long as the VM is
+	 * paused, a whole incoming migration on a destination. */
+	pthread_cond_t parked_cond;
 	enum vm_state state;
 	unsigned int parked; /* vCPUs waiting while paused (atomic writes) */
 	void (*parked_fn)(void *arg); /* vm_pause_then() */
@@ -58,6 +63,7 @@ int runstate_create(struct runstate **out)
 	}
 	pthread_mutex_init(&rs->lock, NULL);
 	pthread_cond_init(&rs->cond, NULL);
+	pthread_cond_init(&rs->parked_cond, NULL);
 	rs->state = VM_CREATED;
 	*out = rs;
 	return 0;
@@ -69,6 +75,7 @@ void runstate_destroy(struct runstate *rs)
 		return;
 	close(rs->stop_fd);
 	pthread_cond_destroy(&rs->cond);
+	pthread_cond_destroy(&rs->parked_cond);
 	pthread_mutex_destroy(&rs->lock);
 	free(rs);
 }
@@ -137,6 +144,7 @@ static void kick_all(struct runstate *rs)
 	for (unsigned int i = 0; i < rs->nr_threads; i++)
 		kick(rs->threads[i]);
 	pthread_cond_broadcast(&rs->cond);
+	pthread_cond_broadcast(&rs->parked_cond);
 }
 
 void runstate_start(struct runstate *rs, enum vm_state initial)
@@ -204,7 +212,7 @@ int runstate_pause_then(struct runstate *rs, void (*fn)(void *arg), void *arg,
 	clock_poll_until(all_parked, rs, clock_now_ns() + PAUSE_POLL_NS);
 	pthread_mutex_lock(&rs->lock);
 	while (rs->state == VM_PAUSED && rs->parked < rs->nr_threads)
-		pthread_cond_wait(&rs->cond, &rs->lock);
+		pthread_cond_wait(&rs->parked_cond, &rs->lock);
 	if (rs->state != VM_PAUSED)
 		ret = -ECANCELED; /* stopped while pausing */
 	/* Taken by the last vCPU to park; or by none, when they all counted
@@ -259,6 +267,7 @@ int runstate_resume(struct runstate *rs)
 		rs->state = VM_RUNNING;
 		rs->has_run = true;
 		pthread_cond_broadcast(&rs->cond);
+		pthread_cond_broadcast(&rs->parked_cond);
 	}
 	pthread_mutex_unlock(&rs->lock);
 	return ret;
@@ -309,7 +318,7 @@ bool runstate_wait_runnable(struct runstate *rs, struct kvm_run *run,
 		 * parked function or polling for a resume counts as parked:
 		 * this vCPU is out of KVM_RUN. */
 		__atomic_add_fetch(&rs->parked, 1, __ATOMIC_RELEASE);
-		pthread_cond_broadcast(&rs->cond);
+		pthread_cond_broadcast(&rs->parked_cond);
 		if (rs->parked_fn && rs->parked == rs->nr_threads)
 			run_parked_fn(rs);
 		else if (clock_now_ns() < rs->resume_expected_until_ns)

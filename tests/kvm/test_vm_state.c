@@ -321,6 +321,49 @@ Test(vm_state, migrate_in_process, .timeout = 60)
 	wbuf_free(&wb);
 }
 
+/* CPU time of all this process's threads. */
+static uint64_t process_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * A paused VM's vCPU threads sleep, and wake for the resume. A paused
+ * 2-vCPU VM once kept both threads busy, each one's parking waking the
+ * other, which on a destination took two CPUs for a whole incoming
+ * migration.
+ */
+Test(vm_state, paused_vcpus_sleep_and_resume, .timeout = 60)
+{
+	struct runner a = { 0 };
+	uint64_t cpu0, t0, cpu, wall, pages;
+
+	create_vm(&a, 2, "none", true);
+	start_vm(&a);
+	usleep(300000);
+	cr_assert_eq(vm_pause(a.vm), 0);
+	pages = reported_pages(a.vm);
+	cpu0 = process_cpu_ns();
+	t0 = now_ns();
+	usleep(500000);
+	cpu = process_cpu_ns() - cpu0;
+	wall = now_ns() - t0;
+	cr_expect_lt(cpu, wall / 10,
+		     "paused, the VM's threads used %.1f ms of CPU in %.1f ms",
+		     cpu / 1e6, wall / 1e6);
+	cr_assert_eq(vm_resume(a.vm), 0);
+	for (int i = 0; i < 100 && reported_pages(a.vm) <= pages; i++)
+		usleep(50000);
+	cr_expect_gt(reported_pages(a.vm), pages,
+		     "the guest made no progress after the resume");
+	vm_request_stop(a.vm, VM_STOP_QUIT, 0, "done");
+	pthread_join(a.thread, NULL);
+	vm_destroy(a.vm);
+}
+
 /* --- cost ------------------------------------------------------------------ */
 
 static int cmp_u64(const void *a, const void *b)
