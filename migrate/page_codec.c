@@ -93,8 +93,8 @@ static bool encode_block(struct runs *e, const uint64_t *keys,
 	return true;
 }
 
-size_t page_encode(const uint64_t *src, uint64_t *copy, uint8_t *out,
-		   size_t room, uint64_t *hash)
+size_t page_encode(const uint64_t *src, uint8_t *out, size_t room,
+		   uint64_t *hash)
 {
 	const uint64_t *keys = page_hash_keys();
 	struct runs e = { .out = out, .pos = 2, .room = room };
@@ -115,7 +115,7 @@ size_t page_encode(const uint64_t *src, uint64_t *copy, uint8_t *out,
 	*hash = e.hash;
 	return e.pos;
 whole:
-	*hash = page_copy_hash(src, copy);
+	*hash = page_hash(src);
 	return 0;
 }
 

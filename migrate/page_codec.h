@@ -26,13 +26,12 @@
 /*
  * Encodes the page at src into out, of room bytes, and returns the length;
  * or returns 0 when the encoding would exceed room or the page looks
- * dense, having read the page once more, word by word, into copy (when
- * not NULL), to go whole. The guest may be writing the page meanwhile:
- * *hash is the hash of what was encoded or copied, which is what is sent;
- * with no copy, of what was read, and the page is sent from src.
+ * dense, having hashed the page once more, to go whole from src. The
+ * guest may be writing the page meanwhile: *hash is the hash of what was
+ * encoded, or of what was read for a whole page (RAM_LIVE, proto.h).
  */
-size_t page_encode(const uint64_t *src, uint64_t *copy, uint8_t *out,
-		   size_t room, uint64_t *hash);
+size_t page_encode(const uint64_t *src, uint8_t *out, size_t room,
+		   uint64_t *hash);
 
 /*
  * Checks one encoded page at in[0..len): returns its length, or 0 when it

@@ -40,9 +40,8 @@ const uint64_t *page_hash_keys(void)
 	return hash_keys;
 }
 
-/* The scalar hash, with a copy when copy is not NULL. */
-static uint64_t hash_scalar(const uint64_t *keys, const uint64_t *src,
-			    uint64_t *copy)
+/* The scalar hash. */
+static uint64_t hash_scalar(const uint64_t *keys, const uint64_t *src)
 {
 	uint64_t a = 0, b = 0;
 
@@ -51,10 +50,6 @@ static uint64_t hash_scalar(const uint64_t *keys, const uint64_t *src,
 		uint64_t w0 = __atomic_load_n(src + i, __ATOMIC_RELAXED);
 		uint64_t w1 = __atomic_load_n(src + i + 1, __ATOMIC_RELAXED);
 
-		if (copy) {
-			copy[i] = w0;
-			copy[i + 1] = w1;
-		}
 		a += page_hash_word(keys, i, w0);
 		b += page_hash_word(keys, i + 1, w1);
 	}
@@ -64,12 +59,10 @@ static uint64_t hash_scalar(const uint64_t *keys, const uint64_t *src,
 /*
  * The same sum, 8 words at a time: vpmullq does the two 64-bit multiplies
  * of 8 words in about the time the scalar loop takes for 2 (0.12 against
- * 0.44 us a cached page here). A vector load may see a word the guest is
- * writing half old and half new per 8-byte lane no more than the scalar
- * one does; what is copied is the register that is hashed.
+ * 0.44 us a cached page here).
  */
 __attribute__((target("avx512f,avx512dq"))) static uint64_t
-hash_avx512(const uint64_t *keys, const uint64_t *src, uint64_t *copy)
+hash_avx512(const uint64_t *keys, const uint64_t *src)
 {
 	const __m512i mul = _mm512_set1_epi64((long long)PAGE_HASH_MUL);
 	__m512i a = _mm512_setzero_si512(), b = _mm512_setzero_si512();
@@ -80,10 +73,6 @@ hash_avx512(const uint64_t *keys, const uint64_t *src, uint64_t *copy)
 		__m512i m0 = _mm512_rol_epi64(_mm512_mullo_epi64(w0, mul), 31);
 		__m512i m1 = _mm512_rol_epi64(_mm512_mullo_epi64(w1, mul), 31);
 
-		if (copy) {
-			_mm512_storeu_si512(copy + i, w0);
-			_mm512_storeu_si512(copy + i + 8, w1);
-		}
 		a = _mm512_add_epi64(a, _mm512_mullo_epi64(
 					     m0, _mm512_loadu_si512(keys + i)));
 		b = _mm512_add_epi64(b, _mm512_mullo_epi64(
@@ -101,7 +90,7 @@ void page_hash_use_simd(bool on)
 			 __ATOMIC_RELAXED);
 }
 
-uint64_t page_copy_hash(const uint64_t *src, uint64_t *copy)
+uint64_t page_hash(const void *page)
 {
 	const uint64_t *keys = page_hash_keys();
 	int simd = __atomic_load_n(&use_simd, __ATOMIC_RELAXED);
@@ -110,13 +99,7 @@ uint64_t page_copy_hash(const uint64_t *src, uint64_t *copy)
 		page_hash_use_simd(true);
 		simd = __atomic_load_n(&use_simd, __ATOMIC_RELAXED);
 	}
-	return simd ? hash_avx512(keys, src, copy)
-		    : hash_scalar(keys, src, copy);
-}
-
-uint64_t page_hash(const void *page)
-{
-	return page_copy_hash(page, NULL);
+	return simd ? hash_avx512(keys, page) : hash_scalar(keys, page);
 }
 
 /* The digest term's final mix (constants of xxHash64). */

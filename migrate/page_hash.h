@@ -18,9 +18,6 @@
 #define PAGE_HASH_WORDS 512
 #define PAGE_HASH_MUL 0xc2b2ae3d27d4eb4full
 uint64_t page_hash(const void *page);
-/* page_hash() of src, copying it to copy (unless NULL) on the way: what
- * is hashed is what was copied, whatever a guest writes to src meanwhile. */
-uint64_t page_copy_hash(const uint64_t *src, uint64_t *copy);
 const uint64_t *page_hash_keys(void);
 /* Tests: the AVX-512 hash where the CPU has it (the default), or not. */
 void page_hash_use_simd(bool on);

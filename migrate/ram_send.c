@@ -170,9 +170,8 @@ static int add_page(struct ram_sender *rs, unsigned int region, uint64_t page)
 		rs->sparse_len = 8;
 	/* One read for a sparse page: what is hashed is what is encoded.
 	 * A whole page is hashed, then sent from guest memory. */
-	n = page_encode((const uint64_t *)hva, NULL,
-			rs->sparse + rs->sparse_len + 8, PAGE_SPARSE_MAX_BYTES,
-			&hash);
+	n = page_encode((const uint64_t *)hva, rs->sparse + rs->sparse_len + 8,
+			PAGE_SPARSE_MAX_BYTES, &hash);
 	if (n) {
 		put_le64(rs->sparse + rs->sparse_len, page);
 		rs->sparse_len += 8 + n;

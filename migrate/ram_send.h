@@ -4,9 +4,9 @@
  * pages (and zero pages) are encoded from one read and go in SPARSE
  * frames; the rest are hashed and go whole, straight from guest memory,
  * in RAM frames (RAM_LIVE while the guest runs, since it may write a page
- * between its hash and the socket's copy: proto.h). Copying each page to
- * a private buffer first cost more than the hash (12 of 16 us a page in
- * the test VM). Pages never touched (not resident) are skipped unread.
+ * between its hash and the socket's copy: proto.h), as QEMU sends them:
+ * a private copy first would store every word once more. Pages never
+ * touched (not resident) are skipped unread.
  */
 #ifndef KVMTRACK_RAM_SEND_H
 #define KVMTRACK_RAM_SEND_H
@@ -44,7 +44,7 @@ struct ram_sender {
 	struct ram_counters total;
 	/*
 	 * --verify sent: the digest of every page as last sent, kept up to
-	 * date from the copy that goes on the wire (terms per region page).
+	 * date from the hash each page is sent with (terms per region page).
 	 * NULL terms: not kept.
 	 */
 	uint64_t *terms[MEM_MAX_REGIONS];
