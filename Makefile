@@ -27,7 +27,7 @@ KT_LIBS := $(FDT_LIBS) $(CAPSTONE_LIBS) -pthread -lm
 # in them goes into the library except main, so the tests link what the
 # program links.
 LAYERS := lib lib/json kvm control vmm/mem vmm/dirty vmm/alias vmm/boot vmm \
-	devices dirtyrate migrate app app/bench
+	devices dirtyrate migrate checkpoint app app/bench
 MAIN_SRC := $(firstword $(wildcard app/main.c app/main.c))
 MAIN_OBJ := $(MAIN_SRC:.c=.o)
 LIB_SRCS := $(filter-out $(MAIN_SRC),$(foreach d,$(LAYERS),$(wildcard $(d)/*.c)))

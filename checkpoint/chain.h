@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A chain directory on disk (docs/checkpoint.md): one subdirectory per
+ * checkpoint, named by its number, each written under a temporary name
+ * and renamed into place once every file in it is synced, so that a crash
+ * leaves the chain as it was. Reading checks what links the layers: each
+ * manifest's own name, its parent's presence, digest and machine.
+ */
+#ifndef KVMTRACK_CKPT_CHAIN_H
+#define KVMTRACK_CKPT_CHAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "checkpoint/manifest.h"
+
+#define CKPT_CHAIN_MAX 4096 /* layers from a base to its newest */
+
+/* A checkpoint read from disk: its manifest and the manifest's digest,
+ * which names it to its children. */
+struct ckpt_layer {
+	struct ckpt_manifest m;
+	uint64_t digest;
+	char path[4096]; /* its directory */
+};
+
+/*
+ * The newest complete checkpoint in dir (the highest number) into name;
+ * -ENOENT when there is none (or no dir), other -errno with err.
+ */
+int ckpt_chain_newest(const char *dir, char name[CKPT_NAME_MAX], char *err,
+		      size_t err_len);
+/* All of them, oldest first: *names (free it) holds *nr names. */
+int ckpt_chain_list(const char *dir, char (**names)[CKPT_NAME_MAX],
+		    unsigned int *nr, char *err, size_t err_len);
+/* The number after name ("0001" after "" or nothing). */
+void ckpt_next_name(const char *newest, char name[CKPT_NAME_MAX]);
+
+/*
+ * Reads dir/name's manifest into l. err names the checkpoint and what is
+ * wrong (missing, unreadable, corrupted, renamed).
+ */
+int ckpt_layer_read(const char *dir, const char *name, struct ckpt_layer *l,
+		    char *err, size_t err_len);
+
+/*
+ * The chain that ends at dir/name, base first: *layers (free it) has *nr
+ * entries. Each parent must be there, with the digest its child
+ * recorded, and the same machine. err names the layer at fault.
+ */
+int ckpt_chain_resolve(const char *dir, const char *name,
+		       struct ckpt_layer **layers, unsigned int *nr, char *err,
+		       size_t err_len);
+
+/*
+ * The whole content of dir/name/file, which must be exactly `bytes` long
+ * (at most 1 GiB): 0 and *data (free it), or -errno with err.
+ */
+int ckpt_read_file(const char *layer_path, const char *file, uint64_t bytes,
+		   uint8_t **data, char *err, size_t err_len);
+
+/*
+ * Writing one checkpoint: begin makes dir (if need be) and dir/.name.tmp
+ * (removing a stale one) and returns its fd; write_file puts a whole file
+ * in it, synced; commit syncs the directory, renames it to dir/name and
+ * syncs dir. abort removes the temporary directory.
+ */
+int ckpt_dir_begin(const char *dir, const char *name, int *tmp_fd, char *err,
+		   size_t err_len);
+int ckpt_write_file(int dir_fd, const char *file, const void *data,
+		    size_t len);
+int ckpt_dir_commit(const char *dir, const char *name, int tmp_fd, char *err,
+		    size_t err_len);
+void ckpt_dir_abort(const char *dir, const char *name, int tmp_fd);
+
+#endif

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A layer's memory (docs/checkpoint.md): the pages it holds, each at its
+ * fixed offset in the sparse memory file (region by region, page by
+ * page; pages not held are holes), and the pages file, which says which
+ * pages are held (a bitmap per region) and each one's hash (page_hash.h).
+ * Works on guest memory alone, without KVM: unit-testable.
+ */
+#ifndef KVMTRACK_CKPT_PAGES_H
+#define KVMTRACK_CKPT_PAGES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmm/mem/memory.h"
+
+struct ckpt_manifest;
+struct wbuf;
+
+/* A layer being written. */
+struct layer_pages {
+	const struct guest_mem *mem;
+	int fd; /* the memory file */
+	uint64_t *bitmap[MEM_MAX_REGIONS];
+	uint64_t *hashes[MEM_MAX_REGIONS];
+	uint64_t held[MEM_MAX_REGIONS], cap[MEM_MAX_REGIONS];
+	/* Held pages not written yet: [run_first, run_end) of run_region. */
+	unsigned int run_region;
+	uint64_t run_first, run_end;
+	uint64_t digest; /* the memory digest: page_digest_term()s summed */
+	int err;
+};
+
+/* Sizes the memory file fd to the whole RAM, all holes. 0 or -errno. */
+int layer_pages_init(struct layer_pages *lp, const struct guest_mem *mem,
+		     int fd);
+void layer_pages_free(struct layer_pages *lp);
+
+/* Holds every page of mem that is not zero (a full checkpoint). */
+int layer_pages_add_written(struct layer_pages *lp);
+/* Holds the pages set in bits, one per page from first_page (a multiple
+ * of 64) of a region, zero or not (an incremental checkpoint). */
+int layer_pages_add_bits(struct layer_pages *lp, unsigned int region,
+			 uint64_t first_page, const uint64_t *bits,
+			 uint64_t nr_words);
+/*
+ * Writes what is still pending, fills m's regions and its memory and
+ * pages file entries, and puts the pages file's bytes into out.
+ */
+int layer_pages_finish(struct layer_pages *lp, struct ckpt_manifest *m,
+		       struct wbuf *out);
+
+/*
+ * Restore: reads the layer at layer_path into mem, page by page over
+ * what earlier layers put there. Every held page is checked against its
+ * hash and the pages and memory files against the manifest's sizes and
+ * digests before this returns 0; else -errno and err says what is wrong
+ * (the layer is named by the caller).
+ */
+int layer_pages_load(const struct ckpt_manifest *m, const char *layer_path,
+		     struct guest_mem *mem, char *err, size_t err_len);
+
+#endif
