@@ -29,6 +29,10 @@ const char cli_run_usage[] =
 	"                          are dropped, each address counted in stats)\n"
 	"      --incoming URI      wait for a live migration (tcp:HOST:PORT)\n"
 	"                          instead of booting an IMAGE\n"
+	"      --restore DIR[/NAME]  resume the guest of a checkpoint chain's\n"
+	"                          newest checkpoint (or NAME), verified, instead\n"
+	"                          of booting an IMAGE\n"
+	"      --restore-mode MODE copy (default; lazy is not there yet)\n"
 	"      --dirty-log KIND    bitmap | manual | ring[:ENTRIES] (default: the\n"
 	"                          best the host has; `status` names it)\n"
 	"      --alias GPA=SRC_GPA+SIZE  read-only alias of guest memory (repeatable)\n"
@@ -85,6 +89,8 @@ enum {
 	OPT_ALIAS,
 	OPT_ALIAS_WRITE,
 	OPT_SHARE,
+	OPT_RESTORE,
+	OPT_RESTORE_MODE,
 };
 
 static const struct option run_options[] = {
@@ -101,6 +107,8 @@ static const struct option run_options[] = {
 	{ "alias", required_argument, NULL, OPT_ALIAS },
 	{ "alias-write", required_argument, NULL, OPT_ALIAS_WRITE },
 	{ "share", required_argument, NULL, OPT_SHARE },
+	{ "restore", required_argument, NULL, OPT_RESTORE },
+	{ "restore-mode", required_argument, NULL, OPT_RESTORE_MODE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -187,6 +195,16 @@ static int parse_one(int opt, const char *arg, struct vm_config *cfg,
 	case OPT_INCOMING:
 		cfg->incoming_uri = arg;
 		return 0;
+	case OPT_RESTORE:
+		cfg->restore_path = arg;
+		return 0;
+	case OPT_RESTORE_MODE:
+		if (!strcmp(arg, "copy"))
+			return 0;
+		snprintf(err, err_len, "--restore-mode '%s': %s", arg,
+			 strcmp(arg, "lazy") ? "expected copy or lazy" :
+					       "lazy restore is not implemented yet; use copy");
+		return -EINVAL;
 	case OPT_ALIAS:
 	case OPT_ALIAS_WRITE:
 	case OPT_SHARE:
@@ -218,12 +236,18 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err,
 		if (ret < 0)
 			return ret;
 	}
-	/* A destination gets its guest from the source, not from an image. */
-	if (cfg->incoming_uri) {
+	/* A destination gets its guest from the source, not from an image;
+	 * a restored one from its checkpoint. */
+	if (cfg->incoming_uri && cfg->restore_path) {
+		snprintf(err, err_len, "--incoming and --restore exclude each other");
+		return -EINVAL;
+	}
+	if (cfg->incoming_uri || cfg->restore_path) {
 		if (optind == argc)
 			return 0;
-		snprintf(err, err_len,
-			 "--incoming receives the guest: no IMAGE may be given");
+		snprintf(err, err_len, "%s: no IMAGE may be given",
+			 cfg->incoming_uri ? "--incoming receives the guest" :
+					     "--restore resumes the guest");
 		return -EINVAL;
 	}
 	if (optind != argc - 1) {

@@ -8,5 +8,7 @@ int cmd_ctl(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_dirtyrate(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
+int cmd_checkpoint(int argc, char **argv);
+int cmd_checkpoint_info(int argc, char **argv);
 
 #endif

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * `kvmtrack run`: boot an image (or receive a guest with --incoming) and
- * run it until it stops. The top of the program: it ties the VM to the
- * migration code, in both directions, so that a guest can move on again.
+ * `kvmtrack run`: boot an image (or receive a guest with --incoming, or
+ * resume one from a checkpoint with --restore) and run it until it stops.
+ * The top of the program: it ties the VM to the migration and checkpoint
+ * code, in both directions, so that a guest can move on again.
  */
 #include <errno.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "app/cli.h"
 #include "app/cmd.h"
+#include "checkpoint/checkpoint.h"
 #include "dirtyrate/dirtyrate.h"
 #include "lib/log.h"
 #include "migrate/incoming.h"
@@ -40,24 +42,56 @@ static int boot_image(const struct vm_config *cfg, struct vm **vm_out)
 	return 0;
 }
 
-/* What a VM needs before it runs, booted or received: the migrator. A
- * destination calls it again for a VM of a later attempt. */
+/* What moves the guest on or stores it: built for each VM. */
+struct movers {
+	struct migrator *mig;
+	struct checkpointer *ckpt;
+};
+
+static void movers_free(struct movers *m)
+{
+	checkpointer_destroy(m->ckpt);
+	m->ckpt = NULL;
+	migrator_destroy(m->mig);
+	m->mig = NULL;
+}
+
+/* A checkpoint and a migration exclude each other. A migration cannot
+ * start during a checkpoint: the two commands share the control thread. */
+static int migration_busy(void *arg, char *err, size_t err_len)
+{
+	struct movers *m = arg;
+	char why[128];
+	int ret = migrator_idle(m->mig, why, sizeof(why));
+
+	if (ret)
+		snprintf(err, err_len,
+			 "refused: %s; take the checkpoint once it has ended",
+			 why);
+	return ret;
+}
+
+/* What a VM needs before it runs, booted, received or restored: the
+ * migrator and the checkpointer. A destination calls it again for a VM
+ * of a later attempt. */
 static int ready_to_run(struct vm *vm, void *arg)
 {
-	struct migrator **mig = arg;
+	struct movers *m = arg;
 
-	migrator_destroy(*mig);
-	*mig = NULL;
-	return migrator_create(vm, mig) ?:
-	       vm_add_control_commands(vm, migrate_register_commands, *mig) ?:
-	       vm_add_control_commands(vm, dirtyrate_register_commands, NULL);
+	movers_free(m);
+	return migrator_create(vm, &m->mig) ?:
+	       checkpointer_create(vm, migration_busy, m, &m->ckpt) ?:
+	       vm_add_control_commands(vm, migrate_register_commands, m->mig) ?:
+	       vm_add_control_commands(vm, dirtyrate_register_commands, NULL) ?:
+	       vm_add_control_commands(vm, checkpoint_register_commands,
+				       m->ckpt);
 }
 
 static int receive_guest(const struct vm_config *cfg, struct incoming **in,
-			 struct migrator **mig, struct vm **vm_out)
+			 struct movers *m, struct vm **vm_out)
 {
 	char err[512];
-	int ret = incoming_receive(cfg, ready_to_run, mig, in, vm_out, err,
+	int ret = incoming_receive(cfg, ready_to_run, m, in, vm_out, err,
 				   sizeof(err));
 
 	if (ret < 0)
@@ -65,10 +99,23 @@ static int receive_guest(const struct vm_config *cfg, struct incoming **in,
 	return ret;
 }
 
+static int restore_guest(const struct vm_config *cfg,
+			 struct ckpt_restored **restored, struct vm **vm_out)
+{
+	char err[1024];
+	int ret = checkpoint_restore(cfg, cfg->restore_path, restored, vm_out,
+				     err, sizeof(err));
+
+	if (ret < 0)
+		log_err("--restore %s: %s", cfg->restore_path, err);
+	return ret;
+}
+
 int cmd_run(int argc, char **argv)
 {
+	struct ckpt_restored *restored = NULL;
 	struct incoming *in = NULL;
-	struct migrator *mig = NULL;
+	struct movers movers = { 0 };
 	struct vm_config cfg;
 	struct vm *vm = NULL;
 	char err[512];
@@ -84,16 +131,20 @@ int cmd_run(int argc, char **argv)
 		return 2;
 	}
 	if (cfg.incoming_uri)
-		ret = receive_guest(&cfg, &in, &mig, &vm);
+		ret = receive_guest(&cfg, &in, &movers, &vm);
+	else if (cfg.restore_path)
+		ret = restore_guest(&cfg, &restored, &vm) ?:
+		      ready_to_run(vm, &movers);
 	else
-		ret = boot_image(&cfg, &vm) ?: ready_to_run(vm, &mig);
+		ret = boot_image(&cfg, &vm) ?: ready_to_run(vm, &movers);
 	if (ret == 0)
 		ret = vm_run(vm);
 	else
 		ret = 1;
 	/* The migration thread uses the VM: join it first. */
-	migrator_destroy(mig);
+	movers_free(&movers);
 	vm_destroy(vm);
 	incoming_free(in);
+	checkpoint_restored_free(restored);
 	return ret;
 }

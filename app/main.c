@@ -16,6 +16,8 @@ static const struct {
 	{ "bench", cmd_bench, "built-in benchmarks (bench dirtylog)" },
 	{ "dirtyrate", cmd_dirtyrate, "measure a running guest's dirty rate" },
 	{ "migrate", cmd_migrate, "live-migrate a running guest to another kvmtrack" },
+	{ "checkpoint", cmd_checkpoint, "write a checkpoint of a running guest into a chain" },
+	{ "checkpoint-info", cmd_checkpoint_info, "list the checkpoints of a chain" },
 };
 
 static void usage(FILE *out)

@@ -87,6 +87,11 @@ int migrator_cancel(struct migrator *m)
 	return mig_progress_cancel(&m->progress);
 }
 
+int migrator_idle(struct migrator *m, char *err, size_t err_len)
+{
+	return mig_progress_idle(&m->progress, err, err_len);
+}
+
 void migrator_query(struct migrator *m, struct jw *w)
 {
 	mig_progress_query(&m->progress, m->params.uri, w);

@@ -24,6 +24,8 @@ void migrator_destroy(struct migrator *m);
 int migrator_start(struct migrator *m, const struct mig_params *p, char *err,
 		   size_t err_len);
 int migrator_cancel(struct migrator *m);
+/* 0 when no migration runs, else -EBUSY and its status in err. */
+int migrator_idle(struct migrator *m, char *err, size_t err_len);
 /* Writes the query-migrate object: status, progress, final statistics. */
 void migrator_query(struct migrator *m, struct jw *w);
 

@@ -35,6 +35,7 @@ struct vm_config {
 	struct serial_config serial;
 	const char *control_path; /* NULL: no control socket */
 	const char *incoming_uri; /* --incoming: receive a migration */
+	const char *restore_path; /* --restore DIR[/NAME]: from a checkpoint */
 	bool mem_explicit; /* -m given: a migration must match it */
 	bool cpus_explicit; /* -c given */
 	bool trace_exits;

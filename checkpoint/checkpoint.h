@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Checkpoints of a running guest into a chain directory, and restoring
+ * one (docs/checkpoint.md). The checkpointer lives in the kvmtrack that
+ * runs the guest: it keeps a dirty set attached between checkpoints, so
+ * that an incremental one holds only the pages written since the one
+ * before. Driven by the control command "checkpoint" (commands.c).
+ */
+#ifndef KVMTRACK_CHECKPOINT_H
+#define KVMTRACK_CHECKPOINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "checkpoint/manifest.h"
+
+struct control;
+struct vm;
+struct vm_config;
+
+struct checkpointer;
+
+/* Says whether a checkpoint may start now: 0, or -EBUSY and why in err
+ * (a migration is running). */
+typedef int ckpt_busy_fn(void *arg, char *err, size_t err_len);
+
+int checkpointer_create(struct vm *vm, ckpt_busy_fn *busy, void *busy_arg,
+			struct checkpointer **out);
+/* Detaches its dirty set and frees it. NULL is fine. */
+void checkpointer_destroy(struct checkpointer *c);
+
+struct ckpt_request {
+	const char *dir;
+	bool incremental; /* the first checkpoint of a chain is full anyway */
+	bool stop; /* leave the guest paused afterwards */
+};
+
+struct ckpt_result {
+	char name[CKPT_NAME_MAX];
+	char parent[CKPT_NAME_MAX]; /* "" for a full checkpoint */
+	uint64_t digest; /* its manifest's, which its children record */
+	uint64_t pause_ns, total_ns;
+	uint64_t pages; /* held by this layer */
+	uint64_t bytes; /* its files' bytes on disk */
+};
+
+/*
+ * Takes one checkpoint of the guest into rq->dir, the guest paused while
+ * its pages and state are copied out (synced and committed after it
+ * resumes). -errno with why in err: refused during a migration, or an
+ * incremental checkpoint whose parent is not the last one this
+ * checkpointer took; a failure leaves the chain as it was.
+ */
+int checkpoint_take(struct checkpointer *c, const struct ckpt_request *rq,
+		    struct ckpt_result *res, char *err, size_t err_len);
+
+/* The control command "checkpoint"; opaque is the checkpointer. */
+int checkpoint_register_commands(struct control *c, void *opaque);
+
+/*
+ * `run --restore DIR[/NAME]`: the chain is read and checked, a VM built
+ * for its machine (cfg's -m and -c, when given, must match it), every
+ * layer from the base up to NAME (default: the newest) loaded into its
+ * memory and verified, and the state of NAME loaded. The VM has not run
+ * yet. -errno with err naming the layer and what is wrong. *restored
+ * holds what the VM's configuration points to: free it after the VM.
+ */
+struct ckpt_restored;
+int checkpoint_restore(const struct vm_config *cfg, const char *spec,
+		       struct ckpt_restored **restored, struct vm **vm_out,
+		       char *err, size_t err_len);
+void checkpoint_restored_free(struct ckpt_restored *r);
+
+#endif

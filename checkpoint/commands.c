@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The control command of checkpoints:
+ *   checkpoint {"to": DIR, "incremental": false, "stop": false}
+ *     -> {name, parent (null for a full one), digest, pause_ms, total_ms,
+ *         pages, bytes}
+ * It runs on the control thread, which a migration's commands share, so
+ * no migration can start while a checkpoint is taken.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "checkpoint/checkpoint.h"
+#include "control/control.h"
+#include "lib/json/json.h"
+
+static void reply_result(const struct ckpt_result *res, struct jw *reply)
+{
+	char digest[17];
+
+	snprintf(digest, sizeof(digest), "%016llx",
+		 (unsigned long long)res->digest);
+	jw_object_begin(reply, NULL);
+	jw_string(reply, "name", res->name);
+	if (res->parent[0])
+		jw_string(reply, "parent", res->parent);
+	else
+		jw_null(reply, "parent");
+	jw_string(reply, "digest", digest);
+	jw_double(reply, "pause_ms", (double)res->pause_ns / 1e6);
+	jw_double(reply, "total_ms", (double)res->total_ns / 1e6);
+	jw_u64(reply, "pages", res->pages);
+	jw_u64(reply, "bytes", res->bytes);
+	jw_object_end(reply);
+}
+
+static int cmd_checkpoint(struct vm *vm, void *opaque,
+			  const struct json_value *args, struct jw *reply,
+			  char *err, size_t err_len)
+{
+	struct ckpt_request rq = { 0 };
+	struct ckpt_result res;
+	int ret;
+
+	if (json_get_string(args, "to", &rq.dir) < 0 || !rq.dir[0]) {
+		snprintf(err, err_len, "'to' (the chain's directory) is required");
+		return -EINVAL;
+	}
+	ret = json_opt_bool(args, "incremental", &rq.incremental, err, err_len);
+	ret = ret ?: json_opt_bool(args, "stop", &rq.stop, err, err_len);
+	ret = ret ?: checkpoint_take(opaque, &rq, &res, err, err_len);
+	if (!ret)
+		reply_result(&res, reply);
+	return ret;
+}
+
+int checkpoint_register_commands(struct control *c, void *opaque)
+{
+	static const struct control_command_spec table[] = {
+		{ "checkpoint",
+		  "{to, incremental?, stop?}: write a checkpoint of the guest into the chain in directory 'to'",
+		  cmd_checkpoint },
+	};
+
+	return control_register_table(c, table, sizeof(table) / sizeof(table[0]),
+				      opaque);
+}

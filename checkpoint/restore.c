@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `run --restore DIR[/NAME]`, copy mode (checkpoint.h): the chain read
+ * and linked, a VM built for its machine, every layer's memory loaded
+ * from the base up and checked page by page, then the newest layer's
+ * state. Nothing of the guest runs before all of it is verified.
+ */
+#include "checkpoint/checkpoint.h"
+
+#include <errno.h>
+#include <libfdt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "checkpoint/chain.h"
+#include "checkpoint/machine.h"
+#include "checkpoint/pages.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "lib/wire.h"
+#include "migrate/alias_state.h"
+#include "migrate/vm_state.h"
+#include "vmm/vm.h"
+#include "vmm/vm_config.h"
+
+struct ckpt_restored {
+	struct vm_config cfg; /* the machine of the chain */
+	char cmdline[CKPT_CMDLINE_MAX];
+	char dir[PATH_MAX];
+	char name[CKPT_NAME_MAX];
+	struct ckpt_layer *layers; /* base first */
+	unsigned int nr;
+};
+
+/* DIR/NAME names a checkpoint (it has a manifest); DIR alone, its chain's
+ * newest. */
+static int split_spec(struct ckpt_restored *r, const char *spec, char *err,
+		      size_t err_len)
+{
+	char path[PATH_MAX + 16];
+	struct stat st;
+	char *slash;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/manifest", spec);
+	snprintf(r->dir, sizeof(r->dir), "%s", spec);
+	if (stat(path, &st) == 0) {
+		while ((slash = strrchr(r->dir, '/')) && !slash[1])
+			*slash = '\0'; /* trailing slashes */
+		slash = strrchr(r->dir, '/');
+		snprintf(r->name, sizeof(r->name), "%.31s",
+			 slash ? slash + 1 : r->dir);
+		if (slash)
+			*slash = '\0';
+		else
+			snprintf(r->dir, sizeof(r->dir), ".");
+		return 0;
+	}
+	ret = ckpt_chain_newest(r->dir, r->name, err, err_len);
+	if (ret == -ENOENT)
+		snprintf(err, err_len, "%s holds no checkpoint", spec);
+	return ret;
+}
+
+/* The VM's configuration: the chain's machine, with cfg's devices,
+ * console and control socket. -m and -c, when given, must match it. */
+static int machine_config(struct ckpt_restored *r, const struct vm_config *cfg,
+			  char *err, size_t err_len)
+{
+	const struct ckpt_machine *mc = &r->layers[r->nr - 1].m.machine;
+
+	if (fdt_check_header(mc->fdt) ||
+	    fdt_node_check_compatible(mc->fdt, 0, "kvmtrack,pc")) {
+		snprintf(err, err_len, "checkpoint %s: a different machine: not a kvmtrack PC",
+			 r->name);
+		return -EINVAL;
+	}
+	if ((cfg->mem_explicit && cfg->mem_bytes != mc->mem_bytes) ||
+	    (cfg->cpus_explicit && cfg->nr_cpus != mc->nr_cpus)) {
+		snprintf(err, err_len,
+			 "checkpoint %s: a different machine: it has %llu MiB of RAM and %u vCPUs, -m and -c ask for %llu MiB and %u",
+			 r->name, (unsigned long long)(mc->mem_bytes >> 20),
+			 mc->nr_cpus, (unsigned long long)(cfg->mem_bytes >> 20),
+			 cfg->nr_cpus);
+		return -EINVAL;
+	}
+	r->cfg = *cfg;
+	r->cfg.mem_bytes = mc->mem_bytes;
+	r->cfg.nr_cpus = mc->nr_cpus;
+	snprintf(r->cmdline, sizeof(r->cmdline), "%s", mc->cmdline);
+	r->cfg.cmdline = r->cmdline;
+	r->cfg.image_path = NULL;
+	return 0;
+}
+
+/* This kvmtrack's devices must be the checkpoint's, state versions too. */
+static int check_devices(const struct ckpt_restored *r, const struct vm *vm,
+			 char *err, size_t err_len)
+{
+	const char *theirs = r->layers[r->nr - 1].m.machine.devices;
+	char ours[CKPT_DEVICES_MAX];
+
+	ckpt_machine_devices(vm, ours, sizeof(ours));
+	if (!strcmp(ours, theirs))
+		return 0;
+	snprintf(err, err_len,
+		 "checkpoint %s: a different machine: its devices are \"%s\", this kvmtrack's \"%s\"",
+		 r->name, theirs, ours);
+	return -EINVAL;
+}
+
+/* A layer's state file, checked against its size and digest; *data is
+ * its bytes (free them). */
+static int read_state(const struct ckpt_layer *l, uint8_t **data, char *err,
+		      size_t err_len)
+{
+	const struct ckpt_file_ref *f = &l->m.files[CKPT_FILE_STATE];
+	int ret = ckpt_read_file(l->path, "state", f->size_bytes, data, err,
+				 err_len);
+
+	if (!ret && ckpt_bytes_digest(*data, f->size_bytes) != f->digest) {
+		snprintf(err, err_len,
+			 "the state file does not match its digest (altered)");
+		ret = -EBADMSG;
+	}
+	return ret;
+}
+
+/* Each layer's memory over the one before, then the newest's state. */
+static int load_layers(struct ckpt_restored *r, struct vm *vm, char *err,
+		       size_t err_len)
+{
+	const struct ckpt_machine *mc = &r->layers[r->nr - 1].m.machine;
+	uint8_t *state = NULL;
+	struct rbuf rb;
+	char why[512] = "";
+	int ret = 0;
+
+	rbuf_init(&rb, mc->windows, mc->windows_bytes);
+	ret = windows_apply(vm_mem(vm), &rb, why, sizeof(why));
+	for (unsigned int i = 0; i < r->nr && !ret; i++) {
+		const struct ckpt_layer *l = &r->layers[i];
+
+		free(state);
+		state = NULL;
+		ret = read_state(l, &state, why, sizeof(why)) ?:
+		      layer_pages_load(&l->m, l->path, vm_mem(vm), why,
+				       sizeof(why));
+		if (ret)
+			snprintf(err, err_len, "checkpoint %s: %s", l->m.name, why);
+	}
+	if (!ret) {
+		const struct ckpt_layer *top = &r->layers[r->nr - 1];
+
+		rbuf_init(&rb, state, top->m.files[CKPT_FILE_STATE].size_bytes);
+		ret = vm_state_load(vm, &rb, why, sizeof(why));
+		if (ret)
+			snprintf(err, err_len, "checkpoint %s: machine state: %s",
+				 top->m.name, why);
+	} else if (!err[0]) {
+		snprintf(err, err_len, "checkpoint %s: %s", r->name, why);
+	}
+	free(state);
+	return ret;
+}
+
+int checkpoint_restore(const struct vm_config *cfg, const char *spec,
+		       struct ckpt_restored **restored, struct vm **vm_out,
+		       char *err, size_t err_len)
+{
+	struct ckpt_restored *r = calloc(1, sizeof(*r));
+	uint64_t t0 = clock_now_ns(), pages = 0;
+	struct vm *vm = NULL;
+	int ret;
+
+	*restored = r;
+	*vm_out = NULL;
+	if (!r)
+		return -ENOMEM;
+	err[0] = '\0';
+	ret = split_spec(r, spec, err, err_len);
+	ret = ret ?: ckpt_chain_resolve(r->dir, r->name, &r->layers, &r->nr,
+					err, err_len);
+	ret = ret ?: machine_config(r, cfg, err, err_len);
+	if (ret)
+		return ret;
+	ret = vm_create(&r->cfg, &vm);
+	if (ret) {
+		snprintf(err, err_len, "cannot create the VM: %s", strerror(-ret));
+		return ret;
+	}
+	/* Found while no vCPU runs: see vm_state_prepare(). */
+	vm_state_prepare(vm);
+	ret = check_devices(r, vm, err, err_len);
+	ret = ret ?: load_layers(r, vm, err, err_len);
+	if (ret) {
+		vm_destroy(vm);
+		return ret;
+	}
+	*vm_out = vm;
+	for (unsigned int i = 0; i < r->nr; i++)
+		for (unsigned int g = 0; g < r->layers[i].m.nr_regions; g++)
+			pages += r->layers[i].m.regions[g].held_pages;
+	log_info("restored checkpoint %s/%s: %u layers, %llu pages read and verified in %.1f ms",
+		 r->dir, r->name, r->nr, (unsigned long long)pages,
+		 (double)(clock_now_ns() - t0) / 1e6);
+	return 0;
+}
+
+void checkpoint_restored_free(struct ckpt_restored *r)
+{
+	if (!r)
+		return;
+	free(r->layers);
+	free(r);
+}

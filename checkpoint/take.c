@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Taking a checkpoint (checkpoint.h): the chain's next name and parent,
+ * the guest paused while its pages and state are copied into the files,
+ * then the files synced and the checkpoint committed by one rename.
+ */
+#include "checkpoint/checkpoint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "checkpoint/chain.h"
+#include "checkpoint/machine.h"
+#include "checkpoint/pages.h"
+#include "lib/clock.h"
+#include "lib/wire.h"
+#include "migrate/vm_state.h"
+#include "vmm/dirty/dirty.h"
+#include "vmm/vm.h"
+
+struct checkpointer {
+	struct vm *vm;
+	ckpt_busy_fn *busy;
+	void *busy_arg;
+	/* Attached from the first checkpoint on: what the guest wrote since
+	 * the last one, which an incremental checkpoint holds. */
+	struct dirty_set set;
+	bool attached;
+	/* The last checkpoint taken, the parent an incremental one needs:
+	 * the dirty set is relative to it and nothing else. */
+	char dir[PATH_MAX];
+	char last[CKPT_NAME_MAX];
+	uint64_t last_digest;
+};
+
+/* One checkpoint on its way. */
+struct take {
+	struct checkpointer *c;
+	const struct ckpt_request *rq;
+	char dir[PATH_MAX];
+	struct ckpt_manifest *m;
+	struct layer_pages lp;
+	struct wbuf state, pages, manifest;
+	int tmp_fd, mem_fd;
+	bool incremental;
+	bool consumed; /* the dirty bits since the last one are gone */
+};
+
+int checkpointer_create(struct vm *vm, ckpt_busy_fn *busy, void *busy_arg,
+			struct checkpointer **out)
+{
+	struct checkpointer *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->vm = vm;
+	c->busy = busy;
+	c->busy_arg = busy_arg;
+	*out = c;
+	return 0;
+}
+
+void checkpointer_destroy(struct checkpointer *c)
+{
+	if (!c)
+		return;
+	if (c->attached)
+		dirty_detach(vm_dirty(c->vm), &c->set);
+	dirty_set_free(&c->set);
+	free(c);
+}
+
+/* An incremental checkpoint's parent must be the last one taken here,
+ * unchanged: the dirty set holds what was written since that one. */
+static int check_parent(struct take *t, const char *newest, char *err,
+			size_t err_len)
+{
+	struct checkpointer *c = t->c;
+	struct ckpt_layer *l;
+	int ret;
+
+	if (!c->attached || !c->last[0] || strcmp(c->dir, t->dir) ||
+	    strcmp(c->last, newest)) {
+		snprintf(err, err_len,
+			 "cannot take an incremental checkpoint after %s/%s: this kvmtrack did not take it last, so it does not know what changed since (take a full one, without --incremental)",
+			 t->dir, newest);
+		return -EINVAL;
+	}
+	l = malloc(sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	ret = ckpt_layer_read(t->dir, newest, l, err, err_len);
+	if (!ret && l->digest != c->last_digest) {
+		snprintf(err, err_len, "checkpoint %s changed since it was taken",
+			 newest);
+		ret = -EINVAL;
+	}
+	t->m->parent_digest = l->digest;
+	free(l);
+	return ret;
+}
+
+/* Its directory, name and parent. */
+static int plan(struct take *t, char *err, size_t err_len)
+{
+	char newest[CKPT_NAME_MAX] = "";
+	int ret;
+
+	if (mkdir(t->rq->dir, 0755) && errno != EEXIST) {
+		snprintf(err, err_len, "%s: %s", t->rq->dir, strerror(errno));
+		return -errno;
+	}
+	if (!realpath(t->rq->dir, t->dir)) {
+		snprintf(err, err_len, "%s: %s", t->rq->dir, strerror(errno));
+		return -errno;
+	}
+	ret = ckpt_chain_newest(t->dir, newest, err, err_len);
+	if (ret && ret != -ENOENT)
+		return ret;
+	/* The first checkpoint of a chain is full, asked or not. */
+	t->incremental = t->rq->incremental && newest[0];
+	if (t->incremental) {
+		ret = check_parent(t, newest, err, err_len);
+		if (ret)
+			return ret;
+		snprintf(t->m->parent, sizeof(t->m->parent), "%s", newest);
+	}
+	ckpt_next_name(newest, t->m->name);
+	return 0;
+}
+
+/* Moves the dirty bits out of the set; keep: into the layer. */
+static int take_dirty(struct take *t, bool keep)
+{
+	struct dirty_tracker *tracker = vm_dirty(t->c->vm);
+	const struct guest_mem *mem = vm_mem(t->c->vm);
+	uint64_t buf[64];
+	int ret = 0;
+
+	t->consumed = true;
+	for (unsigned int r = 0; r < mem->nr_regions && !ret; r++) {
+		uint64_t words = (mem_region_pages(&mem->regions[r]) + 63) / 64;
+
+		for (uint64_t w = 0; w < words && !ret; w += 64) {
+			uint64_t n = words - w < 64 ? words - w : 64;
+
+			if (dirty_set_take(tracker, &t->c->set, r, w, n, buf) &&
+			    keep)
+				ret = layer_pages_add_bits(&t->lp, r, w * 64,
+							   buf, n);
+		}
+	}
+	return ret;
+}
+
+/* The pages: every written one, or those written since the parent. The
+ * set is attached here at the first checkpoint, with the guest paused,
+ * so that it misses no write after it. */
+static int copy_pages(struct take *t)
+{
+	struct checkpointer *c = t->c;
+	int ret;
+
+	if (!c->attached) {
+		ret = dirty_set_init(&c->set, vm_mem(c->vm));
+		ret = ret ?: dirty_attach(vm_dirty(c->vm), &c->set);
+		if (ret)
+			return ret;
+		c->attached = true;
+	} else {
+		ret = dirty_sync(vm_dirty(c->vm), false);
+		ret = ret ?: take_dirty(t, t->incremental);
+	}
+	if (!ret && !t->incremental)
+		ret = layer_pages_add_written(&t->lp);
+	return ret ?: layer_pages_finish(&t->lp, t->m, &t->pages);
+}
+
+/* With the guest paused: its pages into the memory file (the page cache
+ * holds the copy) and its state into t->state. */
+static int copy_paused(struct take *t, char *err, size_t err_len)
+{
+	struct vm *vm = t->c->vm;
+	uint64_t t0 = clock_now_ns();
+	int ret = vm_pause(vm), paused = ret == 0;
+
+	if (ret && ret != -EALREADY) {
+		snprintf(err, err_len, "cannot pause the guest: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	ret = copy_pages(t);
+	if (ret)
+		snprintf(err, err_len, "writing the pages: %s", strerror(-ret));
+	if (!ret) {
+		ret = vm_state_save(vm, &t->state) ?: t->state.err;
+		if (ret)
+			snprintf(err, err_len, "saving the machine state: %s",
+				 strerror(-ret));
+	}
+	/* A guest paused before is left so; --stop leaves it paused. */
+	if (paused && !t->rq->stop)
+		vm_resume(vm);
+	t->m->pause_ns = clock_now_ns() - t0;
+	return ret;
+}
+
+/* After the guest resumed: the files, synced, then the manifest. */
+static int write_files(struct take *t, char *err, size_t err_len)
+{
+	struct ckpt_manifest *m = t->m;
+	struct timespec now;
+	int ret;
+
+	m->files[CKPT_FILE_STATE].size_bytes = t->state.len;
+	m->files[CKPT_FILE_STATE].digest =
+		ckpt_bytes_digest(t->state.data, t->state.len);
+	clock_gettime(CLOCK_REALTIME, &now);
+	m->created_unix_ns = (uint64_t)now.tv_sec * 1000000000ull +
+			     (uint64_t)now.tv_nsec;
+	ret = ckpt_write_file(t->tmp_fd, "state", t->state.data, t->state.len);
+	ret = ret ?: ckpt_write_file(t->tmp_fd, "pages", t->pages.data,
+				     t->pages.len);
+	ret = ret ?: fsync(t->mem_fd) ? -errno : 0;
+	ret = ret ?: ckpt_manifest_encode(m, &t->manifest);
+	ret = ret ?: ckpt_write_file(t->tmp_fd, "manifest", t->manifest.data,
+				     t->manifest.len);
+	if (ret)
+		snprintf(err, err_len, "writing the files: %s", strerror(-ret));
+	return ret;
+}
+
+static int run_take(struct take *t, char *err, size_t err_len)
+{
+	int ret = ckpt_machine_describe(t->c->vm, &t->m->machine);
+
+	if (ret) {
+		snprintf(err, err_len, "describing the machine: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	ret = ckpt_dir_begin(t->dir, t->m->name, &t->tmp_fd, err, err_len);
+	if (ret)
+		return ret;
+	t->mem_fd = openat(t->tmp_fd, "memory",
+			   O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ret = t->mem_fd < 0 ? -errno : layer_pages_init(&t->lp, vm_mem(t->c->vm),
+							t->mem_fd);
+	if (ret)
+		snprintf(err, err_len, "creating the memory file: %s",
+			 strerror(-ret));
+	ret = ret ?: copy_paused(t, err, err_len);
+	ret = ret ?: write_files(t, err, err_len);
+	if (!ret) {
+		ret = ckpt_dir_commit(t->dir, t->m->name, t->tmp_fd, err,
+				      err_len);
+		t->tmp_fd = -1; /* closed by the commit */
+	}
+	if (ret)
+		ckpt_dir_abort(t->dir, t->m->name, t->tmp_fd);
+	return ret;
+}
+
+static void fill_result(const struct take *t, uint64_t t0,
+			struct ckpt_result *res)
+{
+	const struct ckpt_manifest *m = t->m;
+
+	snprintf(res->name, sizeof(res->name), "%s", m->name);
+	snprintf(res->parent, sizeof(res->parent), "%s", m->parent);
+	res->digest = t->c->last_digest;
+	res->pause_ns = m->pause_ns;
+	res->total_ns = clock_now_ns() - t0;
+	res->pages = 0;
+	for (unsigned int r = 0; r < m->nr_regions; r++)
+		res->pages += m->regions[r].held_pages;
+	res->bytes = t->state.len + t->pages.len + t->manifest.len +
+		     res->pages * GUEST_PAGE_BYTES;
+}
+
+int checkpoint_take(struct checkpointer *c, const struct ckpt_request *rq,
+		    struct ckpt_result *res, char *err, size_t err_len)
+{
+	struct take t = { .c = c, .rq = rq, .tmp_fd = -1, .mem_fd = -1 };
+	uint64_t t0 = clock_now_ns();
+	int ret = c->busy ? c->busy(c->busy_arg, err, err_len) : 0;
+
+	t.m = calloc(1, sizeof(*t.m));
+	if (!t.m)
+		return -ENOMEM;
+	wbuf_init(&t.state);
+	wbuf_init(&t.pages);
+	wbuf_init(&t.manifest);
+	ret = ret ?: plan(&t, err, err_len);
+	ret = ret ?: run_take(&t, err, err_len);
+	if (!ret) {
+		snprintf(c->dir, sizeof(c->dir), "%s", t.dir);
+		snprintf(c->last, sizeof(c->last), "%s", t.m->name);
+		c->last_digest = ckpt_bytes_digest(t.manifest.data,
+						   t.manifest.len);
+		fill_result(&t, t0, res);
+	} else if (t.consumed) {
+		/* What changed since the last one is lost with this one. */
+		c->last[0] = '\0';
+	}
+	if (t.mem_fd >= 0)
+		close(t.mem_fd);
+	layer_pages_free(&t.lp);
+	wbuf_free(&t.state);
+	wbuf_free(&t.pages);
+	wbuf_free(&t.manifest);
+	free(t.m);
+	return ret;
+}

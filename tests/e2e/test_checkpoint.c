@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Checkpoint chains between real kvmtrack processes: a writing guest
+ * checkpointed three times (full, then incremental), each checkpoint
+ * restored in a new kvmtrack whose guest must go on from where it was
+ * and pass its own verification of every page it wrote; and each kind of
+ * damage to a chain refused with its reason before any guest runs.
+ */
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/json/json.h"
+#include "tests/e2e/migrate_helpers.h"
+
+/* Paced, so that an incremental checkpoint holds far fewer pages than
+ * the full one before it. heartbeat=50: 20 beats a second. */
+#define WRITER "workload=random wss=32M rate=3000 heartbeat=50 verify=1 "
+
+static void chain_dir(char *dir, size_t len, const char *name)
+{
+	char cmd[128];
+
+	snprintf(dir, len, "/tmp/kt-%d-%s", getpid(), name);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+/* `kvmtrack checkpoint --json`; its parsed output (json_free it), or NULL
+ * with the exit status and stderr in *r when it failed. */
+static struct json_value *checkpoint(const struct mig_host *h, const char *dir,
+				     const char *option, struct proc_result *r)
+{
+	const char *argv[] = { KVMTRACK_BIN, "checkpoint", "--control", h->sock,
+			       "--to", dir, "--json", option, NULL };
+	struct json_value *v = NULL;
+	char err[256];
+
+	cr_assert_eq(run_cmd(argv, 120, r), 0);
+	if (r->status == 0)
+		cr_assert_eq(json_parse(r->out, strlen(r->out), &v, err,
+					sizeof(err)), 0, "%s: %s", err, r->out);
+	return v;
+}
+
+/* A checkpoint that must succeed, with every field of its --json. */
+static uint64_t expect_checkpoint(const struct mig_host *h, const char *dir,
+				  const char *name, const char *parent)
+{
+	struct proc_result r;
+	struct json_value *v = checkpoint(h, dir,
+					  parent ? "--incremental" : NULL, &r);
+	const char *s = "", *digest = "";
+	uint64_t pages = 0, bytes = 0;
+
+	cr_assert(v, "checkpoint %s failed (%d): %s", name, r.status, r.err);
+	json_get_string(v, "name", &s);
+	cr_expect_str_eq(s, name);
+	if (parent) {
+		cr_expect_eq(json_get_string(v, "parent", &s), 0, "%s", r.out);
+		cr_expect_str_eq(s, parent);
+	} else {
+		cr_expect(strstr(r.out, "\"parent\":null"), "%s", r.out);
+	}
+	json_get_string(v, "digest", &digest);
+	cr_expect_eq(strlen(digest), 16, "%s", r.out);
+	cr_expect_eq(json_get_u64(v, "pages", &pages), 0, "%s", r.out);
+	cr_expect_eq(json_get_u64(v, "bytes", &bytes), 0, "%s", r.out);
+	cr_expect_geq(bytes, pages * 4096, "%s", r.out);
+	cr_expect(json_num(v, "pause_ms") > 0, "%s", r.out);
+	cr_expect(json_num(v, "total_ms") >= json_num(v, "pause_ms"), "%s",
+		  r.out);
+	json_free(v);
+	proc_result_free(&r);
+	return pages;
+}
+
+/* `kvmtrack run --restore SPEC` with a control socket and a console file,
+ * and more options (NULL-terminated). */
+static void restore_bg(struct mig_host *h, const char *name, const char *spec,
+		       const char *const *opts)
+{
+	char serial[80];
+	const char *argv[16] = { KVMTRACK_BIN, "run", "--strict-io",
+				 "--restore", spec, "--control", h->sock,
+				 "--serial", serial };
+	int n = 9;
+
+	snprintf(h->sock, sizeof(h->sock), "/tmp/kt-%d-%s.sock", getpid(), name);
+	snprintf(h->serial, sizeof(h->serial), "/tmp/kt-%d-%s.log", getpid(),
+		 name);
+	unlink(h->sock);
+	unlink(h->serial);
+	snprintf(serial, sizeof(serial), "file:%s", h->serial);
+	for (; opts && *opts && n < 15; opts++)
+		argv[n++] = *opts;
+	argv[n] = NULL;
+	h->port = 0;
+	cr_assert_eq(bg_start(argv, &h->proc), 0);
+	mig_track(h->proc.pid);
+}
+
+Test(checkpoint, chain_of_a_writing_guest_restores_from_each_layer,
+     .timeout = 240, .fini = mig_kill_leftovers)
+{
+	static const char *const names[] = { "0001", "0002", "0003" };
+	long before[3];
+	uint64_t pages[3];
+	struct mig_host src, dst;
+	char dir[64], spec[96];
+
+	chain_dir(dir, sizeof(dir), "chain");
+	mig_boot(&src, "ck-src", "1", WRITER "duration=7");
+	cr_assert(mig_wait_heartbeat(&src, 20, 20000));
+	for (int i = 0; i < 3; i++) {
+		if (i)
+			cr_assert(mig_wait_heartbeat(&src, before[i - 1] + 6,
+						     20000));
+		before[i] = mig_last_heartbeat(&src);
+		pages[i] = expect_checkpoint(&src, dir, names[i],
+					     i ? names[i - 1] : NULL);
+	}
+	/* The tracker stayed attached: a layer holds what was written
+	 * since the one before (~1000 pages), not every page again. */
+	for (int i = 1; i < 3; i++)
+		cr_expect(pages[i] > 0 && pages[i] < pages[0] / 2,
+			  "layer %d holds %llu pages, the full one %llu", i,
+			  (unsigned long long)pages[i],
+			  (unsigned long long)pages[0]);
+	mig_expect_guest_verifies(&src, 60);
+	for (int i = 0; i < 3; i++) {
+		snprintf(spec, sizeof(spec), "%s/%s", dir, names[i]);
+		restore_bg(&dst, "ck-dst", spec, NULL);
+		mig_expect_guest_verifies(&dst, 60);
+		/* It went on from the checkpoint, not from the start. */
+		cr_expect_gt(mig_first_heartbeat(&dst), before[i],
+			     "restored from %s: first heartbeat %ld, %ld before the checkpoint",
+			     names[i], mig_first_heartbeat(&dst), before[i]);
+	}
+}
+
+/* `run --restore` that must be refused, saying `why`. */
+static void expect_refused(const char *spec, const char *extra,
+			   const char *why)
+{
+	const char *argv[] = { KVMTRACK_BIN, "run", "--serial", "none",
+			       "--restore", spec, extra, extra ? "128M" : NULL,
+			       NULL };
+	struct proc_result r;
+
+	cr_assert_eq(run_cmd(argv, 60, &r), 0);
+	cr_expect_eq(r.status, 1, "restore of %s: status %d: %s", spec,
+		     r.status, r.err);
+	cr_expect(r.err && strstr(r.err, why), "'%s' does not say '%s'", r.err,
+		  why);
+	proc_result_free(&r);
+}
+
+__attribute__((format(printf, 1, 2))) static void shell(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+/* The first page a layer holds (its pages file's bitmap of region 0
+ * comes first; region 0 starts the memory file). */
+static long first_held_page(const char *layer)
+{
+	char path[128];
+	uint64_t *words;
+	size_t len;
+	long page = -1;
+
+	snprintf(path, sizeof(path), "%s/pages", layer);
+	words = (uint64_t *)read_file(path, &len);
+	for (size_t w = 0; words && w < len / 8 && page < 0; w++)
+		if (words[w])
+			page = (long)(w * 64 + (size_t)__builtin_ctzll(words[w]));
+	free(words);
+	return page;
+}
+
+Test(checkpoint, a_damaged_chain_is_refused_with_the_reason, .timeout = 180,
+     .fini = mig_kill_leftovers)
+{
+	struct mig_host src;
+	struct proc_result r;
+	char dir[64], copy[64], layer[96], off[32];
+	long page;
+
+	chain_dir(dir, sizeof(dir), "good");
+	chain_dir(copy, sizeof(copy), "bad");
+	mig_boot(&src, "ck-bad", "1", WRITER "duration=60");
+	cr_assert(mig_wait_heartbeat(&src, 5, 20000));
+	expect_checkpoint(&src, dir, "0001", NULL);
+	cr_assert(mig_wait_heartbeat(&src, mig_last_heartbeat(&src) + 3, 20000));
+	expect_checkpoint(&src, dir, "0002", "0001");
+	expect_checkpoint(&src, dir, "0003", "0002");
+	mig_quit(&src);
+
+	/* One byte of a page that layer 0002 holds. */
+	shell("cp -a %s %s", dir, copy);
+	snprintf(layer, sizeof(layer), "%s/0002", copy);
+	page = first_held_page(layer);
+	cr_assert_geq(page, 0);
+	snprintf(off, sizeof(off), "%ld", page * 4096 + 100);
+	shell("printf x | dd of=%s/memory bs=1 seek=%s conv=notrunc 2>/dev/null",
+	      layer, off);
+	expect_refused(copy, NULL, "checkpoint 0002: the memory page at GPA");
+	expect_refused(copy, NULL, "does not match its hash (altered)");
+
+	shell("rm -rf %s", copy);
+	shell("cp -a %s %s", dir, copy);
+	shell("truncate -s 1M %s/0003/memory", copy);
+	expect_refused(copy, NULL,
+		       "checkpoint 0003: the memory file is 1048576 bytes, the manifest says 268435456 (truncated)");
+
+	shell("rm -rf %s/0001", copy);
+	snprintf(layer, sizeof(layer), "%s/0002", copy);
+	expect_refused(layer, NULL, "checkpoint 0002: its parent 0001 is missing");
+
+	expect_refused(dir, "-m", "checkpoint 0003: a different machine: it has 256 MiB of RAM");
+
+	/* The intact chain is listed. */
+	{
+		const char *argv[] = { KVMTRACK_BIN, "checkpoint-info", dir, NULL };
+
+		cr_assert_eq(run_cmd(argv, 30, &r), 0);
+		cr_expect_eq(r.status, 0, "%s", r.err);
+		cr_expect(strstr(r.out, "3 checkpoints"), "%s", r.out);
+		cr_expect(strstr(r.out, "0003   0002   incremental"), "%s", r.out);
+		cr_expect(strstr(r.out, "256 MiB of RAM, 1 vCPUs"), "%s", r.out);
+		proc_result_free(&r);
+	}
+	shell("rm -rf %s %s", dir, copy);
+}
+
+Test(checkpoint, refused_during_a_migration_and_without_its_parent,
+     .timeout = 180, .fini = mig_kill_leftovers)
+{
+	/* Whole pages at 1 MiB/s: the first pass alone takes seconds. */
+	static const char *const slow[] = { "--max-bandwidth", "1M", NULL };
+	struct mig_host src, dst;
+	struct proc_result r, m;
+	struct json_value *v;
+	struct bg_proc mig;
+	char a[64], b[64];
+
+	chain_dir(a, sizeof(a), "a");
+	chain_dir(b, sizeof(b), "b");
+	mig_boot(&src, "ck-mig", "1", WRITER "fill=page duration=60");
+	cr_assert(mig_wait_heartbeat(&src, 5, 20000));
+	mig_listen(&dst, "ck-mig-dst", mig_test_port(7));
+	mig_migrate_bg(&src, dst.port, slow, &mig);
+	cr_assert(mig_wait_transferred(&src, 1, 20000));
+	v = checkpoint(&src, a, NULL, &r);
+	cr_expect(!v && r.status == 1, "checkpoint during a migration: %d %s",
+		  r.status, r.out);
+	cr_expect(strstr(r.err, "refused: a migration is already running"),
+		  "%s", r.err);
+	proc_result_free(&r);
+	json_free(v);
+	m = mig_ctl(&src, "migrate-cancel");
+	proc_result_free(&m);
+	m = mig_migrate_wait(&mig, 60);
+	cr_expect_eq(m.status, 1, "%s", m.out);
+	proc_result_free(&m);
+
+	/* The first checkpoint of a chain is full, --incremental or not. */
+	v = checkpoint(&src, a, "--incremental", &r);
+	cr_expect(v && strstr(r.out, "\"name\":\"0001\",\"parent\":null"), "%s %s",
+		  r.out, r.err);
+	proc_result_free(&r);
+	json_free(v);
+	expect_checkpoint(&src, b, "0001", NULL);
+	/* a/0001 is not the last one taken here: what changed since it is
+	 * not known. */
+	v = checkpoint(&src, a, "--incremental", &r);
+	cr_expect(!v && r.status == 1, "%d %s", r.status, r.out);
+	cr_expect(strstr(r.err, "this kvmtrack did not take it last"), "%s",
+		  r.err);
+	proc_result_free(&r);
+	json_free(v);
+	expect_checkpoint(&src, b, "0002", "0001");
+	/* --stop leaves the guest paused. */
+	v = checkpoint(&src, b, "--stop", &r);
+	cr_expect(v, "%d %s", r.status, r.err);
+	proc_result_free(&r);
+	json_free(v);
+	r = mig_ctl(&src, "status");
+	cr_expect(strstr(r.out, "\"status\":\"paused\""), "%s", r.out);
+	proc_result_free(&r);
+	mig_quit(&src);
+	mig_stop(&dst);
+	shell("rm -rf %s %s", a, b);
+}
