@@ -187,7 +187,14 @@ static int start(const struct migrate_opts *o)
 	return ret;
 }
 
-/* Polls query-migrate until the migration ends; returns the last reply. */
+/*
+ * Each query waits at the source for the migration to end, so this ends
+ * as soon as it does, with no polling in between; a quarter of a second
+ * at most, for the progress lines and for Ctrl-C to cancel.
+ */
+#define QUERY_WAIT "{\"wait_ms\":250}"
+
+/* Follows query-migrate until the migration ends; returns the last reply. */
 static struct json_value *follow(const struct migrate_opts *o)
 {
 	unsigned int last_pass = 0;
@@ -206,8 +213,8 @@ static struct json_value *follow(const struct migrate_opts *o)
 			json_free(r);
 			cancel_sent = true;
 		}
-		if (control_call(o->control, "query-migrate", NULL, &q, err,
-				 sizeof(err))) {
+		if (control_call(o->control, "query-migrate", QUERY_WAIT,
+				 &q, err, sizeof(err))) {
 			/* Most often the source kvmtrack has ended: its
 			 * guest stopped (or was stopped) mid-migration. */
 			fprintf(stderr,
@@ -222,10 +229,6 @@ static struct json_value *follow(const struct migrate_opts *o)
 		if (!o->json)
 			show_progress(q, &last_pass);
 		json_free(q);
-		/* Often enough that the command ends soon after the
-		 * migration (it used to lag by up to 50 ms); a query is
-		 * one short control-socket round trip. */
-		usleep(10000);
 	}
 }
 

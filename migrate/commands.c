@@ -20,6 +20,7 @@
 
 #define DEFAULT_DOWNTIME_MS 300
 #define DEFAULT_MAX_PASSES 50
+#define QUERY_WAIT_MAX_MS 1000
 
 static int parse_params(const struct json_value *args, struct mig_params *p,
 			char *err, size_t err_len)
@@ -85,8 +86,19 @@ static int cmd_query_migrate(struct vm *vm, void *opaque,
 			     const struct json_value *args, struct jw *reply,
 			     char *err, size_t err_len)
 {
-	migrator_query(opaque, reply);
-	return 0;
+	uint64_t wait_ms = 0;
+	int ret = json_opt_u64(args, "wait_ms", &wait_ms, err, err_len);
+
+	/* The control socket serves its clients from one thread: a wait
+	 * holds the others back, so it is short. */
+	if (!ret && wait_ms > QUERY_WAIT_MAX_MS) {
+		snprintf(err, err_len, "wait_ms: %llu is more than %u",
+			 (unsigned long long)wait_ms, QUERY_WAIT_MAX_MS);
+		ret = -EINVAL;
+	}
+	if (!ret)
+		migrator_query(opaque, wait_ms, reply);
+	return ret;
 }
 
 static int cmd_migrate_cancel(struct vm *vm, void *opaque,
@@ -107,7 +119,7 @@ int migrate_register_commands(struct control *c, void *opaque)
 		  "{uri, downtime_ms?, max_bandwidth?, auto_converge?, timeout_ms?, max_passes?, verify?}: start a live migration",
 		  cmd_migrate },
 		{ "query-migrate",
-		  "status, progress and statistics of the migration",
+		  "{wait_ms?}: status, progress and statistics of the migration, once it ended or wait_ms passed",
 		  cmd_query_migrate },
 		{ "migrate-cancel",
 		  "cancel the running migration; the guest stays here",

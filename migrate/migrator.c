@@ -92,7 +92,7 @@ int migrator_idle(struct migrator *m, char *err, size_t err_len)
 	return mig_progress_idle(&m->progress, err, err_len);
 }
 
-void migrator_query(struct migrator *m, struct jw *w)
+void migrator_query(struct migrator *m, uint64_t wait_ms, struct jw *w)
 {
-	mig_progress_query(&m->progress, m->params.uri, w);
+	mig_progress_query(&m->progress, m->params.uri, wait_ms, w);
 }

@@ -26,8 +26,9 @@ int migrator_start(struct migrator *m, const struct mig_params *p, char *err,
 int migrator_cancel(struct migrator *m);
 /* 0 when no migration runs, else -EBUSY and its status in err. */
 int migrator_idle(struct migrator *m, char *err, size_t err_len);
-/* Writes the query-migrate object: status, progress, final statistics. */
-void migrator_query(struct migrator *m, struct jw *w);
+/* Writes the query-migrate object: status, progress, final statistics;
+ * after up to wait_ms for a running migration to end (progress.h). */
+void migrator_query(struct migrator *m, uint64_t wait_ms, struct jw *w);
 
 /* The control commands; opaque is the migrator. */
 int migrate_register_commands(struct control *c, void *opaque);

@@ -225,10 +225,30 @@ static void query_stats(const struct mig_stats *s, struct jw *w)
 	jw_object_end(w);
 }
 
+/* Until the running migration ends or wait_ms pass. p->lock held. */
+static void wait_final(struct mig_progress *p, uint64_t wait_ms)
+{
+	struct timespec deadline;
+
+	if (!wait_ms || p->status == MIG_STATUS_NONE)
+		return;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += wait_ms / 1000;
+	deadline.tv_nsec += (long)(wait_ms % 1000) * 1000000;
+	if (deadline.tv_nsec >= 1000000000) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000;
+	}
+	while (!status_final(p->status) &&
+	       pthread_cond_timedwait(&p->cond, &p->lock, &deadline) == 0)
+		;
+}
+
 void mig_progress_query(struct mig_progress *p, const char *destination,
-			struct jw *w)
+			uint64_t wait_ms, struct jw *w)
 {
 	pthread_mutex_lock(&p->lock);
+	wait_final(p, wait_ms);
 	jw_object_begin(w, NULL);
 	jw_string(w, "status", mig_status_name(p->status));
 	if (p->status != MIG_STATUS_NONE) {
