@@ -4,6 +4,8 @@
  * both entry protocols, unexpected-exit reports and bad-image errors.
  */
 #include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -121,6 +123,52 @@ Test(images, trace_exits_decodes_every_exit)
 	cr_expect(strstr(r.err, "IO out port 0x501 size 1: 0x"), "%s", r.err);
 	cr_expect(strstr(r.err, "out dx, al"), "%s", r.err);
 	cr_expect_eq(r.status, 42);
+	proc_result_free(&r);
+}
+
+/* The write-like system calls process pid made (/proc/PID/io). */
+static long write_syscalls(pid_t pid)
+{
+	char path[64], *io, *at;
+	long n = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/io", (int)pid);
+	io = read_file(path, NULL);
+	at = io ? strstr(io, "syscw: ") : NULL;
+	if (at)
+		n = strtol(at + 7, NULL, 10);
+	free(io);
+	return n;
+}
+
+/*
+ * Console output as Linux's 8250 driver sends it (tests/images/burst.S):
+ * 200 lines of 39 bytes in bursts, then "ready> " and a read of IIR. The
+ * prompt must show while the guest runs on, with no newline behind it,
+ * and the lines must leave a line at a time: written a byte at a time,
+ * they took 7800 write()s, each waking whoever reads the console.
+ */
+Test(images, console_output_leaves_by_the_line_and_prompts_at_once)
+{
+	const char *argv[] = { KVMTRACK_BIN, "run", "-m", "64M", "--serial",
+			       "stdio", "tests/images/burst.elf", NULL };
+	struct proc_result r;
+	struct bg_proc p;
+	long writes;
+
+	cr_assert_eq(bg_start(argv, &p), 0);
+	cr_assert(bg_wait_output(&p, "ready> ", 60000),
+		  "the prompt never showed while the guest ran");
+	writes = write_syscalls(p.pid);
+	kill(p.pid, SIGTERM);
+	cr_assert_eq(bg_wait(&p, 30, &r), 0);
+	cr_expect_eq(count_substr(r.out, "burst: forty bytes of console output..\n"),
+		     200, "%s", r.out);
+	cr_expect(strstr(r.out, "..\nready> ") && !strstr(r.out, "ready> \n"),
+		  "%s", r.out);
+	cr_expect_gt(writes, 0, "cannot read /proc/%d/io", (int)p.pid);
+	cr_expect_lt(writes, 200 * 39 / 4,
+		     "%ld write()s for 200 lines of 39 bytes", writes);
 	proc_result_free(&r);
 }
 
