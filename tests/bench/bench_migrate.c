@@ -155,6 +155,7 @@ struct options {
 	const char *only;
 	const char *out_dir;
 	const char *md_path;
+	bool kvmtrack_only; /* --kvmtrack-only: A/B runs of kvmtrack builds */
 	struct bench_env env;
 };
 
@@ -464,8 +465,11 @@ static void run_scenario(struct options *o, const struct scenario *sc,
 
 		for (int j = 0; j < NR_VMMS; j++) {
 			enum vmm_id id = j ? !first : first;
-			struct run_result *r = &v[id].r[v[id].nr++];
+			struct run_result *r;
 
+			if (o->kvmtrack_only && id != VMM_KVMTRACK)
+				continue;
+			r = &v[id].r[v[id].nr++];
 			o->env.port++;
 			migrate_run(&o->env, sc, id, i + 1, r);
 			v[id].nr_ran += r->ran;
@@ -535,6 +539,7 @@ static void usage(FILE *f)
 		"                          initramfs, for scenarios (i), (l) and (n)\n"
 		"      --out DIR           JSON files and logs/ (default bench-results)\n"
 		"      --md PATH           write the side-by-side table here\n"
+		"      --kvmtrack-only     skip QEMU (to compare kvmtrack builds)\n"
 		"      --kvmtrack-migrate-args STR\n"
 		"                          append STR's words (split at blanks) to\n"
 		"                          every `kvmtrack migrate`, e.g. \"--verify sent\"\n");
@@ -602,6 +607,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "out", required_argument, NULL, 'o' },
 		{ "md", required_argument, NULL, 'm' },
 		{ "kvmtrack-migrate-args", required_argument, NULL, 'a' },
+		{ "kvmtrack-only", no_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -620,6 +626,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'o': o->out_dir = optarg; break;
 		case 'm': o->md_path = optarg; break;
 		case 'a': o->env.migrate_args = optarg; break;
+		case 'K': o->kvmtrack_only = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
