@@ -36,19 +36,25 @@ struct ckpt_request {
 	bool stop; /* leave the guest paused afterwards */
 };
 
+/* The steps of the pause, in order. */
+enum { CKPT_PAUSE_STOP, CKPT_PAUSE_PAGES, CKPT_PAUSE_STATE,
+       CKPT_PAUSE_RESUME, CKPT_PAUSE_STEPS };
+
 struct ckpt_result {
 	char name[CKPT_NAME_MAX];
 	char parent[CKPT_NAME_MAX]; /* "" for a full checkpoint */
 	uint64_t digest; /* its manifest's, which its children record */
 	uint64_t pause_ns, total_ns;
 	uint64_t pages; /* held by this layer */
+	uint64_t pause_pages; /* copied (again) with the guest paused */
+	uint64_t pause_us[CKPT_PAUSE_STEPS]; /* where the pause went */
 	uint64_t bytes; /* its files' bytes on disk */
 };
 
 /*
- * Takes one checkpoint of the guest into rq->dir, the guest paused while
- * its pages and state are copied out (synced and committed after it
- * resumes). -errno with why in err: refused during a migration, or an
+ * Takes one checkpoint of the guest into rq->dir: its pages copied while
+ * it runs, then, paused, those it wrote meanwhile and its state (the
+ * files synced and committed after it resumes). -errno with why in err: refused during a migration, or an
  * incremental checkpoint whose parent is not the last one this
  * checkpointer took; a failure leaves the chain as it was.
  */

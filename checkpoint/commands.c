@@ -3,7 +3,8 @@
  * The control command of checkpoints:
  *   checkpoint {"to": DIR, "incremental": false, "stop": false}
  *     -> {name, parent (null for a full one), digest, pause_ms, total_ms,
- *         pages, bytes}
+ *         pages, pause_pages, bytes, pause_breakdown_us: {stop, pages,
+ *         state, resume}}
  * It runs on the control thread, which a migration's commands share, so
  * no migration can start while a checkpoint is taken.
  */
@@ -30,7 +31,14 @@ static void reply_result(const struct ckpt_result *res, struct jw *reply)
 	jw_double(reply, "pause_ms", (double)res->pause_ns / 1e6);
 	jw_double(reply, "total_ms", (double)res->total_ns / 1e6);
 	jw_u64(reply, "pages", res->pages);
+	jw_u64(reply, "pause_pages", res->pause_pages);
 	jw_u64(reply, "bytes", res->bytes);
+	jw_object_begin(reply, "pause_breakdown_us");
+	jw_u64(reply, "stop", res->pause_us[CKPT_PAUSE_STOP]);
+	jw_u64(reply, "pages", res->pause_us[CKPT_PAUSE_PAGES]);
+	jw_u64(reply, "state", res->pause_us[CKPT_PAUSE_STATE]);
+	jw_u64(reply, "resume", res->pause_us[CKPT_PAUSE_RESUME]);
+	jw_object_end(reply);
 	jw_object_end(reply);
 }
 

@@ -15,6 +15,10 @@
 #include "lib/wire.h"
 #include "migrate/page_hash.h"
 
+/* The longest write: the bytes go out while the guest runs, not all in
+ * one write at the end. */
+#define MAX_RUN_PAGES 256
+
 static uint64_t bitmap_words(const struct mem_region *r)
 {
 	return (mem_region_pages(r) + 63) / 64;
@@ -58,7 +62,8 @@ int layer_pages_init(struct layer_pages *lp, const struct guest_mem *mem,
 	lp->fd = fd;
 	for (unsigned int r = 0; r < mem->nr_regions; r++) {
 		lp->bitmap[r] = calloc(bitmap_words(&mem->regions[r]), 8);
-		if (!lp->bitmap[r])
+		lp->hash_of[r] = calloc(mem_region_pages(&mem->regions[r]), 8);
+		if (!lp->bitmap[r] || !lp->hash_of[r])
 			return -ENOMEM;
 	}
 	return ftruncate(fd, (off_t)mem->ram_bytes) ? -errno : 0;
@@ -68,7 +73,7 @@ void layer_pages_free(struct layer_pages *lp)
 {
 	for (unsigned int r = 0; r < MEM_MAX_REGIONS; r++) {
 		free(lp->bitmap[r]);
-		free(lp->hashes[r]);
+		free(lp->hash_of[r]);
 	}
 	memset(lp, 0, sizeof(*lp));
 }
@@ -86,33 +91,30 @@ static void flush_run(struct layer_pages *lp)
 	lp->run_first = lp->run_end = 0;
 }
 
-/* Holds one page: its bit, its hash, and its bytes in the next write. */
+/* Holds one page (again): its bit, its hash, and its bytes in the next
+ * write. */
 static void hold(struct layer_pages *lp, unsigned int r, uint64_t page,
 		 uint64_t hash)
 {
-	const struct mem_region *reg = &lp->mem->regions[r];
+	uint64_t bit = 1ull << (page % 64);
 
-	if (lp->held[r] == lp->cap[r]) {
-		uint64_t cap = lp->cap[r] ? 2 * lp->cap[r] : 1024;
-		uint64_t *grown = realloc(lp->hashes[r], cap * 8);
-
-		if (!grown) {
-			lp->err = -ENOMEM;
-			return;
-		}
-		lp->hashes[r] = grown;
-		lp->cap[r] = cap;
-	}
-	lp->hashes[r][lp->held[r]++] = hash;
-	lp->bitmap[r][page / 64] |= 1ull << (page % 64);
-	lp->digest += page_digest_term(reg->gpa + page * GUEST_PAGE_BYTES, hash);
+	lp->held[r] += !(lp->bitmap[r][page / 64] & bit);
+	lp->bitmap[r][page / 64] |= bit;
+	lp->hash_of[r][page] = hash;
 	if (r != lp->run_region || page != lp->run_end ||
-	    lp->run_end == lp->run_first) {
+	    lp->run_end == lp->run_first ||
+	    lp->run_end - lp->run_first >= MAX_RUN_PAGES) {
 		flush_run(lp);
 		lp->run_region = r;
 		lp->run_first = page;
 	}
 	lp->run_end = page + 1;
+}
+
+int layer_pages_flush(struct layer_pages *lp)
+{
+	flush_run(lp);
+	return lp->err;
 }
 
 static bool page_is_zero(const uint64_t *words)
@@ -165,9 +167,32 @@ int layer_pages_add_bits(struct layer_pages *lp, unsigned int region,
 	return lp->err;
 }
 
+/* Region r's bitmap, then the hash of each held page in page order;
+ * returns their memory digest. */
+static uint64_t put_region(const struct layer_pages *lp, unsigned int r,
+			   struct wbuf *out)
+{
+	const struct mem_region *reg = &lp->mem->regions[r];
+	uint64_t digest = 0;
+
+	for (uint64_t w = 0; w < bitmap_words(reg); w++)
+		wbuf_put_u64(out, lp->bitmap[r][w]);
+	for (uint64_t w = 0; w < bitmap_words(reg); w++)
+		for (uint64_t b = lp->bitmap[r][w]; b; b &= b - 1) {
+			uint64_t p = w * 64 + (uint64_t)__builtin_ctzll(b);
+
+			wbuf_put_u64(out, lp->hash_of[r][p]);
+			digest += page_digest_term(reg->gpa + p * GUEST_PAGE_BYTES,
+						   lp->hash_of[r][p]);
+		}
+	return digest;
+}
+
 int layer_pages_finish(struct layer_pages *lp, struct ckpt_manifest *m,
 		       struct wbuf *out)
 {
+	uint64_t digest = 0;
+
 	flush_run(lp);
 	m->nr_regions = lp->mem->nr_regions;
 	for (unsigned int r = 0; r < lp->mem->nr_regions; r++) {
@@ -178,13 +203,10 @@ int layer_pages_finish(struct layer_pages *lp, struct ckpt_manifest *m,
 			.file_offset = file_offset(lp->mem, r),
 			.held_pages = lp->held[r],
 		};
-		for (uint64_t w = 0; w < bitmap_words(reg); w++)
-			wbuf_put_u64(out, lp->bitmap[r][w]);
-		for (uint64_t i = 0; i < lp->held[r]; i++)
-			wbuf_put_u64(out, lp->hashes[r][i]);
+		digest += put_region(lp, r, out);
 	}
 	m->files[CKPT_FILE_MEMORY].size_bytes = lp->mem->ram_bytes;
-	m->files[CKPT_FILE_MEMORY].digest = lp->digest;
+	m->files[CKPT_FILE_MEMORY].digest = digest;
 	m->files[CKPT_FILE_PAGES].size_bytes = out->len;
 	m->files[CKPT_FILE_PAGES].digest = ckpt_bytes_digest(out->data, out->len);
 	return lp->err ?: out->err;

@@ -17,17 +17,20 @@
 struct ckpt_manifest;
 struct wbuf;
 
-/* A layer being written. */
+/*
+ * A layer being written. A page may be held again (copied while the guest
+ * ran, then written again before the pause): its bytes and hash are
+ * replaced, so each page's hash is kept at its index until the end.
+ */
 struct layer_pages {
 	const struct guest_mem *mem;
 	int fd; /* the memory file */
 	uint64_t *bitmap[MEM_MAX_REGIONS];
-	uint64_t *hashes[MEM_MAX_REGIONS];
-	uint64_t held[MEM_MAX_REGIONS], cap[MEM_MAX_REGIONS];
+	uint64_t *hash_of[MEM_MAX_REGIONS]; /* per page, valid where held */
+	uint64_t held[MEM_MAX_REGIONS];
 	/* Held pages not written yet: [run_first, run_end) of run_region. */
 	unsigned int run_region;
 	uint64_t run_first, run_end;
-	uint64_t digest; /* the memory digest: page_digest_term()s summed */
 	int err;
 };
 
@@ -36,13 +39,16 @@ int layer_pages_init(struct layer_pages *lp, const struct guest_mem *mem,
 		     int fd);
 void layer_pages_free(struct layer_pages *lp);
 
-/* Holds every page of mem that is not zero (a full checkpoint). */
+/* Holds every page of mem that is not zero (a full checkpoint). Pages
+ * already held are copied again: the guest may have written them since. */
 int layer_pages_add_written(struct layer_pages *lp);
 /* Holds the pages set in bits, one per page from first_page (a multiple
  * of 64) of a region, zero or not (an incremental checkpoint). */
 int layer_pages_add_bits(struct layer_pages *lp, unsigned int region,
 			 uint64_t first_page, const uint64_t *bits,
 			 uint64_t nr_words);
+/* Writes the pages held but not written yet. 0 or -errno. */
+int layer_pages_flush(struct layer_pages *lp);
 /*
  * Writes what is still pending, fills m's regions and its memory and
  * pages file entries, and puts the pages file's bytes into out.

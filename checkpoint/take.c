@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Taking a checkpoint (checkpoint.h): the chain's next name and parent,
- * the guest paused while its pages and state are copied into the files,
- * then the files synced and the checkpoint committed by one rename.
+ * the pages copied into the memory file while the guest runs, then with
+ * it paused those it wrote meanwhile and its state, then the files synced
+ * and the checkpoint committed by one rename.
  */
 #include "checkpoint/checkpoint.h"
 
@@ -51,7 +52,18 @@ struct take {
 	int tmp_fd, mem_fd;
 	bool incremental;
 	bool consumed; /* the dirty bits since the last one are gone */
+	uint64_t taken_pages; /* dirty pages take_dirty() copied */
+	uint64_t pause_pages; /* those copied with the guest paused */
+	uint64_t pause_us[CKPT_PAUSE_STEPS]; /* where the pause went */
 };
+
+static uint64_t lap_us(uint64_t *t)
+{
+	uint64_t now = clock_now_ns(), us = (now - *t) / 1000;
+
+	*t = now;
+	return us;
+}
 
 int checkpointer_create(struct vm *vm, ckpt_busy_fn *busy, void *busy_arg,
 			struct checkpointer **out)
@@ -136,8 +148,13 @@ static int plan(struct take *t, char *err, size_t err_len)
 	return 0;
 }
 
-/* Moves the dirty bits out of the set; keep: into the layer. */
-static int take_dirty(struct take *t, bool keep)
+/*
+ * Moves the dirty bits out of the set; keep: the pages into the layer.
+ * clear (after a dirty_sync() that deferred it): KVM's bits of each chunk
+ * are cleared just before its pages are read, so that a write racing
+ * with the copy is logged again and the page copied again at the pause.
+ */
+static int take_dirty(struct take *t, bool keep, bool clear)
 {
 	struct dirty_tracker *tracker = vm_dirty(t->c->vm);
 	const struct guest_mem *mem = vm_mem(t->c->vm);
@@ -151,22 +168,31 @@ static int take_dirty(struct take *t, bool keep)
 		for (uint64_t w = 0; w < words && !ret; w += 64) {
 			uint64_t n = words - w < 64 ? words - w : 64;
 
-			if (dirty_set_take(tracker, &t->c->set, r, w, n, buf) &&
-			    keep)
-				ret = layer_pages_add_bits(&t->lp, r, w * 64,
-							   buf, n);
+			if (!dirty_set_take(tracker, &t->c->set, r, w, n, buf) ||
+			    !keep)
+				continue;
+			for (uint64_t i = 0; i < n; i++)
+				t->taken_pages += (uint64_t)__builtin_popcountll(buf[i]);
+			if (clear)
+				ret = dirty_clear_bits(tracker, r, w * 64,
+						       n * 64, buf);
+			ret = ret ?: layer_pages_add_bits(&t->lp, r, w * 64,
+							  buf, n);
 		}
 	}
 	return ret;
 }
 
-/* The pages: every written one, or those written since the parent. The
- * set is attached here at the first checkpoint, with the guest paused,
- * so that it misses no write after it. */
-static int copy_pages(struct take *t)
+/*
+ * While the guest runs: every page with data (a full checkpoint) or
+ * those written since the parent. The set is attached at the first
+ * checkpoint before any page is read, so that a page written after its
+ * copy is in the set when the guest pauses.
+ */
+static int copy_live(struct take *t)
 {
 	struct checkpointer *c = t->c;
-	int ret;
+	int ret = 0;
 
 	if (!c->attached) {
 		ret = dirty_set_init(&c->set, vm_mem(c->vm));
@@ -174,29 +200,59 @@ static int copy_pages(struct take *t)
 		if (ret)
 			return ret;
 		c->attached = true;
+	} else if (t->incremental) {
+		ret = dirty_sync(vm_dirty(c->vm), true);
+		ret = ret ?: take_dirty(t, true, true);
 	} else {
+		/* Every page is copied below: the bits only need to go. */
 		ret = dirty_sync(vm_dirty(c->vm), false);
-		ret = ret ?: take_dirty(t, t->incremental);
+		ret = ret ?: take_dirty(t, false, false);
 	}
 	if (!ret && !t->incremental)
 		ret = layer_pages_add_written(&t->lp);
+	/* Not a page left to write once the guest is paused. */
+	return ret ?: layer_pages_flush(&t->lp);
+}
+
+/* With the guest paused: what it wrote during the live copy, again, and
+ * the layer's pages file. */
+static int copy_final(struct take *t)
+{
+	int ret = dirty_sync(vm_dirty(t->c->vm), false);
+
+	t->taken_pages = 0;
+	ret = ret ?: take_dirty(t, true, false);
+	t->pause_pages = t->taken_pages;
 	return ret ?: layer_pages_finish(&t->lp, t->m, &t->pages);
 }
 
-/* With the guest paused: its pages into the memory file (the page cache
- * holds the copy) and its state into t->state. */
-static int copy_paused(struct take *t, char *err, size_t err_len)
+/*
+ * The pages are copied into the memory file (the page cache holds the
+ * copy) while the guest runs, then it is paused for the pages it wrote
+ * meanwhile and its state. The pause grows with what the guest writes
+ * during the copy, not with the layer.
+ */
+static int copy_layer(struct take *t, char *err, size_t err_len)
 {
 	struct vm *vm = t->c->vm;
-	uint64_t t0 = clock_now_ns();
-	int ret = vm_pause(vm), paused = ret == 0;
+	uint64_t t0, lap;
+	int ret = copy_live(t), paused;
 
+	if (ret) {
+		snprintf(err, err_len, "writing the pages: %s", strerror(-ret));
+		return ret;
+	}
+	t0 = lap = clock_now_ns();
+	ret = vm_pause(vm);
+	paused = ret == 0;
+	t->pause_us[CKPT_PAUSE_STOP] = lap_us(&lap);
 	if (ret && ret != -EALREADY) {
 		snprintf(err, err_len, "cannot pause the guest: %s",
 			 strerror(-ret));
 		return ret;
 	}
-	ret = copy_pages(t);
+	ret = copy_final(t);
+	t->pause_us[CKPT_PAUSE_PAGES] = lap_us(&lap);
 	if (ret)
 		snprintf(err, err_len, "writing the pages: %s", strerror(-ret));
 	if (!ret) {
@@ -205,9 +261,11 @@ static int copy_paused(struct take *t, char *err, size_t err_len)
 			snprintf(err, err_len, "saving the machine state: %s",
 				 strerror(-ret));
 	}
+	t->pause_us[CKPT_PAUSE_STATE] = lap_us(&lap);
 	/* A guest paused before is left so; --stop leaves it paused. */
 	if (paused && !t->rq->stop)
 		vm_resume(vm);
+	t->pause_us[CKPT_PAUSE_RESUME] = lap_us(&lap);
 	t->m->pause_ns = clock_now_ns() - t0;
 	return ret;
 }
@@ -256,7 +314,7 @@ static int run_take(struct take *t, char *err, size_t err_len)
 	if (ret)
 		snprintf(err, err_len, "creating the memory file: %s",
 			 strerror(-ret));
-	ret = ret ?: copy_paused(t, err, err_len);
+	ret = ret ?: copy_layer(t, err, err_len);
 	ret = ret ?: write_files(t, err, err_len);
 	if (!ret) {
 		ret = ckpt_dir_commit(t->dir, t->m->name, t->tmp_fd, err,
@@ -277,6 +335,8 @@ static void fill_result(const struct take *t, uint64_t t0,
 	snprintf(res->parent, sizeof(res->parent), "%s", m->parent);
 	res->digest = t->c->last_digest;
 	res->pause_ns = m->pause_ns;
+	res->pause_pages = t->pause_pages;
+	memcpy(res->pause_us, t->pause_us, sizeof(res->pause_us));
 	res->total_ns = clock_now_ns() - t0;
 	res->pages = 0;
 	for (unsigned int r = 0; r < m->nr_regions; r++)

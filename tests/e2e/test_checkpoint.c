@@ -46,15 +46,17 @@ static struct json_value *checkpoint(const struct mig_host *h, const char *dir,
 	return v;
 }
 
-/* A checkpoint that must succeed, with every field of its --json. */
+/* A checkpoint that must succeed, with every field of its --json; its
+ * pages, and those copied with the guest paused in *pause_pages. */
 static uint64_t expect_checkpoint(const struct mig_host *h, const char *dir,
-				  const char *name, const char *parent)
+				  const char *name, const char *parent,
+				  uint64_t *pause_pages_out)
 {
 	struct proc_result r;
 	struct json_value *v = checkpoint(h, dir,
 					  parent ? "--incremental" : NULL, &r);
 	const char *s = "", *digest = "";
-	uint64_t pages = 0, bytes = 0;
+	uint64_t pages = 0, bytes = 0, pause_pages = 0;
 
 	cr_assert(v, "checkpoint %s failed (%d): %s", name, r.status, r.err);
 	json_get_string(v, "name", &s);
@@ -70,6 +72,11 @@ static uint64_t expect_checkpoint(const struct mig_host *h, const char *dir,
 	cr_expect_eq(json_get_u64(v, "pages", &pages), 0, "%s", r.out);
 	cr_expect_eq(json_get_u64(v, "bytes", &bytes), 0, "%s", r.out);
 	cr_expect_geq(bytes, pages * 4096, "%s", r.out);
+	cr_expect_eq(json_get_u64(v, "pause_pages", &pause_pages), 0, "%s",
+		     r.out);
+	cr_expect_leq(pause_pages, pages, "%s", r.out);
+	if (pause_pages_out)
+		*pause_pages_out = pause_pages;
 	cr_expect(json_num(v, "pause_ms") > 0, "%s", r.out);
 	cr_expect(json_num(v, "total_ms") >= json_num(v, "pause_ms"), "%s",
 		  r.out);
@@ -108,7 +115,7 @@ Test(checkpoint, chain_of_a_writing_guest_restores_from_each_layer,
 {
 	static const char *const names[] = { "0001", "0002", "0003" };
 	long before[3];
-	uint64_t pages[3];
+	uint64_t pages[3], paused[3];
 	struct mig_host src, dst;
 	char dir[64], spec[96];
 
@@ -121,15 +128,21 @@ Test(checkpoint, chain_of_a_writing_guest_restores_from_each_layer,
 						     20000));
 		before[i] = mig_last_heartbeat(&src);
 		pages[i] = expect_checkpoint(&src, dir, names[i],
-					     i ? names[i - 1] : NULL);
+					     i ? names[i - 1] : NULL, &paused[i]);
 	}
 	/* The tracker stayed attached: a layer holds what was written
-	 * since the one before (~1000 pages), not every page again. */
-	for (int i = 1; i < 3; i++)
+	 * since the one before (~1000 pages), not every page again. Its
+	 * pages were copied while the guest ran: the pause copied only
+	 * those written meanwhile again. */
+	for (int i = 1; i < 3; i++) {
 		cr_expect(pages[i] > 0 && pages[i] < pages[0] / 2,
 			  "layer %d holds %llu pages, the full one %llu", i,
 			  (unsigned long long)pages[i],
 			  (unsigned long long)pages[0]);
+		cr_expect_lt(paused[i], pages[i],
+			     "layer %d: all %llu pages copied in the pause", i,
+			     (unsigned long long)pages[i]);
+	}
 	mig_expect_guest_verifies(&src, 60);
 	for (int i = 0; i < 3; i++) {
 		snprintf(spec, sizeof(spec), "%s/%s", dir, names[i]);
@@ -200,10 +213,10 @@ Test(checkpoint, a_damaged_chain_is_refused_with_the_reason, .timeout = 180,
 	chain_dir(copy, sizeof(copy), "bad");
 	mig_boot(&src, "ck-bad", "1", WRITER "duration=60");
 	cr_assert(mig_wait_heartbeat(&src, 5, 20000));
-	expect_checkpoint(&src, dir, "0001", NULL);
+	expect_checkpoint(&src, dir, "0001", NULL, NULL);
 	cr_assert(mig_wait_heartbeat(&src, mig_last_heartbeat(&src) + 3, 20000));
-	expect_checkpoint(&src, dir, "0002", "0001");
-	expect_checkpoint(&src, dir, "0003", "0002");
+	expect_checkpoint(&src, dir, "0002", "0001", NULL);
+	expect_checkpoint(&src, dir, "0003", "0002", NULL);
 	mig_quit(&src);
 
 	/* One byte of a page that layer 0002 holds. */
@@ -280,7 +293,7 @@ Test(checkpoint, refused_during_a_migration_and_without_its_parent,
 		  r.out, r.err);
 	proc_result_free(&r);
 	json_free(v);
-	expect_checkpoint(&src, b, "0001", NULL);
+	expect_checkpoint(&src, b, "0001", NULL, NULL);
 	/* a/0001 is not the last one taken here: what changed since it is
 	 * not known. */
 	v = checkpoint(&src, a, "--incremental", &r);
@@ -289,7 +302,7 @@ Test(checkpoint, refused_during_a_migration_and_without_its_parent,
 		  r.err);
 	proc_result_free(&r);
 	json_free(v);
-	expect_checkpoint(&src, b, "0002", "0001");
+	expect_checkpoint(&src, b, "0002", "0001", NULL);
 	/* --stop leaves the guest paused. */
 	v = checkpoint(&src, b, "--stop", &r);
 	cr_expect(v, "%d %s", r.status, r.err);
