@@ -188,9 +188,9 @@ static int start(const struct migrate_opts *o)
 }
 
 /*
- * Each query waits at the source for the migration to end, so this ends
- * as soon as it does, with no polling in between; a quarter of a second
- * at most, for the progress lines and for Ctrl-C to cancel.
+ * Each query waits at the source for the migration or its pass to end, so
+ * this shows every pass and ends as soon as the migration does, with no
+ * polling in between; a quarter of a second at most, for Ctrl-C.
  */
 #define QUERY_WAIT "{\"wait_ms\":250}"
 

@@ -119,7 +119,7 @@ int migrate_register_commands(struct control *c, void *opaque)
 		  "{uri, downtime_ms?, max_bandwidth?, auto_converge?, timeout_ms?, max_passes?, verify?}: start a live migration",
 		  cmd_migrate },
 		{ "query-migrate",
-		  "{wait_ms?}: status, progress and statistics of the migration, once it ended or wait_ms passed",
+		  "{wait_ms?}: status, progress and statistics of the migration, once it ended, a pass ended or wait_ms passed",
 		  cmd_query_migrate },
 		{ "migrate-cancel",
 		  "cancel the running migration; the guest stays here",

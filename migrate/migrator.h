@@ -27,7 +27,8 @@ int migrator_cancel(struct migrator *m);
 /* 0 when no migration runs, else -EBUSY and its status in err. */
 int migrator_idle(struct migrator *m, char *err, size_t err_len);
 /* Writes the query-migrate object: status, progress, final statistics;
- * after up to wait_ms for a running migration to end (progress.h). */
+ * after up to wait_ms for a running migration to end or finish a pass
+ * (progress.h). */
 void migrator_query(struct migrator *m, uint64_t wait_ms, struct jw *w);
 
 /* The control commands; opaque is the migrator. */

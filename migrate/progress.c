@@ -164,6 +164,8 @@ void mig_progress_pass(struct mig_progress *p, unsigned int pass,
 	st->throttle_percent = d->throttle_percent;
 	snprintf(st->switch_reason, sizeof(st->switch_reason), "%s",
 		 d->reason);
+	/* A query waiting for news (wait_for_news()) reports the pass. */
+	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -225,9 +227,11 @@ static void query_stats(const struct mig_stats *s, struct jw *w)
 	jw_object_end(w);
 }
 
-/* Until the running migration ends or wait_ms pass. p->lock held. */
-static void wait_final(struct mig_progress *p, uint64_t wait_ms)
+/* Until the running migration ends, a pass ends, or wait_ms pass.
+ * p->lock held. */
+static void wait_for_news(struct mig_progress *p, uint64_t wait_ms)
 {
+	uint64_t passes = p->stats.passes;
 	struct timespec deadline;
 
 	if (!wait_ms || p->status == MIG_STATUS_NONE)
@@ -239,7 +243,7 @@ static void wait_final(struct mig_progress *p, uint64_t wait_ms)
 		deadline.tv_sec++;
 		deadline.tv_nsec -= 1000000000;
 	}
-	while (!status_final(p->status) &&
+	while (!status_final(p->status) && p->stats.passes == passes &&
 	       pthread_cond_timedwait(&p->cond, &p->lock, &deadline) == 0)
 		;
 }
@@ -248,7 +252,7 @@ void mig_progress_query(struct mig_progress *p, const char *destination,
 			uint64_t wait_ms, struct jw *w)
 {
 	pthread_mutex_lock(&p->lock);
-	wait_final(p, wait_ms);
+	wait_for_news(p, wait_ms);
 	jw_object_begin(w, NULL);
 	jw_string(w, "status", mig_status_name(p->status));
 	if (p->status != MIG_STATUS_NONE) {

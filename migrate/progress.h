@@ -120,10 +120,11 @@ void mig_progress_complete(struct mig_progress *p, unsigned int linger_ms);
 
 /*
  * The query-migrate object: status, destination, figures, error. With
- * wait_ms, a migration that runs is first given up to that long to end,
- * so that a client follows it without polling: each query costs the
- * source's CPU, ~1 ms in the test VM, and one every 10 ms was a tenth of
- * a CPU taken from the migration and the guest, through the downtime too.
+ * wait_ms, a migration that runs is first given up to that long to end or
+ * finish a pass, so that a client follows it without polling: each query
+ * costs the source's CPU, ~1 ms in the test VM, and one every 10 ms was a
+ * tenth of a CPU taken from the migration and the guest, through the
+ * downtime too.
  */
 void mig_progress_query(struct mig_progress *p, const char *destination,
 			uint64_t wait_ms, struct jw *w);
