@@ -3,14 +3,17 @@
  * Checkpoint chains between real kvmtrack processes: a writing guest
  * checkpointed three times (full, then incremental), each checkpoint
  * restored in a new kvmtrack whose guest must go on from where it was
- * and pass its own verification of every page it wrote; and each kind of
- * damage to a chain refused with its reason before any guest runs.
+ * and pass its own verification of every page it wrote; each kind of
+ * damage to a chain refused with its reason before any guest runs; and a
+ * kvmtrack killed mid-checkpoint leaving the chain as it was.
  */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/json/json.h"
@@ -314,4 +317,73 @@ Test(checkpoint, refused_during_a_migration_and_without_its_parent,
 	mig_quit(&src);
 	mig_stop(&dst);
 	shell("rm -rf %s %s", a, b);
+}
+
+/*
+ * The guest's kvmtrack killed (SIGKILL) in the middle of a checkpoint:
+ * the chain holds what was committed before, the dead one's files are not
+ * a checkpoint (listed or restored), a restore resumes the guest from the
+ * last committed one and its own verification passes, and the restored
+ * kvmtrack's next checkpoint takes the dead one's name over its leftovers.
+ */
+Test(checkpoint, kill_9_mid_checkpoint_leaves_the_chain_restorable,
+     .timeout = 240, .fini = mig_kill_leftovers)
+{
+	struct mig_host src, dst;
+	struct proc_result r;
+	struct bg_proc ck;
+	char dir[64], tmp[96];
+	bool caught = false;
+	long before;
+
+	chain_dir(dir, sizeof(dir), "kill");
+	snprintf(tmp, sizeof(tmp), "%s/.0002.tmp", dir);
+	/* 128 MiB written: a full checkpoint takes long enough to be caught
+	 * with its files half written. */
+	mig_boot(&src, "ck-kill", "1",
+		 "workload=random wss=128M rate=3000 heartbeat=50 verify=1 duration=20");
+	cr_assert(mig_wait_heartbeat(&src, 5, 20000));
+	expect_checkpoint(&src, dir, "0001", NULL, NULL);
+	before = mig_last_heartbeat(&src);
+	{
+		const char *argv[] = { KVMTRACK_BIN, "checkpoint", "--control",
+				       src.sock, "--to", dir, NULL };
+
+		cr_assert_eq(bg_start(argv, &ck), 0);
+	}
+	/* Until the second checkpoint's files exist, or it ended first. */
+	for (int i = 0; i < 600000 && !caught; i++) {
+		caught = access(tmp, F_OK) == 0;
+		if (!caught && waitpid(ck.pid, NULL, WNOHANG) == ck.pid)
+			break;
+		if (!caught)
+			usleep(100);
+	}
+	cr_assert(caught, "checkpoint 0002 ended before its files were seen");
+	kill(src.proc.pid, SIGKILL);
+	cr_assert_eq(bg_wait(&ck, 60, &r), 0);
+	cr_expect_neq(r.status, 0, "the checkpoint succeeded: %s", r.out);
+	proc_result_free(&r);
+	bg_wait(&src.proc, 30, &r);
+	proc_result_free(&r);
+
+	{
+		const char *argv[] = { KVMTRACK_BIN, "checkpoint-info", dir, NULL };
+
+		cr_assert_eq(run_cmd(argv, 30, &r), 0);
+		cr_expect_eq(r.status, 0, "%s", r.err);
+		cr_expect(strstr(r.out, "1 checkpoint") && !strstr(r.out, "0002"),
+			  "%s", r.out);
+		proc_result_free(&r);
+	}
+	restore_bg(&dst, "ck-kill-dst", dir, NULL);
+	cr_assert(mig_wait_heartbeat(&dst, before + 2, 30000),
+		  "no heartbeat after the restore");
+	cr_expect_leq(mig_first_heartbeat(&dst), before + 1,
+		      "restored from a later state than checkpoint 0001 (beat %ld, %ld then)",
+		      mig_first_heartbeat(&dst), before);
+	expect_checkpoint(&dst, dir, "0002", NULL, NULL);
+	cr_expect(access(tmp, F_OK) != 0, "%s is still there", tmp);
+	mig_expect_guest_verifies(&dst, 90);
+	shell("rm -rf %s", dir);
 }
