@@ -20,6 +20,9 @@ int mig_test_port(int n);
 /* Boots the bundled guest with a control socket and a serial file. */
 void mig_boot(struct mig_host *h, const char *name, const char *cpus,
 	      const char *cmdline);
+/* `ip netns exec NS` into argv[0..4) for a command run in network
+ * namespace ns; returns how many words (0 for ns NULL: here). */
+int mig_netns_prefix(const char **argv, const char *ns);
 /* The same inside network namespace netns (`ip netns exec`; NULL: here). */
 void mig_boot_in(struct mig_host *h, const char *netns, const char *name,
 		 const char *cpus, const char *cmdline);

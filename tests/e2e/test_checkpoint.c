@@ -4,8 +4,9 @@
  * checkpointed three times (full, then incremental), each checkpoint
  * restored in a new kvmtrack whose guest must go on from where it was
  * and pass its own verification of every page it wrote; each kind of
- * damage to a chain refused with its reason before any guest runs; and a
- * kvmtrack killed mid-checkpoint leaving the chain as it was.
+ * damage to a chain refused with its reason before any guest runs; a
+ * kvmtrack killed mid-checkpoint leaving the chain as it was; and a chain
+ * carried to a second host.
  */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -89,15 +90,21 @@ static uint64_t expect_checkpoint(const struct mig_host *h, const char *dir,
 }
 
 /* `kvmtrack run --restore SPEC` with a control socket and a console file,
- * and more options (NULL-terminated). */
-static void restore_bg(struct mig_host *h, const char *name, const char *spec,
-		       const char *const *opts)
+ * and more options (NULL-terminated), in network namespace netns (NULL:
+ * here). */
+static void restore_bg_in(struct mig_host *h, const char *netns,
+			  const char *name, const char *spec,
+			  const char *const *opts)
 {
 	char serial[80];
-	const char *argv[16] = { KVMTRACK_BIN, "run", "--strict-io",
-				 "--restore", spec, "--control", h->sock,
-				 "--serial", serial };
-	int n = 9;
+	const char *argv[20];
+	int n = mig_netns_prefix(argv, netns);
+
+	for (const char *const *a = (const char *const[]){
+		     KVMTRACK_BIN, "run", "--strict-io", "--restore", spec,
+		     "--control", h->sock, "--serial", serial, NULL };
+	     *a; a++)
+		argv[n++] = *a;
 
 	snprintf(h->sock, sizeof(h->sock), "/tmp/kt-%d-%s.sock", getpid(), name);
 	snprintf(h->serial, sizeof(h->serial), "/tmp/kt-%d-%s.log", getpid(),
@@ -105,12 +112,18 @@ static void restore_bg(struct mig_host *h, const char *name, const char *spec,
 	unlink(h->sock);
 	unlink(h->serial);
 	snprintf(serial, sizeof(serial), "file:%s", h->serial);
-	for (; opts && *opts && n < 15; opts++)
+	for (; opts && *opts && n < 19; opts++)
 		argv[n++] = *opts;
 	argv[n] = NULL;
 	h->port = 0;
 	cr_assert_eq(bg_start(argv, &h->proc), 0);
 	mig_track(h->proc.pid);
+}
+
+static void restore_bg(struct mig_host *h, const char *name, const char *spec,
+		       const char *const *opts)
+{
+	restore_bg_in(h, NULL, name, spec, opts);
 }
 
 Test(checkpoint, chain_of_a_writing_guest_restores_from_each_layer,
@@ -386,4 +399,38 @@ Test(checkpoint, kill_9_mid_checkpoint_leaves_the_chain_restorable,
 	cr_expect(access(tmp, F_OK) != 0, "%s is still there", tmp);
 	mig_expect_guest_verifies(&dst, 90);
 	shell("rm -rf %s", dir);
+}
+
+/*
+ * Restored on a second host: in another network namespace, from a copy of
+ * the chain whose original is gone, as a user carries a chain over. The
+ * guest goes on from the newest layer and verifies every page it wrote.
+ */
+Test(checkpoint, restored_on_a_second_host_from_a_copy, .timeout = 180,
+     .fini = mig_kill_leftovers)
+{
+	struct mig_host src, dst;
+	char dir[64], copy[64], ns[32];
+	long before, after;
+
+	chain_dir(dir, sizeof(dir), "host1");
+	chain_dir(copy, sizeof(copy), "host2");
+	snprintf(ns, sizeof(ns), "kt-ck-%d", getpid());
+	mig_boot(&src, "ck-host1", "1", WRITER "duration=15");
+	cr_assert(mig_wait_heartbeat(&src, 5, 20000));
+	expect_checkpoint(&src, dir, "0001", NULL, NULL);
+	cr_assert(mig_wait_heartbeat(&src, mig_last_heartbeat(&src) + 6, 20000));
+	before = mig_last_heartbeat(&src);
+	expect_checkpoint(&src, dir, "0002", "0001", NULL);
+	after = mig_last_heartbeat(&src);
+	mig_quit(&src);
+	shell("cp -a %s %s && rm -rf %s", dir, copy, dir);
+	shell("%s netns add %s", mig_sbin("ip"), ns);
+	restore_bg_in(&dst, ns, "ck-host2", copy, NULL);
+	mig_expect_guest_verifies(&dst, 60);
+	cr_expect(mig_first_heartbeat(&dst) > before &&
+			  mig_first_heartbeat(&dst) <= after + 1,
+		  "not from checkpoint 0002: first beat %ld, %ld to %ld then",
+		  mig_first_heartbeat(&dst), before, after);
+	shell("%s netns del %s; rm -rf %s", mig_sbin("ip"), ns, copy);
 }
