@@ -74,7 +74,7 @@ const char *mig_sbin(const char *name)
 }
 
 /* Runs what follows in network namespace ns (NULL: this one). */
-int mig_netns_prefix(const char **argv, const char *ns)
+static int netns_prefix(const char **argv, const char *ns)
 {
 	if (!ns)
 		return 0;
@@ -103,7 +103,7 @@ static void boot(struct mig_host *h, const char *netns, const char *name,
 	name_files(h, name);
 	h->port = 0;
 	snprintf(serial, sizeof(serial), "file:%s", h->serial);
-	n = mig_netns_prefix(argv, netns);
+	n = netns_prefix(argv, netns);
 	for (const char *const *a = (const char *const[]){
 		     KVMTRACK_BIN, "run", "--control", h->sock, "--serial",
 		     serial, NULL };
@@ -124,6 +124,14 @@ void mig_boot_in(struct mig_host *h, const char *netns, const char *name,
 	boot(h, netns, name,
 	     (const char *const[]){ "-m", "256M", "-c", cpus, "--strict-io",
 				    "--cmdline", cmdline, GUEST_ELF, NULL });
+}
+
+void mig_restore_in(struct mig_host *h, const char *netns, const char *name,
+		    const char *spec, bool strict_io)
+{
+	boot(h, netns, name,
+	     (const char *const[]){ "--restore", spec,
+				    strict_io ? "--strict-io" : NULL, NULL });
 }
 
 void mig_boot_image(struct mig_host *h, const char *name, const char *image)
@@ -159,7 +167,7 @@ static void listen_in(struct mig_host *h, const char *netns, const char *addr,
 {
 	char serial[80], uri[64];
 	const char *argv[32];
-	int n = mig_netns_prefix(argv, netns);
+	int n = netns_prefix(argv, netns);
 
 	name_files(h, name);
 	h->port = port;

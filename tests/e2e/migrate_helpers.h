@@ -20,12 +20,14 @@ int mig_test_port(int n);
 /* Boots the bundled guest with a control socket and a serial file. */
 void mig_boot(struct mig_host *h, const char *name, const char *cpus,
 	      const char *cmdline);
-/* `ip netns exec NS` into argv[0..4) for a command run in network
- * namespace ns; returns how many words (0 for ns NULL: here). */
-int mig_netns_prefix(const char **argv, const char *ns);
 /* The same inside network namespace netns (`ip netns exec`; NULL: here). */
 void mig_boot_in(struct mig_host *h, const char *netns, const char *name,
 		 const char *cpus, const char *cmdline);
+/* `kvmtrack run --restore SPEC` (a checkpoint chain, or one checkpoint of
+ * it), with --strict-io for the bundled guest, in network namespace netns
+ * (NULL: here). */
+void mig_restore_in(struct mig_host *h, const char *netns, const char *name,
+		    const char *spec, bool strict_io);
 /* Boots one of tests/images/ with 64 MiB, strict I/O, no command line. */
 void mig_boot_image(struct mig_host *h, const char *name, const char *image);
 /* Boots a Linux kernel with MIG_LINUX_MEM of RAM, an initrd and a command

@@ -89,41 +89,10 @@ static uint64_t expect_checkpoint(const struct mig_host *h, const char *dir,
 	return pages;
 }
 
-/* `kvmtrack run --restore SPEC` with a control socket and a console file,
- * and more options (NULL-terminated), in network namespace netns (NULL:
- * here). */
-static void restore_bg_in(struct mig_host *h, const char *netns,
-			  const char *name, const char *spec,
-			  const char *const *opts)
+/* The bundled guest restored from spec, here. */
+static void restore_bg(struct mig_host *h, const char *name, const char *spec)
 {
-	char serial[80];
-	const char *argv[20];
-	int n = mig_netns_prefix(argv, netns);
-
-	for (const char *const *a = (const char *const[]){
-		     KVMTRACK_BIN, "run", "--strict-io", "--restore", spec,
-		     "--control", h->sock, "--serial", serial, NULL };
-	     *a; a++)
-		argv[n++] = *a;
-
-	snprintf(h->sock, sizeof(h->sock), "/tmp/kt-%d-%s.sock", getpid(), name);
-	snprintf(h->serial, sizeof(h->serial), "/tmp/kt-%d-%s.log", getpid(),
-		 name);
-	unlink(h->sock);
-	unlink(h->serial);
-	snprintf(serial, sizeof(serial), "file:%s", h->serial);
-	for (; opts && *opts && n < 19; opts++)
-		argv[n++] = *opts;
-	argv[n] = NULL;
-	h->port = 0;
-	cr_assert_eq(bg_start(argv, &h->proc), 0);
-	mig_track(h->proc.pid);
-}
-
-static void restore_bg(struct mig_host *h, const char *name, const char *spec,
-		       const char *const *opts)
-{
-	restore_bg_in(h, NULL, name, spec, opts);
+	mig_restore_in(h, NULL, name, spec, true);
 }
 
 Test(checkpoint, chain_of_a_writing_guest_restores_from_each_layer,
@@ -162,7 +131,7 @@ Test(checkpoint, chain_of_a_writing_guest_restores_from_each_layer,
 	mig_expect_guest_verifies(&src, 60);
 	for (int i = 0; i < 3; i++) {
 		snprintf(spec, sizeof(spec), "%s/%s", dir, names[i]);
-		restore_bg(&dst, "ck-dst", spec, NULL);
+		restore_bg(&dst, "ck-dst", spec);
 		mig_expect_guest_verifies(&dst, 60);
 		/* It went on from the checkpoint, not from the start. */
 		cr_expect_gt(mig_first_heartbeat(&dst), before[i],
@@ -389,7 +358,7 @@ Test(checkpoint, kill_9_mid_checkpoint_leaves_the_chain_restorable,
 			  "%s", r.out);
 		proc_result_free(&r);
 	}
-	restore_bg(&dst, "ck-kill-dst", dir, NULL);
+	restore_bg(&dst, "ck-kill-dst", dir);
 	cr_assert(mig_wait_heartbeat(&dst, before + 2, 30000),
 		  "no heartbeat after the restore");
 	cr_expect_leq(mig_first_heartbeat(&dst), before + 1,
@@ -426,7 +395,7 @@ Test(checkpoint, restored_on_a_second_host_from_a_copy, .timeout = 180,
 	mig_quit(&src);
 	shell("cp -a %s %s && rm -rf %s", dir, copy, dir);
 	shell("%s netns add %s", mig_sbin("ip"), ns);
-	restore_bg_in(&dst, ns, "ck-host2", copy, NULL);
+	mig_restore_in(&dst, ns, "ck-host2", copy, true);
 	mig_expect_guest_verifies(&dst, 60);
 	cr_expect(mig_first_heartbeat(&dst) > before &&
 			  mig_first_heartbeat(&dst) <= after + 1,

@@ -19,60 +19,6 @@
 
 TestSuite(linux_migration, .fini = mig_kill_leftovers);
 
-/* The number of the last "TAG: check N ok" in a console file, 0 if none;
- * *bad says whether a check failed. */
-static long last_check(const char *path, const char *tag, bool *bad)
-{
-	char *log = read_file(path, NULL);
-	char ok[32];
-	long last = 0;
-
-	snprintf(ok, sizeof(ok), "%s: check ", tag);
-	*bad = false;
-	for (char *p = log; p && (p = strstr(p, ok)); p += strlen(ok)) {
-		char *end;
-		long n = strtol(p + strlen(ok), &end, 10);
-
-		if (!strncmp(end, " ok", 3))
-			last = n;
-		else if (!strncmp(end, " BAD", 4))
-			*bad = true;
-	}
-	free(log);
-	return last;
-}
-
-/* Waits until the writer called tag has passed a check after `after`. */
-static bool wait_check(const struct mig_host *h, const char *tag, long after,
-		       int timeout_ms)
-{
-	for (int waited = 0; waited < timeout_ms; waited += 100) {
-		bool bad;
-
-		if (last_check(h->serial, tag, &bad) > after)
-			return true;
-		if (bad)
-			return false;
-		usleep(100 * 1000);
-	}
-	return false;
-}
-
-static void boot_writer(struct mig_host *h, const char *name, const char *cpus,
-			const char *args)
-{
-	char cmdline[256];
-
-	snprintf(cmdline, sizeof(cmdline), "console=ttyS0 kt.then=writer %s",
-		 args);
-	mig_boot_linux(h, name, cpus, VMLINUZ, INITRAMFS, cmdline);
-	/* The boot, the buffer filled, and one whole check: well under a
-	 * minute under nested paging, most of it the emulated decompressor. */
-	cr_assert(wait_check(h, "writer", 0, 240 * 1000),
-		  "%s: the writer did not pass its first check; console: %s",
-		  name, read_file(h->serial, NULL));
-}
-
 /*
  * Every heartbeat between the source's last whole one and the
  * destination's first is there: the switch-over may cut the line being
@@ -119,14 +65,14 @@ static void move_and_check(struct mig_host *src, struct mig_host *dst,
 	bool bad;
 
 	for (int i = 0; tags[i]; i++)
-		before[i] = last_check(src->serial, tags[i], &bad);
+		before[i] = writer_last_check(src->serial, tags[i], &bad);
 	mig_move(src, dst, dst_name, port, true, extra);
 	expect_no_beat_lost(src, dst);
 	for (int i = 0; tags[i]; i++) {
-		long at_src = last_check(src->serial, tags[i], &bad);
+		long at_src = writer_last_check(src->serial, tags[i], &bad);
 
 		cr_expect(!bad, "a %s check failed at the source", tags[i]);
-		cr_expect(wait_check(dst, tags[i], at_src > before[i] ? at_src : before[i],
+		cr_expect(writer_wait_check(dst, tags[i], at_src > before[i] ? at_src : before[i],
 				     60 * 1000),
 			  "%s: no passing check after the migration (last %ld at the source); console: ...%s",
 			  tags[i], at_src, read_file(dst->serial, NULL));
@@ -142,7 +88,7 @@ Test(linux_migration, writer_keeps_running_and_its_buffer_checks,
 {
 	struct mig_host a, b;
 
-	boot_writer(&a, "lx-writer-a", "1", "kt.mib=128 kt.rate=20000 kt.every=10");
+	linux_boot_writer(&a, "lx-writer-a", "1", "kt.mib=128 kt.rate=20000 kt.every=10");
 	move_and_check(&a, &b, "lx-writer-b", mig_test_port(70), one_writer,
 		       NULL);
 	mig_quit(&b);
@@ -154,9 +100,9 @@ Test(linux_migration, two_busy_vcpus, .timeout = 600)
 	static const char *const two_writers[] = { "writer", "w2", NULL };
 	struct mig_host a, b;
 
-	boot_writer(&a, "lx-smp-a", "2",
+	linux_boot_writer(&a, "lx-smp-a", "2",
 		    "kt.mib=64 kt.rate=10000 kt.every=10 kt.writers=2");
-	cr_assert(wait_check(&a, "w2", 0, 60 * 1000), "the second writer did not check");
+	cr_assert(writer_wait_check(&a, "w2", 0, 60 * 1000), "the second writer did not check");
 	move_and_check(&a, &b, "lx-smp-b", mig_test_port(71), two_writers,
 		       NULL);
 	mig_quit(&b);
@@ -169,7 +115,7 @@ Test(linux_migration, idle_guest_ping_pong_five_times, .timeout = 900)
 	struct mig_host h[2];
 	int at = 0;
 
-	boot_writer(&h[0], "lx-pp-0", "1", "kt.mib=8 kt.rate=50 kt.every=10");
+	linux_boot_writer(&h[0], "lx-pp-0", "1", "kt.mib=8 kt.rate=50 kt.every=10");
 	for (int hop = 0; hop < 10; hop++) {
 		char name[32];
 
