@@ -183,6 +183,9 @@ int incoming_receive(const struct vm_config *cfg,
 		free(in);
 		return lfd;
 	}
+	if (!mig_listen_is_loopback(lfd))
+		log_err("warning: the migration stream on %s is not authenticated nor encrypted: whoever reaches it can hand this kvmtrack a guest, and read or alter guest memory on the way",
+			cfg->incoming_uri);
 	/* Creating a VM's vCPU threads blocks the stop signals in this
 	 * thread (vm_run() takes them from a signalfd): a discarded attempt
 	 * must not leave us deaf to SIGTERM and SIGINT while we wait. */

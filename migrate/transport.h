@@ -3,6 +3,7 @@
 #ifndef KVMTRACK_TRANSPORT_H
 #define KVMTRACK_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct mig_uri {
@@ -22,6 +23,13 @@ int mig_connect(const struct mig_uri *uri, int timeout_ms, int io_timeout_ms,
 		char *err, size_t err_len);
 /* A listening socket for the destination; returns the fd or -errno. */
 int mig_listen(const struct mig_uri *uri, char *err, size_t err_len);
+/*
+ * Whether listen_fd is bound to a loopback address (127.0.0.0/8, ::1, or
+ * an IPv4-mapped 127/8), which no other host can reach. A wildcard or any
+ * other address is not: the stream has no authentication, so the
+ * destination warns (incoming.c).
+ */
+bool mig_listen_is_loopback(int listen_fd);
 /* Accepts one connection and sets it up like mig_connect's. */
 int mig_accept(int listen_fd, int io_timeout_ms, char *peer, size_t peer_len);
 

@@ -164,6 +164,25 @@ int mig_listen(const struct mig_uri *uri, char *err, size_t err_len)
 	return fd < 0 ? ret : fd;
 }
 
+bool mig_listen_is_loopback(int listen_fd)
+{
+	struct sockaddr_storage addr;
+	socklen_t len = sizeof(addr);
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&addr;
+	const struct sockaddr_in *in = (const struct sockaddr_in *)&addr;
+
+	if (getsockname(listen_fd, (struct sockaddr *)&addr, &len))
+		return false;
+	if (addr.ss_family == AF_INET)
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	if (addr.ss_family != AF_INET6)
+		return false;
+	if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
+		return true;
+	return IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) &&
+	       in6->sin6_addr.s6_addr[12] == 127;
+}
+
 int mig_accept(int listen_fd, int io_timeout_ms, char *peer, size_t peer_len)
 {
 	struct sockaddr_storage addr;

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A real `kvmtrack run --incoming` against what no source should send,
+ * over real TCP: a stream that announces 1 TiB of RAM, a million vCPUs or
+ * a 4 GiB frame is refused with the limit named, in an ERROR frame and on
+ * the destination's stderr, and the destination keeps listening. And the
+ * one line it prints when it listens where other hosts can reach it: the
+ * stream is neither authenticated nor encrypted.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <libfdt.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/crc32c.h"
+#include "lib/wire.h"
+#include "migrate/proto.h"
+#include "migrate/stream.h"
+#include "tests/e2e/migrate_helpers.h"
+
+#define WARNING "is not authenticated nor encrypted"
+
+static int connect_port(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0,
+		     "connect to %d: %s", port, strerror(errno));
+	return fd;
+}
+
+/* HELLO and a CONFIG announcing mem_bytes and cpus, as a source sends. */
+static void send_config(struct mig_stream *s, uint64_t mem_bytes,
+			uint32_t cpus)
+{
+	uint64_t fdt[64];
+	struct wbuf w;
+
+	cr_assert_eq(fdt_create_empty_tree(fdt, sizeof(fdt)), 0);
+	cr_assert_eq(fdt_setprop_string(fdt, 0, "compatible", "kvmtrack,pc"),
+		     0);
+	wbuf_init(&w);
+	wbuf_put_u64(&w, mem_bytes);
+	wbuf_put_u32(&w, cpus);
+	wbuf_put_str(&w, "");
+	wbuf_put_u32(&w, fdt_totalsize(fdt));
+	wbuf_put_bytes(&w, fdt, fdt_totalsize(fdt));
+	wbuf_put_u32(&w, 0);
+	cr_assert_eq(mig_send_buf(s, MIG_HELLO, "\0\0\0\0\0\0\0", 8), 0);
+	cr_assert_eq(mig_send_buf(s, MIG_CONFIG, w.data, w.len), 0);
+	wbuf_free(&w);
+}
+
+/* The destination's answer to one attempt: its ERROR names want. */
+static void expect_refused(struct mig_stream *s, const struct mig_host *h,
+			   const char *want)
+{
+	char *err;
+
+	cr_expect_neq(mig_recv(s), 0, "the destination took it");
+	cr_expect(strstr(mig_stream_error(s), want), "ERROR: %s",
+		  mig_stream_error(s));
+	cr_expect(mig_wait_stderr(h, "discarded, waiting for the next", 5000));
+	err = mig_stderr(h);
+	cr_expect(strstr(err, want), "%s", err);
+	free(err);
+	mig_stream_free(s);
+	close(s->fd);
+}
+
+static void attempt_config(const struct mig_host *h, uint64_t mem_bytes,
+			   uint32_t cpus, const char *want)
+{
+	struct mig_stream s;
+
+	mig_stream_init(&s, connect_port(h->port));
+	send_config(&s, mem_bytes, cpus);
+	expect_refused(&s, h, want);
+}
+
+Test(incoming_limits, huge_announcements_refused_and_still_listening,
+     .timeout = 60, .fini = mig_kill_leftovers)
+{
+	uint8_t hdr[MIG_HEADER_BYTES];
+	struct mig_host b;
+	struct mig_stream s;
+	char *err;
+
+	mig_listen(&b, "limits-b", mig_test_port(72));
+	attempt_config(&b, 1ull << 40, 1, "the most a destination takes");
+	attempt_config(&b, 64ull << 20, 1000000,
+		       "1000000 vCPUs, at most 16 work here");
+	/* A 4 GiB frame: only its header, which is enough to refuse it. */
+	put_le32(hdr, MIG_MAGIC);
+	put_le16(hdr + 4, MIG_VERSION);
+	put_le16(hdr + 6, MIG_HELLO);
+	put_le32(hdr + 8, UINT32_MAX);
+	put_le32(hdr + 12, 0);
+	put_le32(hdr + 16, crc32c(0, hdr, 16));
+	mig_stream_init(&s, connect_port(b.port));
+	cr_assert_eq(write(s.fd, hdr, sizeof(hdr)), (ssize_t)sizeof(hdr));
+	expect_refused(&s, &b, "payload of 4294967295 bytes, at most 4194304 allowed");
+	/* Still listening after all three, and none of them took memory. */
+	cr_expect(mig_wait_stderr(&b, "waiting for a migration", 1000));
+	err = mig_stderr(&b);
+	cr_expect_null(strstr(err, "cannot create the VM"), "%s", err);
+	free(err);
+	mig_stop(&b);
+}
+
+static unsigned int count_lines(const char *text, const char *needle)
+{
+	unsigned int n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+Test(incoming_limits, one_warning_off_loopback_none_on_it, .timeout = 60,
+     .fini = mig_kill_leftovers)
+{
+	struct mig_host any, lo;
+	char *err;
+
+	mig_listen_in(&any, NULL, "0.0.0.0", "warn-any", mig_test_port(73),
+		      NULL);
+	mig_listen(&lo, "warn-lo", mig_test_port(74));
+	err = mig_stderr(&any);
+	cr_expect_eq(count_lines(err, WARNING), 1, "%s", err);
+	cr_expect(strstr(err, "warning: the migration stream on tcp:0.0.0.0:"),
+		  "%s", err);
+	free(err);
+	err = mig_stderr(&lo);
+	cr_expect_eq(count_lines(err, WARNING), 0, "%s", err);
+	free(err);
+	mig_stop(&any);
+	mig_stop(&lo);
+}
