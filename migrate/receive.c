@@ -52,6 +52,20 @@ static int check_limits(struct mig_stream *s, const struct vm_config *cfg,
 	return 0;
 }
 
+void mig_config_put(struct wbuf *w, uint64_t mem_bytes, uint32_t nr_cpus,
+		    const char *cmdline, const void *fdt)
+{
+	size_t at;
+
+	wbuf_put_u64(w, mem_bytes);
+	wbuf_put_u32(w, nr_cpus);
+	wbuf_put_str(w, cmdline);
+	at = wbuf_begin_len(w);
+	if (fdt)
+		wbuf_put_bytes(w, fdt, fdt_totalsize(fdt));
+	wbuf_end_len(w, at);
+}
+
 /* The source's machine must match what this destination can be. */
 static int check_config(struct mig_receive *rx, const struct vm_config *cfg,
 			struct rbuf *r)

@@ -53,6 +53,17 @@ struct mig_receive {
  */
 uint64_t mig_receive_max_ram_bytes(void);
 
+struct wbuf;
+
+/*
+ * The CONFIG frame's machine description, as sender.c writes it and the
+ * destination checks it: RAM size, vCPUs, command line and the device
+ * tree (fdt, a packed tree). The read-only windows follow it
+ * (alias_state.h).
+ */
+void mig_config_put(struct wbuf *w, uint64_t mem_bytes, uint32_t nr_cpus,
+		    const char *cmdline, const void *fdt);
+
 /*
  * Receives one migration on rx->s (initialised on a connected fd): HELLO,
  * CONFIG (checked against cfg, what this destination was started with, and

@@ -6,7 +6,6 @@
 #include "migrate/sender.h"
 
 #include <errno.h>
-#include <libfdt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +15,7 @@
 #include "migrate/params.h"
 #include "migrate/progress.h"
 #include "migrate/proto.h"
+#include "migrate/receive.h"
 #include "migrate/throttle.h"
 #include "migrate/transport.h"
 #include "migrate/vm_state.h"
@@ -31,7 +31,6 @@ static int send_hello_and_config(struct sender *sd)
 	const struct vm_config *cfg = vm_config(sd->vm);
 	uint8_t *fdt = malloc(FDT_MAX_BYTES);
 	struct wbuf w;
-	size_t at;
 	int ret;
 
 	if (!fdt)
@@ -45,13 +44,8 @@ static int send_hello_and_config(struct sender *sd)
 	wbuf_reset(&w);
 	/* The machine description first, so that the destination refuses an
 	 * incompatible machine before it takes any memory. */
-	wbuf_put_u64(&w, cfg->mem_bytes);
-	wbuf_put_u32(&w, cfg->nr_cpus);
-	wbuf_put_str(&w, cfg->cmdline);
-	at = wbuf_begin_len(&w);
-	if (!ret)
-		wbuf_put_bytes(&w, fdt, fdt_totalsize(fdt));
-	wbuf_end_len(&w, at);
+	mig_config_put(&w, cfg->mem_bytes, cfg->nr_cpus, cfg->cmdline,
+		       ret ? NULL : fdt);
 	windows_put(vm_mem(sd->vm), &w);
 	if (!ret && !w.err)
 		mig_send_buf(&sd->s, MIG_CONFIG, w.data, w.len);

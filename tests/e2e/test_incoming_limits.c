@@ -7,11 +7,9 @@
  * one line it prints when it listens where other hosts can reach it: the
  * stream is neither authenticated nor encrypted.
  */
-#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <libfdt.h>
-#include <netinet/in.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,43 +20,26 @@
 #include "lib/wire.h"
 #include "migrate/proto.h"
 #include "migrate/stream.h"
+#include "tests/e2e/config_frame.h"
 #include "tests/e2e/migrate_helpers.h"
 
 #define WARNING "is not authenticated nor encrypted"
 
+/* A connection to the destination on this host. */
 static int connect_port(int port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons((uint16_t)port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
+	char service[16];
+	int fd;
 
+	snprintf(service, sizeof(service), "%d", port);
+	cr_assert_eq(getaddrinfo("127.0.0.1", service, &hints, &ai), 0);
+	fd = socket(ai->ai_family, ai->ai_socktype, 0);
 	cr_assert_geq(fd, 0);
-	cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0,
+	cr_assert_eq(connect(fd, ai->ai_addr, ai->ai_addrlen), 0,
 		     "connect to %d: %s", port, strerror(errno));
+	freeaddrinfo(ai);
 	return fd;
-}
-
-/* HELLO and a CONFIG announcing mem_bytes and cpus, as a source sends. */
-static void send_config(struct mig_stream *s, uint64_t mem_bytes,
-			uint32_t cpus)
-{
-	uint64_t fdt[64];
-	struct wbuf w;
-
-	cr_assert_eq(fdt_create_empty_tree(fdt, sizeof(fdt)), 0);
-	cr_assert_eq(fdt_setprop_string(fdt, 0, "compatible", "kvmtrack,pc"),
-		     0);
-	wbuf_init(&w);
-	wbuf_put_u64(&w, mem_bytes);
-	wbuf_put_u32(&w, cpus);
-	wbuf_put_str(&w, "");
-	wbuf_put_u32(&w, fdt_totalsize(fdt));
-	wbuf_put_bytes(&w, fdt, fdt_totalsize(fdt));
-	wbuf_put_u32(&w, 0);
-	cr_assert_eq(mig_send_buf(s, MIG_HELLO, "\0\0\0\0\0\0\0", 8), 0);
-	cr_assert_eq(mig_send_buf(s, MIG_CONFIG, w.data, w.len), 0);
-	wbuf_free(&w);
 }
 
 /* The destination's answer to one attempt: its ERROR names want. */
@@ -84,7 +65,7 @@ static void attempt_config(const struct mig_host *h, uint64_t mem_bytes,
 	struct mig_stream s;
 
 	mig_stream_init(&s, connect_port(h->port));
-	send_config(&s, mem_bytes, cpus);
+	send_hello_and_config(&s, mem_bytes, cpus);
 	expect_refused(&s, h, want);
 }
 

@@ -7,7 +7,6 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <libfdt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,6 +16,7 @@
 #include "lib/wire.h"
 #include "migrate/proto.h"
 #include "migrate/receive.h"
+#include "tests/e2e/config_frame.h"
 
 static int fds[2];
 static unsigned int builds;
@@ -53,28 +53,12 @@ static const struct mig_receive_ops counted_ops = {
 	.load_state = load_nothing,
 };
 
-/* HELLO and a CONFIG for mem_bytes and cpus, as a source sends them. */
 static void send_config(uint64_t mem_bytes, uint32_t cpus)
 {
-	uint64_t fdt[64];
 	struct mig_stream tx;
-	struct wbuf w;
 
-	cr_assert_eq(fdt_create_empty_tree(fdt, sizeof(fdt)), 0);
-	cr_assert_eq(fdt_setprop_string(fdt, 0, "compatible", "kvmtrack,pc"),
-		     0);
-	wbuf_init(&w);
-	wbuf_put_u64(&w, mem_bytes);
-	wbuf_put_u32(&w, cpus);
-	wbuf_put_str(&w, "");
-	wbuf_put_u32(&w, fdt_totalsize(fdt));
-	wbuf_put_bytes(&w, fdt, fdt_totalsize(fdt));
-	wbuf_put_u32(&w, 0); /* no read-only windows */
-	cr_assert_eq(w.err, 0);
 	mig_stream_init(&tx, fds[0]);
-	cr_assert_eq(mig_send_buf(&tx, MIG_HELLO, "\0\0\0\0\0\0\0", 8), 0);
-	cr_assert_eq(mig_send_buf(&tx, MIG_CONFIG, w.data, w.len), 0);
-	wbuf_free(&w);
+	send_hello_and_config(&tx, mem_bytes, cpus);
 	shutdown(fds[0], SHUT_WR);
 }
 
