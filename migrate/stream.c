@@ -336,8 +336,10 @@ static int peer_error(struct mig_stream *s)
 	rbuf_get_str(&r, msg, sizeof(msg));
 	if (r.err)
 		snprintf(msg, sizeof(msg), "(malformed error message)");
-	return mig_stream_fail(s, err < 0 ? err : -ECONNABORTED, "peer: %s",
-			       msg);
+	/* Its errno is the peer's word: one outside errno's range (INT_MIN,
+	 * whose negation overflows) is taken as a plain abort. */
+	return mig_stream_fail(s, err < 0 && err >= -4095 ? err : -ECONNABORTED,
+			       "peer: %s", msg);
 }
 
 /* mig_recv() without the sticky-error check. */

@@ -130,3 +130,20 @@ Test(receive_limits, a_4_gib_frame_is_refused_with_the_limit)
 		  mig_stream_error(&rx.s));
 	cr_expect_eq(builds, 0);
 }
+
+Test(receive_limits, a_peer_error_keeps_to_errno_values)
+{
+	struct mig_stream tx, rx;
+	struct wbuf w;
+
+	mig_stream_init(&tx, fds[0]);
+	mig_stream_init(&rx, fds[1]);
+	wbuf_init(&w);
+	wbuf_put_u32(&w, (uint32_t)INT32_MIN);
+	wbuf_put_str(&w, "no");
+	cr_assert_eq(mig_send_buf(&tx, MIG_ERROR, w.data, w.len), 0);
+	cr_expect_eq(mig_recv(&rx), -ECONNABORTED);
+	cr_expect_str_eq(mig_stream_error(&rx), "peer: no");
+	wbuf_free(&w);
+	mig_stream_free(&rx);
+}
