@@ -234,10 +234,37 @@ tests/fuzz/record-stream: tests/fuzz/record_stream.c $(LIB)
 fuzz: fuzz-build
 	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-fuzz-clean:
-	$(Q)rm -rf $(FUZZ_DIR) $(FUZZ_BINS)
+# Line and region coverage of each target's corpus (llvm-cov), for
+# docs/security.md: the same targets built with clang's source-based
+# coverage instead of the sanitizers, run once over CORPUS_ROOT/TARGET.
+FUZZ_COV_DIR := tests/fuzz/build-cov
+FUZZ_COV_CFLAGS := $(filter-out $(FUZZ_SAN),$(FUZZ_CFLAGS)) \
+	-fprofile-instr-generate -fcoverage-mapping
+FUZZ_COV_LIB := $(FUZZ_COV_DIR)/libkvmtrack.a
+CORPUS_ROOT ?= tests/fuzz/corpus
 
-.PHONY: fuzz fuzz-build fuzz-clean
+$(FUZZ_COV_DIR)/%.o: %.c config-host.h
+	@echo "  COVCC   $@"
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_COV_LIB): $(LIB_SRCS:%.c=$(FUZZ_COV_DIR)/%.o)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+tests/fuzz/cov-%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_COV_LIB)
+	@echo "  COVLD   $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(FUZZ_COV_LIB) $(KT_LIBS)
+
+fuzz-coverage: $(FUZZ_TARGETS:%=tests/fuzz/cov-%)
+	$(Q)tests/fuzz/coverage.sh $(CORPUS_ROOT) $(FUZZ_TARGETS)
+
+fuzz-clean:
+	$(Q)rm -rf $(FUZZ_DIR) $(FUZZ_COV_DIR) $(FUZZ_BINS) \
+		$(FUZZ_TARGETS:%=tests/fuzz/cov-%)
+
+.PHONY: fuzz fuzz-build fuzz-coverage fuzz-clean
 -include $(wildcard $(FUZZ_LIB_OBJS:.o=.d))
 
 ALL_OBJS := $(LIB_OBJS) $(MAIN_OBJ) $(GUEST_OBJS) $(BZCHECK_OBJS) \
