@@ -13,6 +13,8 @@
  * CRCs and page hashes again, which takes the fuzzer past them into the
  * parsers; the rest keep what the mutation left, for the checks.
  */
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +38,11 @@ struct feeder {
 	size_t size;
 };
 
-/* The source's side: sends the input, then reads replies until the
- * receiver closes its end. */
+/*
+ * The source's side: sends the input while reading the replies, so that
+ * neither side waits on a full socket buffer for the other, then reads
+ * until the receiver closes its end.
+ */
 static void *feed(void *arg)
 {
 	struct feeder *f = arg;
@@ -45,12 +50,22 @@ static void *feed(void *arg)
 	size_t at = 0;
 
 	while (at < f->size) {
-		ssize_t n = send(f->fd, f->data + at, f->size - at,
-				 MSG_NOSIGNAL);
+		struct pollfd p = { .fd = f->fd, .events = POLLIN | POLLOUT };
+		ssize_t n = 0;
 
-		if (n <= 0)
+		if (poll(&p, 1, -1) < 0)
 			break;
-		at += (size_t)n;
+		if (p.revents & POLLIN)
+			n = read(f->fd, sink, sizeof(sink));
+		if (n >= 0 && (p.revents & POLLOUT))
+			n = send(f->fd, f->data + at, f->size - at,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno != EAGAIN)
+			break;
+		if (n > 0 && (p.revents & POLLOUT))
+			at += (size_t)n;
+		if (p.revents & (POLLERR | POLLHUP))
+			break;
 	}
 	shutdown(f->fd, SHUT_WR);
 	while (read(f->fd, sink, sizeof(sink)) > 0)
