@@ -64,10 +64,15 @@ static int check_version(const uint8_t *image, size_t len,
 			 BZ_MIN_VERSION >> 8, BZ_MIN_VERSION & 0xff);
 		return -ENOEXEC;
 	}
-	if (header_end < BZ_MIN_HEADER_END || header_end > len) {
+	/* The jump at 0x200 is a short one, forward: its offset byte is
+	 * signed, and one of 0x80 or more, a jump backwards, would have us
+	 * copy past info->header. */
+	if (header_end < BZ_MIN_HEADER_END || header_end > len ||
+	    header_end > BZ_SETUP_SECTS + BZ_HEADER_MAX_BYTES) {
 		snprintf(why, why_len,
-			 "bzImage: setup header ends at 0x%x, outside [0x%x, image size 0x%zx]",
-			 header_end, BZ_MIN_HEADER_END, len);
+			 "bzImage: setup header ends at 0x%x, outside [0x%x, 0x%x] or the image's 0x%zx bytes",
+			 header_end, BZ_MIN_HEADER_END,
+			 BZ_SETUP_SECTS + BZ_HEADER_MAX_BYTES, len);
 		return -EINVAL;
 	}
 	info->header_bytes = header_end - BZ_SETUP_SECTS;
