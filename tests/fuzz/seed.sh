@@ -30,11 +30,12 @@ for layer in "$rec"/*.chain/*/; do
 done
 
 # The images the tests boot: tiny ELF, PVH and bzImage ones, and the
-# bundled guest without its debug sections.
+# bundled guest without its debug sections. Named without ".elf", which
+# the repository ignores as a build output.
 for img in tests/images/*.elf tests/images/bzcheck.bzImage; do
-	cp "$img" "$corpus/loaders/$(basename "$img")"
+	cp "$img" "$corpus/loaders/$(basename "$img" .elf)"
 done
-strip -o "$corpus/loaders/kvmtrack-guest.elf" guest/kvmtrack-guest.elf
+strip -o "$corpus/loaders/kvmtrack-guest" guest/kvmtrack-guest.elf
 
 c=$corpus/control
 printf '%s\n' '{"execute": "query-commands"}' >"$c/query-commands"
