@@ -3,8 +3,9 @@
  * Fuzz target: the image loaders (vmm/boot/: image_file.c, loader.c,
  * elf.c with its PVH note, bzimage.c and linux.c) through boot_load(),
  * the way `kvmtrack run IMAGE` reads a file, recognises it by content and
- * places it in guest RAM; then the PVH start info for an image that asked
- * for it. The input is the image file, handed over as a memfd.
+ * places it in guest RAM; then what the entry needs that the image
+ * decides: the PVH start info, or a bzImage's zero page built from its
+ * setup header. The input is the image file, handed over as a memfd.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "vmm/boot/boot.h"
+#include "vmm/boot/linux.h"
 #include "vmm/boot/pvh.h"
 #include "tests/fuzz/fuzz.h"
 
@@ -44,5 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (img.plan.kind == BOOT_ENTRY_PVH32)
 		pvh_write_start_info(&mem, cfg.cmdline, NULL, 0);
+	else if (img.plan.kind == BOOT_ENTRY_BZIMAGE64)
+		bzimage_write_boot_params(&mem, &img.plan, cfg.cmdline, NULL,
+					  4096, err, sizeof(err));
 	return 0;
 }
