@@ -219,7 +219,7 @@ $(FUZZ_LIB): $(FUZZ_LIB_OBJS)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-tests/fuzz/fuzz-%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB)
+tests/fuzz/fuzz-%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_LIB)
 	@echo "  FUZZLD  $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) \
 		$(KT_LIBS)
@@ -252,7 +252,7 @@ $(FUZZ_COV_LIB): $(LIB_SRCS:%.c=$(FUZZ_COV_DIR)/%.o)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-tests/fuzz/cov-%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_COV_LIB)
+tests/fuzz/cov-%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_COV_LIB)
 	@echo "  COVLD   $@"
 	$(Q)$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -fsanitize=fuzzer -o $@ $< \
 		$(FUZZ_COV_LIB) $(KT_LIBS)
