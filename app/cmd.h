@@ -10,5 +10,6 @@ int cmd_dirtyrate(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv);
 int cmd_checkpoint_info(int argc, char **argv);
+int cmd_checkpoint_merge(int argc, char **argv);
 
 #endif

@@ -53,7 +53,7 @@ static void print_layer(const struct ckpt_layer *l)
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", gmtime(&created));
 	printf("%-6s %-6s %-11s %9llu %9.2f %10.2f %10.2f %9.3f  %016llx  %s\n",
 	       m->name, m->parent[0] ? m->parent : "-",
-	       m->parent[0] ? "incremental" : "full",
+	       m->parent[0] ? "incremental" : m->merged_from ? "full merged" : "full",
 	       (unsigned long long)held_pages(m),
 	       m->files[CKPT_FILE_STATE].size_bytes / 1024.0,
 	       m->files[CKPT_FILE_PAGES].size_bytes / 1024.0,

@@ -18,6 +18,7 @@ static const struct {
 	{ "migrate", cmd_migrate, "live-migrate a running guest to another kvmtrack" },
 	{ "checkpoint", cmd_checkpoint, "write a checkpoint of a running guest into a chain" },
 	{ "checkpoint-info", cmd_checkpoint_info, "list the checkpoints of a chain" },
+	{ "checkpoint-merge", cmd_checkpoint_merge, "fold a chain into one full checkpoint" },
 };
 
 static void usage(FILE *out)

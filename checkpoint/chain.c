@@ -33,7 +33,7 @@ int ckpt_chain_list(const char *dir, char (**names)[CKPT_NAME_MAX],
 		    unsigned int *nr, char *err, size_t err_len)
 {
 	DIR *d = opendir(dir);
-	char (*list)[CKPT_NAME_MAX] = NULL;
+	char(*list)[CKPT_NAME_MAX] = NULL;
 	unsigned int n = 0, cap = 0;
 	struct dirent *e;
 
@@ -48,7 +48,7 @@ int ckpt_chain_list(const char *dir, char (**names)[CKPT_NAME_MAX],
 			continue;
 		if (n == cap) {
 			void *grown = realloc(list, (cap = cap ? 2 * cap : 16) *
-							    sizeof(*list));
+							sizeof(*list));
 
 			if (!grown)
 				break;
@@ -66,7 +66,7 @@ int ckpt_chain_list(const char *dir, char (**names)[CKPT_NAME_MAX],
 int ckpt_chain_newest(const char *dir, char name[CKPT_NAME_MAX], char *err,
 		      size_t err_len)
 {
-	char (*names)[CKPT_NAME_MAX];
+	char(*names)[CKPT_NAME_MAX];
 	unsigned int nr;
 	int ret = ckpt_chain_list(dir, &names, &nr, err, err_len);
 
@@ -80,7 +80,8 @@ int ckpt_chain_newest(const char *dir, char name[CKPT_NAME_MAX], char *err,
 
 void ckpt_next_name(const char *newest, char name[CKPT_NAME_MAX])
 {
-	unsigned long long n = newest && newest[0] ? strtoull(newest, NULL, 10) : 0;
+	unsigned long long n =
+	    newest && newest[0] ? strtoull(newest, NULL, 10) : 0;
 
 	snprintf(name, CKPT_NAME_MAX, "%04llu", n + 1);
 }
@@ -98,10 +99,12 @@ int ckpt_read_file(const char *layer_path, const char *file, uint64_t bytes,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st)) {
 		ret = -errno;
-		snprintf(err, err_len, "the %s file: %s", file, strerror(errno));
+		snprintf(err, err_len, "the %s file: %s", file,
+			 strerror(errno));
 	} else if ((uint64_t)st.st_size != bytes || bytes > READ_MAX_BYTES) {
 		snprintf(err, err_len,
-			 "the %s file is %llu bytes, the manifest says %llu (truncated or replaced)",
+			 "the %s file is %llu bytes, the manifest says %llu "
+			 "(truncated or replaced)",
 			 file, (unsigned long long)st.st_size,
 			 (unsigned long long)bytes);
 		ret = -EBADMSG;
@@ -122,32 +125,51 @@ int ckpt_read_file(const char *layer_path, const char *file, uint64_t bytes,
 	return ret;
 }
 
+int ckpt_manifest_read(const char *layer_path, struct ckpt_manifest *m,
+		       uint64_t *digest, char *err, size_t err_len)
+{
+	char mpath[4200];
+	uint8_t *bytes = NULL;
+	struct stat st;
+	int ret;
+
+	snprintf(mpath, sizeof(mpath), "%s/manifest", layer_path);
+	if (stat(mpath, &st)) {
+		ret = -errno;
+		snprintf(err, err_len, "no manifest (%s)", strerror(errno));
+		return ret;
+	}
+	ret = ckpt_read_file(layer_path, "manifest", (uint64_t)st.st_size,
+			     &bytes, err, err_len);
+	ret = ret
+		  ?: ckpt_manifest_decode(bytes, (size_t)st.st_size, m, err,
+					  err_len);
+	if (!ret)
+		*digest = m->merged_from
+			      ?: ckpt_bytes_digest(bytes, (size_t)st.st_size);
+	free(bytes);
+	return ret;
+}
+
 int ckpt_layer_read(const char *dir, const char *name, struct ckpt_layer *l,
 		    char *err, size_t err_len)
 {
-	char why[256] = "", mpath[4200];
+	char why[256] = "";
 	struct stat st;
-	uint8_t *bytes = NULL;
 	int ret;
 
 	snprintf(l->path, sizeof(l->path), "%s/%s", dir, name);
 	if (stat(l->path, &st)) {
 		ret = -errno;
-		snprintf(err, err_len, "checkpoint %s is missing (%s: %s)", name,
-			 l->path, strerror(errno));
+		snprintf(err, err_len, "checkpoint %s is missing (%s: %s)",
+			 name, l->path, strerror(errno));
 		return ret;
 	}
-	snprintf(mpath, sizeof(mpath), "%s/manifest", l->path);
-	if (stat(mpath, &st)) {
-		ret = -errno;
-		snprintf(err, err_len, "checkpoint %s: no manifest (%s)", name,
-			 strerror(errno));
+	ret = ckpt_manifest_read(l->path, &l->m, &l->digest, why, sizeof(why));
+	if (ret == -ENOENT) {
+		snprintf(err, err_len, "checkpoint %s: %s", name, why);
 		return ret;
 	}
-	ret = ckpt_read_file(l->path, "manifest", (uint64_t)st.st_size, &bytes,
-			     why, sizeof(why));
-	ret = ret ?: ckpt_manifest_decode(bytes, (size_t)st.st_size, &l->m, why,
-					  sizeof(why));
 	if (!ret && strcmp(l->m.name, name)) {
 		snprintf(why, sizeof(why),
 			 "its manifest names it %s (renamed or reordered)",
@@ -155,10 +177,8 @@ int ckpt_layer_read(const char *dir, const char *name, struct ckpt_layer *l,
 		ret = -EINVAL;
 	}
 	if (ret)
-		snprintf(err, err_len, "checkpoint %s: manifest: %s", name, why);
-	else
-		l->digest = ckpt_bytes_digest(bytes, (size_t)st.st_size);
-	free(bytes);
+		snprintf(err, err_len, "checkpoint %s: manifest: %s", name,
+			 why);
 	return ret;
 }
 
@@ -171,7 +191,8 @@ static int check_link(const struct ckpt_layer *child,
 
 	if (parent->digest != child->m.parent_digest) {
 		snprintf(err, err_len,
-			 "checkpoint %s: its parent %s is not the one it was taken after (digest %016llx, expected %016llx)",
+			 "checkpoint %s: its parent %s is not the one it was "
+			 "taken after (digest %016llx, expected %016llx)",
 			 child->m.name, parent->m.name,
 			 (unsigned long long)parent->digest,
 			 (unsigned long long)child->m.parent_digest);
@@ -201,21 +222,23 @@ int ckpt_chain_resolve(const char *dir, const char *name,
 	/* Newest first, then turned around. A copy of the next name: the
 	 * list it comes from moves as it grows. */
 	for (; !ret && next[0]; n++) {
-		void *grown = n < CKPT_CHAIN_MAX ?
-				      realloc(list, (n + 1) * sizeof(*list)) : NULL;
+		void *grown = n < CKPT_CHAIN_MAX
+				  ? realloc(list, (n + 1) * sizeof(*list))
+				  : NULL;
 
 		if (!grown) {
-			snprintf(err, err_len, "checkpoint %s: the chain is too long",
-				 next);
+			snprintf(err, err_len,
+				 "checkpoint %s: the chain is too long", next);
 			ret = -E2BIG;
 			break;
 		}
 		list = grown;
 		ret = ckpt_layer_read(dir, next, &list[n], err, err_len);
 		if (ret && n > 0 && ret == -ENOENT)
-			snprintf(err, err_len,
-				 "checkpoint %s: its parent %s is missing (%s/%s)",
-				 list[n - 1].m.name, next, dir, next);
+			snprintf(
+			    err, err_len,
+			    "checkpoint %s: its parent %s is missing (%s/%s)",
+			    list[n - 1].m.name, next, dir, next);
 		if (!ret && n > 0)
 			ret = check_link(&list[n - 1], &list[n], err, err_len);
 		snprintf(next, sizeof(next), "%s", ret ? "" : list[n].m.parent);
@@ -235,21 +258,29 @@ int ckpt_chain_resolve(const char *dir, const char *name,
 	return 0;
 }
 
-/* Removes dir/.name.tmp and what a checkpoint puts in it. */
-static void remove_tmp(const char *dir, const char *name)
+void ckpt_dir_remove(const char *dir, const char *entry)
 {
 	char path[4200];
 
 	for (unsigned int i = 0; i <= CKPT_NR_FILES; i++) {
-		snprintf(path, sizeof(path), "%s/.%s.tmp/%s", dir, name,
+		snprintf(path, sizeof(path), "%s/%s/%s", dir, entry,
 			 i < CKPT_NR_FILES ? ckpt_file_names[i] : "manifest");
 		unlink(path);
 	}
-	snprintf(path, sizeof(path), "%s/.%s.tmp", dir, name);
+	snprintf(path, sizeof(path), "%s/%s", dir, entry);
 	rmdir(path);
 }
 
-static int sync_path(const char *path)
+/* Removes dir/.name.tmp and what a checkpoint puts in it. */
+static void remove_tmp(const char *dir, const char *name)
+{
+	char entry[CKPT_NAME_MAX + 8];
+
+	snprintf(entry, sizeof(entry), ".%s.tmp", name);
+	ckpt_dir_remove(dir, entry);
+}
+
+int ckpt_sync_dir(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
 
@@ -282,8 +313,7 @@ int ckpt_dir_begin(const char *dir, const char *name, int *tmp_fd, char *err,
 	return ret;
 }
 
-int ckpt_write_file(int dir_fd, const char *file, const void *data,
-		    size_t len)
+int ckpt_write_file(int dir_fd, const char *file, const void *data, size_t len)
 {
 	int fd = openat(dir_fd, file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 			0644);
@@ -318,7 +348,7 @@ int ckpt_dir_commit(const char *dir, const char *name, int tmp_fd, char *err,
 	/* The rename is the commit: before it the chain is as it was. */
 	if (!ret && rename(from, to))
 		ret = -errno;
-	ret = ret ?: sync_path(dir);
+	ret = ret ?: ckpt_sync_dir(dir);
 	close(tmp_fd);
 	if (ret)
 		snprintf(err, err_len, "cannot commit %s: %s", to,

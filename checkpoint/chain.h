@@ -16,8 +16,9 @@
 
 #define CKPT_CHAIN_MAX 4096 /* layers from a base to its newest */
 
-/* A checkpoint read from disk: its manifest and the manifest's digest,
- * which names it to its children. */
+/* A checkpoint read from disk: its manifest and the digest which names
+ * it to its children: its manifest's, or for a merged one the one of the
+ * checkpoint it replaced (manifest.h, merged_from). */
 struct ckpt_layer {
 	struct ckpt_manifest m;
 	uint64_t digest;
@@ -36,6 +37,12 @@ int ckpt_chain_list(const char *dir, char (**names)[CKPT_NAME_MAX],
 /* The number after name ("0001" after "" or nothing). */
 void ckpt_next_name(const char *newest, char name[CKPT_NAME_MAX]);
 
+/*
+ * Reads and decodes layer_path/manifest into m; *digest is the one that
+ * names it to its children (ckpt_layer). -errno with what is wrong in err.
+ */
+int ckpt_manifest_read(const char *layer_path, struct ckpt_manifest *m,
+		       uint64_t *digest, char *err, size_t err_len);
 /*
  * Reads dir/name's manifest into l. err names the checkpoint and what is
  * wrong (missing, unreadable, corrupted, renamed).
@@ -72,5 +79,10 @@ int ckpt_write_file(int dir_fd, const char *file, const void *data,
 int ckpt_dir_commit(const char *dir, const char *name, int tmp_fd, char *err,
 		    size_t err_len);
 void ckpt_dir_abort(const char *dir, const char *name, int tmp_fd);
+/* Removes dir/entry and the files a checkpoint holds (a layer no longer
+ * needed, or one that never became a checkpoint). */
+void ckpt_dir_remove(const char *dir, const char *entry);
+/* fsync() of a directory: its entries made durable. 0 or -errno. */
+int ckpt_sync_dir(const char *path);
 
 #endif

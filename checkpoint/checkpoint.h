@@ -30,10 +30,16 @@ int checkpointer_create(struct vm *vm, ckpt_busy_fn *busy, void *busy_arg,
 /* Detaches its dirty set and frees it. NULL is fine. */
 void checkpointer_destroy(struct checkpointer *c);
 
+/* The pause aimed at: the live passes go on until what is left fits. */
+#define CKPT_DEFAULT_MAX_PAUSE_MS 5
+#define CKPT_DEFAULT_MAX_PASSES 8
+
 struct ckpt_request {
 	const char *dir;
 	bool incremental; /* the first checkpoint of a chain is full anyway */
 	bool stop; /* leave the guest paused afterwards */
+	uint64_t max_pause_ms; /* 0: CKPT_DEFAULT_MAX_PAUSE_MS */
+	unsigned int max_passes; /* live passes at most; 0: the default */
 };
 
 /* The steps of the pause, in order. */
@@ -49,12 +55,16 @@ struct ckpt_result {
 	uint64_t pause_pages; /* copied (again) with the guest paused */
 	uint64_t pause_us[CKPT_PAUSE_STEPS]; /* where the pause went */
 	uint64_t bytes; /* its files' bytes on disk */
+	unsigned int passes; /* live copy passes before the pause */
+	char switchover[96]; /* why it paused when it did */
 };
 
 /*
  * Takes one checkpoint of the guest into rq->dir: its pages copied while
- * it runs, then, paused, those it wrote meanwhile and its state (the
- * files synced and committed after it resumes). -errno with why in err: refused during a migration, or an
+ * it runs, then again those it wrote meanwhile, pass after pass, until
+ * what is left fits in rq->max_pause_ms (the migration's convergence
+ * policy, converge.h); then, paused, the rest and its state (the files
+ * synced and committed after it resumes). -errno with why in err: refused during a migration, or an
  * incremental checkpoint whose parent is not the last one this
  * checkpointer took; a failure leaves the chain as it was.
  */

@@ -58,6 +58,7 @@ int ckpt_manifest_encode(const struct ckpt_manifest *m, struct wbuf *w)
 	wbuf_put_u64(w, m->parent_digest);
 	wbuf_put_u64(w, m->created_unix_ns);
 	wbuf_put_u64(w, m->pause_ns);
+	wbuf_put_u64(w, m->merged_from);
 	put_machine(&m->machine, w);
 	wbuf_put_u32(w, m->nr_regions);
 	for (unsigned int i = 0; i < m->nr_regions; i++) {
@@ -164,14 +165,19 @@ static int get_files(struct rbuf *r, struct ckpt_manifest *m, char *err,
 	return 0;
 }
 
-static int get_body(struct rbuf *r, struct ckpt_manifest *m, char *err,
-		    size_t err_len)
+static int get_body(struct rbuf *r, uint32_t version, struct ckpt_manifest *m,
+		    char *err, size_t err_len)
 {
 	rbuf_get_str(r, m->name, sizeof(m->name));
 	rbuf_get_str(r, m->parent, sizeof(m->parent));
 	m->parent_digest = rbuf_get_u64(r);
 	m->created_unix_ns = rbuf_get_u64(r);
 	m->pause_ns = rbuf_get_u64(r);
+	m->merged_from = version >= 2 ? rbuf_get_u64(r) : 0;
+	if (!r->err && m->merged_from && m->parent[0]) {
+		snprintf(err, err_len, "a merged checkpoint with a parent");
+		return -EINVAL;
+	}
 	get_machine(r, &m->machine);
 	m->nr_regions = rbuf_get_u32(r);
 	if (!r->err && (m->nr_regions < 1 || m->nr_regions > MEM_MAX_REGIONS)) {
@@ -210,12 +216,13 @@ int ckpt_manifest_decode(const void *data, size_t len, struct ckpt_manifest *m,
 		return -EBADMSG;
 	}
 	version = rbuf_get_u32(&r);
-	if (version != CKPT_VERSION) {
-		snprintf(err, err_len, "format version %u, this kvmtrack reads %u",
+	if (version < 1 || version > CKPT_VERSION) {
+		snprintf(err, err_len,
+			 "format version %u, this kvmtrack reads 1 to %u",
 			 version, CKPT_VERSION);
 		return -EINVAL;
 	}
-	ret = get_body(&r, m, err, err_len);
+	ret = get_body(&r, version, m, err, err_len);
 	if (!ret && (r.err || rbuf_left(&r))) {
 		snprintf(err, err_len, "malformed: %s",
 			 r.err ? "a field is truncated or too long" :

@@ -16,7 +16,8 @@
 #include "vmm/mem/memory.h"
 
 #define CKPT_MAGIC 0x544b5043544b544bull /* "KTKTCPKT" */
-#define CKPT_VERSION 1u
+/* 2 added merged_from; 1 is still read. */
+#define CKPT_VERSION 2u
 #define CKPT_NAME_MAX 32 /* with the NUL */
 #define CKPT_CMDLINE_MAX 4096
 #define CKPT_FDT_MAX_BYTES 65536
@@ -65,6 +66,10 @@ struct ckpt_manifest {
 	uint64_t parent_digest; /* the parent manifest's ckpt_bytes_digest() */
 	uint64_t created_unix_ns;
 	uint64_t pause_ns; /* how long the guest was paused for it */
+	/* A full checkpoint that a merge made of a chain: the digest of the
+	 * checkpoint it replaced, by which its children still name it.
+	 * 0: taken as it is. */
+	uint64_t merged_from;
 	struct ckpt_machine machine;
 	uint32_t nr_regions;
 	struct ckpt_region regions[MEM_MAX_REGIONS];

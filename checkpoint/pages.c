@@ -12,6 +12,7 @@
 
 #include "checkpoint/chain.h"
 #include "checkpoint/manifest.h"
+#include "checkpoint/page_table.h"
 #include "lib/wire.h"
 #include "migrate/page_hash.h"
 
@@ -99,6 +100,7 @@ static void hold(struct layer_pages *lp, unsigned int r, uint64_t page,
 	uint64_t bit = 1ull << (page % 64);
 
 	lp->held[r] += !(lp->bitmap[r][page / 64] & bit);
+	lp->copied_pages++;
 	lp->bitmap[r][page / 64] |= bit;
 	lp->hash_of[r][page] = hash;
 	if (r != lp->run_region || page != lp->run_end ||
@@ -167,27 +169,6 @@ int layer_pages_add_bits(struct layer_pages *lp, unsigned int region,
 	return lp->err;
 }
 
-/* Region r's bitmap, then the hash of each held page in page order;
- * returns their memory digest. */
-static uint64_t put_region(const struct layer_pages *lp, unsigned int r,
-			   struct wbuf *out)
-{
-	const struct mem_region *reg = &lp->mem->regions[r];
-	uint64_t digest = 0;
-
-	for (uint64_t w = 0; w < bitmap_words(reg); w++)
-		wbuf_put_u64(out, lp->bitmap[r][w]);
-	for (uint64_t w = 0; w < bitmap_words(reg); w++)
-		for (uint64_t b = lp->bitmap[r][w]; b; b &= b - 1) {
-			uint64_t p = w * 64 + (uint64_t)__builtin_ctzll(b);
-
-			wbuf_put_u64(out, lp->hash_of[r][p]);
-			digest += page_digest_term(reg->gpa + p * GUEST_PAGE_BYTES,
-						   lp->hash_of[r][p]);
-		}
-	return digest;
-}
-
 int layer_pages_finish(struct layer_pages *lp, struct ckpt_manifest *m,
 		       struct wbuf *out)
 {
@@ -203,7 +184,9 @@ int layer_pages_finish(struct layer_pages *lp, struct ckpt_manifest *m,
 			.file_offset = file_offset(lp->mem, r),
 			.held_pages = lp->held[r],
 		};
-		digest += put_region(lp, r, out);
+		digest += page_table_put_region(reg->gpa, mem_region_pages(reg),
+						lp->bitmap[r], lp->hash_of[r],
+						out);
 	}
 	m->files[CKPT_FILE_MEMORY].size_bytes = lp->mem->ram_bytes;
 	m->files[CKPT_FILE_MEMORY].digest = digest;

@@ -28,6 +28,7 @@ struct layer_pages {
 	uint64_t *bitmap[MEM_MAX_REGIONS];
 	uint64_t *hash_of[MEM_MAX_REGIONS]; /* per page, valid where held */
 	uint64_t held[MEM_MAX_REGIONS];
+	uint64_t copied_pages; /* writes of a page, held again or not */
 	/* Held pages not written yet: [run_first, run_end) of run_region. */
 	unsigned int run_region;
 	uint64_t run_first, run_end;

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "checkpoint/chain.h"
+#include "checkpoint/merge.h"
 #include "checkpoint/machine.h"
 #include "checkpoint/pages.h"
 #include "lib/clock.h"
@@ -33,6 +34,7 @@ struct ckpt_restored {
 	char name[CKPT_NAME_MAX];
 	struct ckpt_layer *layers; /* base first */
 	unsigned int nr;
+	int lock_fd; /* the chain's, while it is read */
 };
 
 /* DIR/NAME names a checkpoint (it has a manifest); DIR alone, its chain's
@@ -74,17 +76,21 @@ static int machine_config(struct ckpt_restored *r, const struct vm_config *cfg,
 
 	if (fdt_check_header(mc->fdt) ||
 	    fdt_node_check_compatible(mc->fdt, 0, "kvmtrack,pc")) {
-		snprintf(err, err_len, "checkpoint %s: a different machine: not a kvmtrack PC",
-			 r->name);
+		snprintf(
+		    err, err_len,
+		    "checkpoint %s: a different machine: not a kvmtrack PC",
+		    r->name);
 		return -EINVAL;
 	}
 	if ((cfg->mem_explicit && cfg->mem_bytes != mc->mem_bytes) ||
 	    (cfg->cpus_explicit && cfg->nr_cpus != mc->nr_cpus)) {
-		snprintf(err, err_len,
-			 "checkpoint %s: a different machine: it has %llu MiB of RAM and %u vCPUs, -m and -c ask for %llu MiB and %u",
-			 r->name, (unsigned long long)(mc->mem_bytes >> 20),
-			 mc->nr_cpus, (unsigned long long)(cfg->mem_bytes >> 20),
-			 cfg->nr_cpus);
+		snprintf(
+		    err, err_len,
+		    "checkpoint %s: a different machine: it has %llu MiB of "
+		    "RAM and %u vCPUs, -m and -c ask for %llu MiB and %u",
+		    r->name, (unsigned long long)(mc->mem_bytes >> 20),
+		    mc->nr_cpus, (unsigned long long)(cfg->mem_bytes >> 20),
+		    cfg->nr_cpus);
 		return -EINVAL;
 	}
 	r->cfg = *cfg;
@@ -107,7 +113,8 @@ static int check_devices(const struct ckpt_restored *r, const struct vm *vm,
 	if (!strcmp(ours, theirs))
 		return 0;
 	snprintf(err, err_len,
-		 "checkpoint %s: a different machine: its devices are \"%s\", this kvmtrack's \"%s\"",
+		 "checkpoint %s: a different machine: its devices are \"%s\", "
+		 "this kvmtrack's \"%s\"",
 		 r->name, theirs, ours);
 	return -EINVAL;
 }
@@ -118,8 +125,8 @@ static int read_state(const struct ckpt_layer *l, uint8_t **data, char *err,
 		      size_t err_len)
 {
 	const struct ckpt_file_ref *f = &l->m.files[CKPT_FILE_STATE];
-	int ret = ckpt_read_file(l->path, "state", f->size_bytes, data, err,
-				 err_len);
+	int ret =
+	    ckpt_read_file(l->path, "state", f->size_bytes, data, err, err_len);
 
 	if (!ret && ckpt_bytes_digest(*data, f->size_bytes) != f->digest) {
 		snprintf(err, err_len,
@@ -146,11 +153,12 @@ static int load_layers(struct ckpt_restored *r, struct vm *vm, char *err,
 
 		free(state);
 		state = NULL;
-		ret = read_state(l, &state, why, sizeof(why)) ?:
-		      layer_pages_load(&l->m, l->path, vm_mem(vm), why,
-				       sizeof(why));
+		ret = read_state(l, &state, why, sizeof(why))
+			  ?: layer_pages_load(&l->m, l->path, vm_mem(vm), why,
+					      sizeof(why));
 		if (ret)
-			snprintf(err, err_len, "checkpoint %s: %s", l->m.name, why);
+			snprintf(err, err_len, "checkpoint %s: %s", l->m.name,
+				 why);
 	}
 	if (!ret) {
 		const struct ckpt_layer *top = &r->layers[r->nr - 1];
@@ -158,7 +166,8 @@ static int load_layers(struct ckpt_restored *r, struct vm *vm, char *err,
 		rbuf_init(&rb, state, top->m.files[CKPT_FILE_STATE].size_bytes);
 		ret = vm_state_load(vm, &rb, why, sizeof(why));
 		if (ret)
-			snprintf(err, err_len, "checkpoint %s: machine state: %s",
+			snprintf(err, err_len,
+				 "checkpoint %s: machine state: %s",
 				 top->m.name, why);
 	} else if (!err[0]) {
 		snprintf(err, err_len, "checkpoint %s: %s", r->name, why);
@@ -181,21 +190,28 @@ int checkpoint_restore(const struct vm_config *cfg, const char *spec,
 	if (!r)
 		return -ENOMEM;
 	err[0] = '\0';
+	r->lock_fd = -1;
 	ret = split_spec(r, spec, err, err_len);
-	ret = ret ?: ckpt_chain_resolve(r->dir, r->name, &r->layers, &r->nr,
+	ret = ret ?: ckpt_chain_lock(r->dir, &r->lock_fd, err, err_len);
+	ret = ret ?: ckpt_chain_recover(r->dir, err, err_len);
+	ret = ret
+		  ?: ckpt_chain_resolve(r->dir, r->name, &r->layers, &r->nr,
 					err, err_len);
 	ret = ret ?: machine_config(r, cfg, err, err_len);
 	if (ret)
 		return ret;
 	ret = vm_create(&r->cfg, &vm);
 	if (ret) {
-		snprintf(err, err_len, "cannot create the VM: %s", strerror(-ret));
+		snprintf(err, err_len, "cannot create the VM: %s",
+			 strerror(-ret));
 		return ret;
 	}
 	/* Found while no vCPU runs: see vm_state_prepare(). */
 	vm_state_prepare(vm);
 	ret = check_devices(r, vm, err, err_len);
 	ret = ret ?: load_layers(r, vm, err, err_len);
+	ckpt_chain_unlock(r->lock_fd);
+	r->lock_fd = -1;
 	if (ret) {
 		vm_destroy(vm);
 		return ret;
@@ -204,7 +220,8 @@ int checkpoint_restore(const struct vm_config *cfg, const char *spec,
 	for (unsigned int i = 0; i < r->nr; i++)
 		for (unsigned int g = 0; g < r->layers[i].m.nr_regions; g++)
 			pages += r->layers[i].m.regions[g].held_pages;
-	log_info("restored checkpoint %s/%s: %u layers, %llu pages read and verified in %.1f ms",
+	log_info("restored checkpoint %s/%s: %u layers, %llu pages read and "
+		 "verified in %.1f ms",
 		 r->dir, r->name, r->nr, (unsigned long long)pages,
 		 (double)(clock_now_ns() - t0) / 1e6);
 	return 0;
@@ -214,6 +231,7 @@ void checkpoint_restored_free(struct ckpt_restored *r)
 {
 	if (!r)
 		return;
+	ckpt_chain_unlock(r->lock_fd);
 	free(r->layers);
 	free(r);
 }

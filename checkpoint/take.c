@@ -19,9 +19,11 @@
 
 #include "checkpoint/chain.h"
 #include "checkpoint/machine.h"
+#include "checkpoint/merge.h"
 #include "checkpoint/pages.h"
 #include "lib/clock.h"
 #include "lib/wire.h"
+#include "migrate/converge.h"
 #include "migrate/vm_state.h"
 #include "vmm/dirty/dirty.h"
 #include "vmm/vm.h"
@@ -39,7 +41,17 @@ struct checkpointer {
 	char dir[PATH_MAX];
 	char last[CKPT_NAME_MAX];
 	uint64_t last_digest;
+	/* Measured by the last checkpoint, for the next one's plan: what the
+	 * pause costs besides the pages (stopping, the state), and how fast
+	 * pages are copied. */
+	uint64_t fixed_pause_us;
+	double bytes_per_s;
 };
+
+/* Until a checkpoint measured them: on the safe side of what the test VM
+ * (TCG, tests/vm/) does, 25 us a page and 1-2 ms to stop and save. */
+#define FIRST_FIXED_PAUSE_US 2000
+#define FIRST_BYTES_PER_S 100e6
 
 /* One checkpoint on its way. */
 struct take {
@@ -47,14 +59,17 @@ struct take {
 	const struct ckpt_request *rq;
 	char dir[PATH_MAX];
 	struct ckpt_manifest *m;
+	int lock_fd; /* the chain's, held throughout */
 	struct layer_pages lp;
 	struct wbuf state, pages, manifest;
 	int tmp_fd, mem_fd;
 	bool incremental;
-	bool consumed; /* the dirty bits since the last one are gone */
+	bool consumed;	      /* the dirty bits since the last one are gone */
 	uint64_t taken_pages; /* dirty pages take_dirty() copied */
 	uint64_t pause_pages; /* those copied with the guest paused */
 	uint64_t pause_us[CKPT_PAUSE_STEPS]; /* where the pause went */
+	unsigned int passes;
+	char switchover[96];
 };
 
 static uint64_t lap_us(uint64_t *t)
@@ -73,6 +88,8 @@ int checkpointer_create(struct vm *vm, ckpt_busy_fn *busy, void *busy_arg,
 	if (!c)
 		return -ENOMEM;
 	c->vm = vm;
+	c->fixed_pause_us = FIRST_FIXED_PAUSE_US;
+	c->bytes_per_s = FIRST_BYTES_PER_S;
 	c->busy = busy;
 	c->busy_arg = busy_arg;
 	*out = c;
@@ -100,9 +117,12 @@ static int check_parent(struct take *t, const char *newest, char *err,
 
 	if (!c->attached || !c->last[0] || strcmp(c->dir, t->dir) ||
 	    strcmp(c->last, newest)) {
-		snprintf(err, err_len,
-			 "cannot take an incremental checkpoint after %s/%s: this kvmtrack did not take it last, so it does not know what changed since (take a full one, without --incremental)",
-			 t->dir, newest);
+		snprintf(
+		    err, err_len,
+		    "cannot take an incremental checkpoint after %s/%s: this "
+		    "kvmtrack did not take it last, so it does not know what "
+		    "changed since (take a full one, without --incremental)",
+		    t->dir, newest);
 		return -EINVAL;
 	}
 	l = malloc(sizeof(*l));
@@ -110,8 +130,8 @@ static int check_parent(struct take *t, const char *newest, char *err,
 		return -ENOMEM;
 	ret = ckpt_layer_read(t->dir, newest, l, err, err_len);
 	if (!ret && l->digest != c->last_digest) {
-		snprintf(err, err_len, "checkpoint %s changed since it was taken",
-			 newest);
+		snprintf(err, err_len,
+			 "checkpoint %s changed since it was taken", newest);
 		ret = -EINVAL;
 	}
 	t->m->parent_digest = l->digest;
@@ -133,6 +153,10 @@ static int plan(struct take *t, char *err, size_t err_len)
 		snprintf(err, err_len, "%s: %s", t->rq->dir, strerror(errno));
 		return -errno;
 	}
+	ret = ckpt_chain_lock(t->dir, &t->lock_fd, err, err_len);
+	ret = ret ?: ckpt_chain_recover(t->dir, err, err_len);
+	if (ret)
+		return ret;
 	ret = ckpt_chain_newest(t->dir, newest, err, err_len);
 	if (ret && ret != -ENOENT)
 		return ret;
@@ -168,15 +192,18 @@ static int take_dirty(struct take *t, bool keep, bool clear)
 		for (uint64_t w = 0; w < words && !ret; w += 64) {
 			uint64_t n = words - w < 64 ? words - w : 64;
 
-			if (!dirty_set_take(tracker, &t->c->set, r, w, n, buf) ||
+			if (!dirty_set_take(tracker, &t->c->set, r, w, n,
+					    buf) ||
 			    !keep)
 				continue;
 			for (uint64_t i = 0; i < n; i++)
-				t->taken_pages += (uint64_t)__builtin_popcountll(buf[i]);
+				t->taken_pages +=
+				    (uint64_t)__builtin_popcountll(buf[i]);
 			if (clear)
 				ret = dirty_clear_bits(tracker, r, w * 64,
 						       n * 64, buf);
-			ret = ret ?: layer_pages_add_bits(&t->lp, r, w * 64,
+			ret = ret
+				  ?: layer_pages_add_bits(&t->lp, r, w * 64,
 							  buf, n);
 		}
 	}
@@ -214,8 +241,55 @@ static int copy_live(struct take *t)
 	return ret ?: layer_pages_flush(&t->lp);
 }
 
-/* With the guest paused: what it wrote during the live copy, again, and
- * the layer's pages file. */
+/*
+ * The live passes after the first: while the policy says another pass
+ * leaves a shorter pause (converge.c, the migration's), the pages the
+ * guest wrote during the last one are copied again while it runs.
+ */
+static int copy_passes(struct take *t)
+{
+	struct checkpointer *c = t->c;
+	uint64_t start = clock_now_ns(), copied = 0, prev = 0;
+	int ret = copy_live(t);
+
+	for (t->passes = 1; !ret; t->passes++) {
+		struct converge_input in = {
+		    .downtime_limit_ms = t->rq->max_pause_ms,
+		    .fixed_downtime_ms = c->fixed_pause_us / 1000.0,
+		    .pass = t->passes,
+		    .max_passes = t->rq->max_passes,
+		    .prev_remaining_pages = prev,
+		};
+		uint64_t now = clock_now_ns(), pass_pages;
+		struct converge_decision d;
+
+		pass_pages = t->lp.copied_pages - copied;
+		copied = t->lp.copied_pages;
+		/* A pass of a few pages measures the syscalls, not the copy. */
+		if (pass_pages >= 64)
+			c->bytes_per_s = pass_pages * (double)GUEST_PAGE_BYTES *
+					 1e9 / (double)(now - start + 1);
+		ret = dirty_sync(vm_dirty(c->vm), true);
+		if (ret)
+			break;
+		in.remaining_pages = dirty_set_count(&c->set);
+		in.working_set_pages = in.remaining_pages;
+		in.bandwidth = c->bytes_per_s;
+		in.pass_s = (now - start) / 1e9;
+		prev = in.remaining_pages;
+		converge_decide(&in, &d);
+		if (d.action != CONVERGE_ITERATE) {
+			snprintf(t->switchover, sizeof(t->switchover), "%s",
+				 d.reason);
+			break;
+		}
+		start = clock_now_ns();
+		ret = take_dirty(t, true, true) ?: layer_pages_flush(&t->lp);
+	}
+	return ret;
+}
+
+/* With the guest paused: what it wrote since the last pass. */
 static int copy_final(struct take *t)
 {
 	int ret = dirty_sync(vm_dirty(t->c->vm), false);
@@ -223,20 +297,23 @@ static int copy_final(struct take *t)
 	t->taken_pages = 0;
 	ret = ret ?: take_dirty(t, true, false);
 	t->pause_pages = t->taken_pages;
-	return ret ?: layer_pages_finish(&t->lp, t->m, &t->pages);
+	return ret ?: layer_pages_flush(&t->lp);
 }
 
 /*
  * The pages are copied into the memory file (the page cache holds the
  * copy) while the guest runs, then it is paused for the pages it wrote
- * meanwhile and its state. The pause grows with what the guest writes
- * during the copy, not with the layer.
+ * since the last pass and its state. The pause grows with what the guest
+ * writes during one short pass, not with the layer. It ends when the
+ * resume is issued: the guest runs from then on, while this thread may
+ * wait for a CPU (the resume's own time is in the breakdown).
  */
 static int copy_layer(struct take *t, char *err, size_t err_len)
 {
-	struct vm *vm = t->c->vm;
+	struct checkpointer *c = t->c;
+	struct vm *vm = c->vm;
 	uint64_t t0, lap;
-	int ret = copy_live(t), paused;
+	int ret = copy_passes(t), paused;
 
 	if (ret) {
 		snprintf(err, err_len, "writing the pages: %s", strerror(-ret));
@@ -262,12 +339,14 @@ static int copy_layer(struct take *t, char *err, size_t err_len)
 				 strerror(-ret));
 	}
 	t->pause_us[CKPT_PAUSE_STATE] = lap_us(&lap);
+	t->m->pause_ns = lap - t0;
+	c->fixed_pause_us =
+	    t->pause_us[CKPT_PAUSE_STOP] + t->pause_us[CKPT_PAUSE_STATE];
 	/* A guest paused before is left so; --stop leaves it paused. */
 	if (paused && !t->rq->stop)
 		vm_resume(vm);
 	t->pause_us[CKPT_PAUSE_RESUME] = lap_us(&lap);
-	t->m->pause_ns = clock_now_ns() - t0;
-	return ret;
+	return ret ?: layer_pages_finish(&t->lp, t->m, &t->pages);
 }
 
 /* After the guest resumed: the files, synced, then the manifest. */
@@ -279,16 +358,18 @@ static int write_files(struct take *t, char *err, size_t err_len)
 
 	m->files[CKPT_FILE_STATE].size_bytes = t->state.len;
 	m->files[CKPT_FILE_STATE].digest =
-		ckpt_bytes_digest(t->state.data, t->state.len);
+	    ckpt_bytes_digest(t->state.data, t->state.len);
 	clock_gettime(CLOCK_REALTIME, &now);
-	m->created_unix_ns = (uint64_t)now.tv_sec * 1000000000ull +
-			     (uint64_t)now.tv_nsec;
+	m->created_unix_ns =
+	    (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 	ret = ckpt_write_file(t->tmp_fd, "state", t->state.data, t->state.len);
-	ret = ret ?: ckpt_write_file(t->tmp_fd, "pages", t->pages.data,
+	ret = ret
+		  ?: ckpt_write_file(t->tmp_fd, "pages", t->pages.data,
 				     t->pages.len);
 	ret = ret ?: fsync(t->mem_fd) ? -errno : 0;
 	ret = ret ?: ckpt_manifest_encode(m, &t->manifest);
-	ret = ret ?: ckpt_write_file(t->tmp_fd, "manifest", t->manifest.data,
+	ret = ret
+		  ?: ckpt_write_file(t->tmp_fd, "manifest", t->manifest.data,
 				     t->manifest.len);
 	if (ret)
 		snprintf(err, err_len, "writing the files: %s", strerror(-ret));
@@ -309,8 +390,9 @@ static int run_take(struct take *t, char *err, size_t err_len)
 		return ret;
 	t->mem_fd = openat(t->tmp_fd, "memory",
 			   O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ret = t->mem_fd < 0 ? -errno : layer_pages_init(&t->lp, vm_mem(t->c->vm),
-							t->mem_fd);
+	ret = t->mem_fd < 0
+		  ? -errno
+		  : layer_pages_init(&t->lp, vm_mem(t->c->vm), t->mem_fd);
 	if (ret)
 		snprintf(err, err_len, "creating the memory file: %s",
 			 strerror(-ret));
@@ -337,6 +419,8 @@ static void fill_result(const struct take *t, uint64_t t0,
 	res->pause_ns = m->pause_ns;
 	res->pause_pages = t->pause_pages;
 	memcpy(res->pause_us, t->pause_us, sizeof(res->pause_us));
+	res->passes = t->passes;
+	snprintf(res->switchover, sizeof(res->switchover), "%s", t->switchover);
 	res->total_ns = clock_now_ns() - t0;
 	res->pages = 0;
 	for (unsigned int r = 0; r < m->nr_regions; r++)
@@ -348,10 +432,14 @@ static void fill_result(const struct take *t, uint64_t t0,
 int checkpoint_take(struct checkpointer *c, const struct ckpt_request *rq,
 		    struct ckpt_result *res, char *err, size_t err_len)
 {
-	struct take t = { .c = c, .rq = rq, .tmp_fd = -1, .mem_fd = -1 };
+	struct ckpt_request r = *rq;
+	struct take t = {
+	    .c = c, .rq = &r, .tmp_fd = -1, .mem_fd = -1, .lock_fd = -1};
 	uint64_t t0 = clock_now_ns();
 	int ret = c->busy ? c->busy(c->busy_arg, err, err_len) : 0;
 
+	r.max_pause_ms = r.max_pause_ms ?: CKPT_DEFAULT_MAX_PAUSE_MS;
+	r.max_passes = r.max_passes ?: CKPT_DEFAULT_MAX_PASSES;
 	t.m = calloc(1, sizeof(*t.m));
 	if (!t.m)
 		return -ENOMEM;
@@ -363,8 +451,8 @@ int checkpoint_take(struct checkpointer *c, const struct ckpt_request *rq,
 	if (!ret) {
 		snprintf(c->dir, sizeof(c->dir), "%s", t.dir);
 		snprintf(c->last, sizeof(c->last), "%s", t.m->name);
-		c->last_digest = ckpt_bytes_digest(t.manifest.data,
-						   t.manifest.len);
+		c->last_digest =
+		    ckpt_bytes_digest(t.manifest.data, t.manifest.len);
 		fill_result(&t, t0, res);
 	} else if (t.consumed) {
 		/* What changed since the last one is lost with this one. */
@@ -372,6 +460,7 @@ int checkpoint_take(struct checkpointer *c, const struct ckpt_request *rq,
 	}
 	if (t.mem_fd >= 0)
 		close(t.mem_fd);
+	ckpt_chain_unlock(t.lock_fd);
 	layer_pages_free(&t.lp);
 	wbuf_free(&t.state);
 	wbuf_free(&t.pages);

@@ -18,82 +18,7 @@
 #include <unistd.h>
 
 #include "lib/json/json.h"
-#include "tests/e2e/migrate_helpers.h"
-
-/* Paced, so that an incremental checkpoint holds far fewer pages than
- * the full one before it. heartbeat=50: 20 beats a second. */
-#define WRITER "workload=random wss=32M rate=3000 heartbeat=50 verify=1 "
-
-static void chain_dir(char *dir, size_t len, const char *name)
-{
-	char cmd[128];
-
-	snprintf(dir, len, "/tmp/kt-%d-%s", getpid(), name);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	cr_assert_eq(system(cmd), 0);
-}
-
-/* `kvmtrack checkpoint --json`; its parsed output (json_free it), or NULL
- * with the exit status and stderr in *r when it failed. */
-static struct json_value *checkpoint(const struct mig_host *h, const char *dir,
-				     const char *option, struct proc_result *r)
-{
-	const char *argv[] = { KVMTRACK_BIN, "checkpoint", "--control", h->sock,
-			       "--to", dir, "--json", option, NULL };
-	struct json_value *v = NULL;
-	char err[256];
-
-	cr_assert_eq(run_cmd(argv, 120, r), 0);
-	if (r->status == 0)
-		cr_assert_eq(json_parse(r->out, strlen(r->out), &v, err,
-					sizeof(err)), 0, "%s: %s", err, r->out);
-	return v;
-}
-
-/* A checkpoint that must succeed, with every field of its --json; its
- * pages, and those copied with the guest paused in *pause_pages. */
-static uint64_t expect_checkpoint(const struct mig_host *h, const char *dir,
-				  const char *name, const char *parent,
-				  uint64_t *pause_pages_out)
-{
-	struct proc_result r;
-	struct json_value *v = checkpoint(h, dir,
-					  parent ? "--incremental" : NULL, &r);
-	const char *s = "", *digest = "";
-	uint64_t pages = 0, bytes = 0, pause_pages = 0;
-
-	cr_assert(v, "checkpoint %s failed (%d): %s", name, r.status, r.err);
-	json_get_string(v, "name", &s);
-	cr_expect_str_eq(s, name);
-	if (parent) {
-		cr_expect_eq(json_get_string(v, "parent", &s), 0, "%s", r.out);
-		cr_expect_str_eq(s, parent);
-	} else {
-		cr_expect(strstr(r.out, "\"parent\":null"), "%s", r.out);
-	}
-	json_get_string(v, "digest", &digest);
-	cr_expect_eq(strlen(digest), 16, "%s", r.out);
-	cr_expect_eq(json_get_u64(v, "pages", &pages), 0, "%s", r.out);
-	cr_expect_eq(json_get_u64(v, "bytes", &bytes), 0, "%s", r.out);
-	cr_expect_geq(bytes, pages * 4096, "%s", r.out);
-	cr_expect_eq(json_get_u64(v, "pause_pages", &pause_pages), 0, "%s",
-		     r.out);
-	cr_expect_leq(pause_pages, pages, "%s", r.out);
-	if (pause_pages_out)
-		*pause_pages_out = pause_pages;
-	cr_expect(json_num(v, "pause_ms") > 0, "%s", r.out);
-	cr_expect(json_num(v, "total_ms") >= json_num(v, "pause_ms"), "%s",
-		  r.out);
-	json_free(v);
-	proc_result_free(&r);
-	return pages;
-}
-
-/* The bundled guest restored from spec, here. */
-static void restore_bg(struct mig_host *h, const char *name, const char *spec)
-{
-	mig_restore_in(h, NULL, name, spec, true);
-}
+#include "tests/e2e/checkpoint_helpers.h"
 
 Test(checkpoint, chain_of_a_writing_guest_restores_from_each_layer,
      .timeout = 240, .fini = mig_kill_leftovers)
@@ -104,7 +29,7 @@ Test(checkpoint, chain_of_a_writing_guest_restores_from_each_layer,
 	struct mig_host src, dst;
 	char dir[64], spec[96];
 
-	chain_dir(dir, sizeof(dir), "chain");
+	ck_chain_dir(dir, sizeof(dir), "chain");
 	mig_boot(&src, "ck-src", "1", WRITER "duration=7");
 	cr_assert(mig_wait_heartbeat(&src, 20, 20000));
 	for (int i = 0; i < 3; i++) {
@@ -112,7 +37,7 @@ Test(checkpoint, chain_of_a_writing_guest_restores_from_each_layer,
 			cr_assert(mig_wait_heartbeat(&src, before[i - 1] + 6,
 						     20000));
 		before[i] = mig_last_heartbeat(&src);
-		pages[i] = expect_checkpoint(&src, dir, names[i],
+		pages[i] = ck_expect_checkpoint(&src, dir, names[i],
 					     i ? names[i - 1] : NULL, &paused[i]);
 	}
 	/* The tracker stayed attached: a layer holds what was written
@@ -131,41 +56,13 @@ Test(checkpoint, chain_of_a_writing_guest_restores_from_each_layer,
 	mig_expect_guest_verifies(&src, 60);
 	for (int i = 0; i < 3; i++) {
 		snprintf(spec, sizeof(spec), "%s/%s", dir, names[i]);
-		restore_bg(&dst, "ck-dst", spec);
+		ck_restore(&dst, "ck-dst", spec);
 		mig_expect_guest_verifies(&dst, 60);
 		/* It went on from the checkpoint, not from the start. */
 		cr_expect_gt(mig_first_heartbeat(&dst), before[i],
 			     "restored from %s: first heartbeat %ld, %ld before the checkpoint",
 			     names[i], mig_first_heartbeat(&dst), before[i]);
 	}
-}
-
-/* `run --restore` that must be refused, saying `why`. */
-static void expect_refused(const char *spec, const char *extra,
-			   const char *why)
-{
-	const char *argv[] = { KVMTRACK_BIN, "run", "--serial", "none",
-			       "--restore", spec, extra, extra ? "128M" : NULL,
-			       NULL };
-	struct proc_result r;
-
-	cr_assert_eq(run_cmd(argv, 60, &r), 0);
-	cr_expect_eq(r.status, 1, "restore of %s: status %d: %s", spec,
-		     r.status, r.err);
-	cr_expect(r.err && strstr(r.err, why), "'%s' does not say '%s'", r.err,
-		  why);
-	proc_result_free(&r);
-}
-
-__attribute__((format(printf, 1, 2))) static void shell(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	cr_assert_eq(system(cmd), 0, "%s", cmd);
 }
 
 /* The first page a layer holds (its pages file's bitmap of region 0
@@ -194,38 +91,38 @@ Test(checkpoint, a_damaged_chain_is_refused_with_the_reason, .timeout = 180,
 	char dir[64], copy[64], layer[96], off[32];
 	long page;
 
-	chain_dir(dir, sizeof(dir), "good");
-	chain_dir(copy, sizeof(copy), "bad");
+	ck_chain_dir(dir, sizeof(dir), "good");
+	ck_chain_dir(copy, sizeof(copy), "bad");
 	mig_boot(&src, "ck-bad", "1", WRITER "duration=60");
 	cr_assert(mig_wait_heartbeat(&src, 5, 20000));
-	expect_checkpoint(&src, dir, "0001", NULL, NULL);
+	ck_expect_checkpoint(&src, dir, "0001", NULL, NULL);
 	cr_assert(mig_wait_heartbeat(&src, mig_last_heartbeat(&src) + 3, 20000));
-	expect_checkpoint(&src, dir, "0002", "0001", NULL);
-	expect_checkpoint(&src, dir, "0003", "0002", NULL);
+	ck_expect_checkpoint(&src, dir, "0002", "0001", NULL);
+	ck_expect_checkpoint(&src, dir, "0003", "0002", NULL);
 	mig_quit(&src);
 
 	/* One byte of a page that layer 0002 holds. */
-	shell("cp -a %s %s", dir, copy);
+	ck_shell("cp -a %s %s", dir, copy);
 	snprintf(layer, sizeof(layer), "%s/0002", copy);
 	page = first_held_page(layer);
 	cr_assert_geq(page, 0);
 	snprintf(off, sizeof(off), "%ld", page * 4096 + 100);
-	shell("printf x | dd of=%s/memory bs=1 seek=%s conv=notrunc 2>/dev/null",
+	ck_shell("printf x | dd of=%s/memory bs=1 seek=%s conv=notrunc 2>/dev/null",
 	      layer, off);
-	expect_refused(copy, NULL, "checkpoint 0002: the memory page at GPA");
-	expect_refused(copy, NULL, "does not match its hash (altered)");
+	ck_expect_refused(copy, NULL, "checkpoint 0002: the memory page at GPA");
+	ck_expect_refused(copy, NULL, "does not match its hash (altered)");
 
-	shell("rm -rf %s", copy);
-	shell("cp -a %s %s", dir, copy);
-	shell("truncate -s 1M %s/0003/memory", copy);
-	expect_refused(copy, NULL,
+	ck_shell("rm -rf %s", copy);
+	ck_shell("cp -a %s %s", dir, copy);
+	ck_shell("truncate -s 1M %s/0003/memory", copy);
+	ck_expect_refused(copy, NULL,
 		       "checkpoint 0003: the memory file is 1048576 bytes, the manifest says 268435456 (truncated)");
 
-	shell("rm -rf %s/0001", copy);
+	ck_shell("rm -rf %s/0001", copy);
 	snprintf(layer, sizeof(layer), "%s/0002", copy);
-	expect_refused(layer, NULL, "checkpoint 0002: its parent 0001 is missing");
+	ck_expect_refused(layer, NULL, "checkpoint 0002: its parent 0001 is missing");
 
-	expect_refused(dir, "-m", "checkpoint 0003: a different machine: it has 256 MiB of RAM");
+	ck_expect_refused(dir, "-m", "checkpoint 0003: a different machine: it has 256 MiB of RAM");
 
 	/* The intact chain is listed. */
 	{
@@ -238,7 +135,7 @@ Test(checkpoint, a_damaged_chain_is_refused_with_the_reason, .timeout = 180,
 		cr_expect(strstr(r.out, "256 MiB of RAM, 1 vCPUs"), "%s", r.out);
 		proc_result_free(&r);
 	}
-	shell("rm -rf %s %s", dir, copy);
+	ck_shell("rm -rf %s %s", dir, copy);
 }
 
 Test(checkpoint, refused_during_a_migration_and_without_its_parent,
@@ -252,14 +149,14 @@ Test(checkpoint, refused_during_a_migration_and_without_its_parent,
 	struct bg_proc mig;
 	char a[64], b[64];
 
-	chain_dir(a, sizeof(a), "a");
-	chain_dir(b, sizeof(b), "b");
+	ck_chain_dir(a, sizeof(a), "a");
+	ck_chain_dir(b, sizeof(b), "b");
 	mig_boot(&src, "ck-mig", "1", WRITER "fill=page duration=60");
 	cr_assert(mig_wait_heartbeat(&src, 5, 20000));
 	mig_listen(&dst, "ck-mig-dst", mig_test_port(7));
 	mig_migrate_bg(&src, dst.port, slow, &mig);
 	cr_assert(mig_wait_transferred(&src, 1, 20000));
-	v = checkpoint(&src, a, NULL, &r);
+	v = ck_checkpoint(&src, a, NULL, &r);
 	cr_expect(!v && r.status == 1, "checkpoint during a migration: %d %s",
 		  r.status, r.out);
 	cr_expect(strstr(r.err, "refused: a migration is already running"),
@@ -273,23 +170,23 @@ Test(checkpoint, refused_during_a_migration_and_without_its_parent,
 	proc_result_free(&m);
 
 	/* The first checkpoint of a chain is full, --incremental or not. */
-	v = checkpoint(&src, a, "--incremental", &r);
+	v = ck_checkpoint(&src, a, "--incremental", &r);
 	cr_expect(v && strstr(r.out, "\"name\":\"0001\",\"parent\":null"), "%s %s",
 		  r.out, r.err);
 	proc_result_free(&r);
 	json_free(v);
-	expect_checkpoint(&src, b, "0001", NULL, NULL);
+	ck_expect_checkpoint(&src, b, "0001", NULL, NULL);
 	/* a/0001 is not the last one taken here: what changed since it is
 	 * not known. */
-	v = checkpoint(&src, a, "--incremental", &r);
+	v = ck_checkpoint(&src, a, "--incremental", &r);
 	cr_expect(!v && r.status == 1, "%d %s", r.status, r.out);
 	cr_expect(strstr(r.err, "this kvmtrack did not take it last"), "%s",
 		  r.err);
 	proc_result_free(&r);
 	json_free(v);
-	expect_checkpoint(&src, b, "0002", "0001", NULL);
+	ck_expect_checkpoint(&src, b, "0002", "0001", NULL);
 	/* --stop leaves the guest paused. */
-	v = checkpoint(&src, b, "--stop", &r);
+	v = ck_checkpoint(&src, b, "--stop", &r);
 	cr_expect(v, "%d %s", r.status, r.err);
 	proc_result_free(&r);
 	json_free(v);
@@ -298,7 +195,7 @@ Test(checkpoint, refused_during_a_migration_and_without_its_parent,
 	proc_result_free(&r);
 	mig_quit(&src);
 	mig_stop(&dst);
-	shell("rm -rf %s %s", a, b);
+	ck_shell("rm -rf %s %s", a, b);
 }
 
 /*
@@ -318,14 +215,14 @@ Test(checkpoint, kill_9_mid_checkpoint_leaves_the_chain_restorable,
 	bool caught = false;
 	long before;
 
-	chain_dir(dir, sizeof(dir), "kill");
+	ck_chain_dir(dir, sizeof(dir), "kill");
 	snprintf(tmp, sizeof(tmp), "%s/.0002.tmp", dir);
 	/* 128 MiB written: a full checkpoint takes long enough to be caught
 	 * with its files half written. */
 	mig_boot(&src, "ck-kill", "1",
 		 "workload=random wss=128M rate=3000 heartbeat=50 verify=1 duration=20");
 	cr_assert(mig_wait_heartbeat(&src, 5, 20000));
-	expect_checkpoint(&src, dir, "0001", NULL, NULL);
+	ck_expect_checkpoint(&src, dir, "0001", NULL, NULL);
 	before = mig_last_heartbeat(&src);
 	{
 		const char *argv[] = { KVMTRACK_BIN, "checkpoint", "--control",
@@ -358,16 +255,16 @@ Test(checkpoint, kill_9_mid_checkpoint_leaves_the_chain_restorable,
 			  "%s", r.out);
 		proc_result_free(&r);
 	}
-	restore_bg(&dst, "ck-kill-dst", dir);
+	ck_restore(&dst, "ck-kill-dst", dir);
 	cr_assert(mig_wait_heartbeat(&dst, before + 2, 30000),
 		  "no heartbeat after the restore");
 	cr_expect_leq(mig_first_heartbeat(&dst), before + 1,
 		      "restored from a later state than checkpoint 0001 (beat %ld, %ld then)",
 		      mig_first_heartbeat(&dst), before);
-	expect_checkpoint(&dst, dir, "0002", NULL, NULL);
+	ck_expect_checkpoint(&dst, dir, "0002", NULL, NULL);
 	cr_expect(access(tmp, F_OK) != 0, "%s is still there", tmp);
 	mig_expect_guest_verifies(&dst, 90);
-	shell("rm -rf %s", dir);
+	ck_shell("rm -rf %s", dir);
 }
 
 /*
@@ -382,24 +279,24 @@ Test(checkpoint, restored_on_a_second_host_from_a_copy, .timeout = 180,
 	char dir[64], copy[64], ns[32];
 	long before, after;
 
-	chain_dir(dir, sizeof(dir), "host1");
-	chain_dir(copy, sizeof(copy), "host2");
+	ck_chain_dir(dir, sizeof(dir), "host1");
+	ck_chain_dir(copy, sizeof(copy), "host2");
 	snprintf(ns, sizeof(ns), "kt-ck-%d", getpid());
 	mig_boot(&src, "ck-host1", "1", WRITER "duration=15");
 	cr_assert(mig_wait_heartbeat(&src, 5, 20000));
-	expect_checkpoint(&src, dir, "0001", NULL, NULL);
+	ck_expect_checkpoint(&src, dir, "0001", NULL, NULL);
 	cr_assert(mig_wait_heartbeat(&src, mig_last_heartbeat(&src) + 6, 20000));
 	before = mig_last_heartbeat(&src);
-	expect_checkpoint(&src, dir, "0002", "0001", NULL);
+	ck_expect_checkpoint(&src, dir, "0002", "0001", NULL);
 	after = mig_last_heartbeat(&src);
 	mig_quit(&src);
-	shell("cp -a %s %s && rm -rf %s", dir, copy, dir);
-	shell("%s netns add %s", mig_sbin("ip"), ns);
+	ck_shell("cp -a %s %s && rm -rf %s", dir, copy, dir);
+	ck_shell("%s netns add %s", mig_sbin("ip"), ns);
 	mig_restore_in(&dst, ns, "ck-host2", copy, true);
 	mig_expect_guest_verifies(&dst, 60);
 	cr_expect(mig_first_heartbeat(&dst) > before &&
 			  mig_first_heartbeat(&dst) <= after + 1,
 		  "not from checkpoint 0002: first beat %ld, %ld to %ld then",
 		  mig_first_heartbeat(&dst), before, after);
-	shell("%s netns del %s; rm -rf %s", mig_sbin("ip"), ns, copy);
+	ck_shell("%s netns del %s; rm -rf %s", mig_sbin("ip"), ns, copy);
 }

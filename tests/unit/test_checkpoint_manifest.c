@@ -113,7 +113,7 @@ Test(checkpoint_manifest, refuses_damage_with_a_reason)
 	w.data[0] ^= 1;
 	put_le32(w.data + 8, CKPT_VERSION + 1);
 	fix_crc(&w);
-	expect_refused(w.data, w.len, -EINVAL, "format version 2");
+	expect_refused(w.data, w.len, -EINVAL, "format version 3, this kvmtrack reads 1 to 2");
 	wbuf_free(&w);
 	free(m);
 }
@@ -176,4 +176,43 @@ Test(checkpoint_manifest, digest_sees_one_byte_and_its_place)
 	memcpy(swapped + 4096, buf, 4096);
 	memcpy(swapped + 8192, buf + 8192, sizeof(buf) - 8192);
 	cr_expect_neq(d, ckpt_bytes_digest(swapped, sizeof(swapped)));
+}
+
+/* Version 1 had no merged_from: such manifests are still read. A merged
+ * checkpoint is full: one with a parent too is refused. */
+Test(checkpoint_manifest, version_1_is_read_and_a_merged_one_has_no_parent)
+{
+	struct ckpt_manifest *m = sample(), *back = malloc(sizeof(*back));
+	/* magic, version, name and parent ("0002", "0001"), parent digest,
+	 * created, pause: then merged_from */
+	size_t at = 8 + 4 + (4 + 4) + (4 + 4) + 8 + 8 + 8;
+	char err[256] = "";
+	struct wbuf w;
+
+	encode(m, &w);
+	memmove(w.data + at, w.data + at + 8, w.len - at - 8);
+	w.len -= 8;
+	put_le32(w.data + 8, 1);
+	fix_crc(&w);
+	cr_assert_eq(ckpt_manifest_decode(w.data, w.len, back, err, sizeof(err)),
+		     0, "%s", err);
+	cr_expect_str_eq(back->parent, "0001");
+	cr_expect_eq(back->merged_from, 0);
+	cr_expect_eq(back->files[CKPT_FILE_PAGES].digest,
+		     m->files[CKPT_FILE_PAGES].digest);
+	wbuf_free(&w);
+
+	m->merged_from = 0x1234;
+	encode(m, &w);
+	expect_refused(w.data, w.len, -EINVAL,
+		       "a merged checkpoint with a parent");
+	wbuf_free(&w);
+	m->parent[0] = '\0';
+	encode(m, &w);
+	cr_assert_eq(ckpt_manifest_decode(w.data, w.len, back, err, sizeof(err)),
+		     0, "%s", err);
+	cr_expect_eq(back->merged_from, 0x1234);
+	wbuf_free(&w);
+	free(m);
+	free(back);
 }
