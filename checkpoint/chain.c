@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -361,4 +362,30 @@ void ckpt_dir_abort(const char *dir, const char *name, int tmp_fd)
 	if (tmp_fd >= 0)
 		close(tmp_fd);
 	remove_tmp(dir, name);
+}
+
+int ckpt_chain_lock(const char *dir, int *fd, char *err, size_t err_len)
+{
+	*fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, err_len, "%s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	while (flock(*fd, LOCK_EX)) {
+		if (errno == EINTR)
+			continue;
+		snprintf(err, err_len, "locking %s: %s", dir, strerror(errno));
+		close(*fd);
+		*fd = -1;
+		return -errno;
+	}
+	return 0;
+}
+
+void ckpt_chain_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* drops the flock */
 }

@@ -85,4 +85,12 @@ void ckpt_dir_remove(const char *dir, const char *entry);
 /* fsync() of a directory: its entries made durable. 0 or -errno. */
 int ckpt_sync_dir(const char *path);
 
+/*
+ * Takes the chain's lock (an exclusive flock on dir, waiting for it):
+ * one kvmtrack at a time takes, merges or recovers. *fd is closed by
+ * ckpt_chain_unlock(). A missing dir is not locked (*fd = -1), and 0.
+ */
+int ckpt_chain_lock(const char *dir, int *fd, char *err, size_t err_len);
+void ckpt_chain_unlock(int fd);
+
 #endif

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,32 +44,6 @@ static void crash_point(int step)
 
 	if (at && atoi(at) == step)
 		_exit(99);
-}
-
-int ckpt_chain_lock(const char *dir, int *fd, char *err, size_t err_len)
-{
-	*fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (*fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, err_len, "%s: %s", dir, strerror(errno));
-		return -errno;
-	}
-	while (flock(*fd, LOCK_EX)) {
-		if (errno == EINTR)
-			continue;
-		snprintf(err, err_len, "locking %s: %s", dir, strerror(errno));
-		close(*fd);
-		*fd = -1;
-		return -errno;
-	}
-	return 0;
-}
-
-void ckpt_chain_unlock(int fd)
-{
-	if (fd >= 0)
-		close(fd); /* drops the flock */
 }
 
 static bool page_is_zero(const uint8_t *page)

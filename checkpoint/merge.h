@@ -40,12 +40,4 @@ int ckpt_merge(const char *dir, const char *name,
  */
 int ckpt_chain_recover(const char *dir, char *err, size_t err_len);
 
-/*
- * Takes the chain's lock (an exclusive flock on dir, waiting for it):
- * one kvmtrack at a time takes, merges or recovers. *fd is closed by
- * ckpt_chain_unlock(). A missing dir is not locked (*fd = -1), and 0.
- */
-int ckpt_chain_lock(const char *dir, int *fd, char *err, size_t err_len);
-void ckpt_chain_unlock(int fd);
-
 #endif
