@@ -34,11 +34,25 @@
 
 static char layer_dir[64];
 
+/* The layer's files go in a directory of this process's, gone at exit. */
+static void remove_layer_dir(void)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/pages", layer_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/memory", layer_dir);
+	unlink(path);
+	rmdir(layer_dir);
+}
+
 static void setup(void)
 {
 	snprintf(layer_dir, sizeof(layer_dir), "/tmp/kvmtrack-fuzz-ckpt.%d",
 		 (int)getpid());
-	mkdir(layer_dir, 0700);
+	if (mkdir(layer_dir, 0700))
+		abort();
+	atexit(remove_layer_dir);
 }
 
 static void round_trip(const struct ckpt_manifest *m)
