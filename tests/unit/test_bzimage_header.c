@@ -4,7 +4,8 @@
  * offset byte of the jump at 0x200), and the header is copied into a
  * fixed buffer. Found by the loaders fuzz target (tests/fuzz/): an offset
  * of 0x80 or more, a backward jump, made bzimage_parse() copy up to 127
- * bytes past struct bzimage_info's header[].
+ * bytes past struct bzimage_info's header[]; and an image that ended
+ * within the version field (0x206) had it read past its end.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -48,4 +49,20 @@ Test(bzimage_header, longest_forward_jump_fits)
 	bzimage_parse(image, sizeof(image), &info, why, sizeof(why));
 	cr_expect_null(strstr(why, "setup header ends"), "%s", why);
 	cr_expect_leq(info.header_bytes, sizeof(info.header));
+}
+
+Test(bzimage_header, image_ending_in_the_version_is_refused)
+{
+	static uint8_t image[BZ_VERSION + 1];
+	struct bzimage_info info;
+	char why[256] = "";
+
+	memset(image, 0, sizeof(image));
+	put_le16(image + BZ_BOOT_FLAG, 0xaa55);
+	memcpy(image + BZ_HEADER, "HdrS", 4);
+	cr_expect_eq(bzimage_parse(image, sizeof(image), &info, why,
+				   sizeof(why)),
+		     -EINVAL);
+	cr_expect(strstr(why, "setup header ends at 0x202, outside [0x264, 0x282] or the image's 0x207 bytes"), "%s",
+		  why);
 }

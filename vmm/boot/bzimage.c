@@ -56,17 +56,10 @@ static int check_version(const uint8_t *image, size_t len,
 {
 	uint32_t header_end = BZ_HEADER + image[BZ_JUMP + 1];
 
-	info->version = (uint16_t)get_le(image + BZ_VERSION, 2);
-	if (info->version < BZ_MIN_VERSION) {
-		snprintf(why, why_len,
-			 "bzImage: boot protocol %u.%02u is too old (the 64-bit entry needs %u.%02u or later)",
-			 info->version >> 8, info->version & 0xff,
-			 BZ_MIN_VERSION >> 8, BZ_MIN_VERSION & 0xff);
-		return -ENOEXEC;
-	}
-	/* The jump at 0x200 is a short one, forward: its offset byte is
-	 * signed, and one of 0x80 or more, a jump backwards, would have us
-	 * copy past info->header. */
+	/* The header's end first: the version lies inside the header, and
+	 * an image may end before it. The jump at 0x200 is a short one,
+	 * forward: its offset byte is signed, and one of 0x80 or more, a
+	 * jump backwards, would have us copy past info->header. */
 	if (header_end < BZ_MIN_HEADER_END || header_end > len ||
 	    header_end > BZ_SETUP_SECTS + BZ_HEADER_MAX_BYTES) {
 		snprintf(why, why_len,
@@ -74,6 +67,14 @@ static int check_version(const uint8_t *image, size_t len,
 			 header_end, BZ_MIN_HEADER_END,
 			 BZ_SETUP_SECTS + BZ_HEADER_MAX_BYTES, len);
 		return -EINVAL;
+	}
+	info->version = (uint16_t)get_le(image + BZ_VERSION, 2);
+	if (info->version < BZ_MIN_VERSION) {
+		snprintf(why, why_len,
+			 "bzImage: boot protocol %u.%02u is too old (the 64-bit entry needs %u.%02u or later)",
+			 info->version >> 8, info->version & 0xff,
+			 BZ_MIN_VERSION >> 8, BZ_MIN_VERSION & 0xff);
+		return -ENOEXEC;
 	}
 	info->header_bytes = header_end - BZ_SETUP_SECTS;
 	memcpy(info->header, image + BZ_SETUP_SECTS, info->header_bytes);
