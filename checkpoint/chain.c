@@ -389,3 +389,22 @@ void ckpt_chain_unlock(int fd)
 	if (fd >= 0)
 		close(fd); /* drops the flock */
 }
+
+int ckpt_file_io(int fd, void *buf, uint64_t len, uint64_t off, bool write_it)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = write_it ? pwrite(fd, p, len, (off_t)off)
+				     : pread(fd, p, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		off += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	return 0;
+}

@@ -9,6 +9,7 @@
 #ifndef KVMTRACK_CKPT_CHAIN_H
 #define KVMTRACK_CKPT_CHAIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -74,8 +75,7 @@ int ckpt_read_file(const char *layer_path, const char *file, uint64_t bytes,
  */
 int ckpt_dir_begin(const char *dir, const char *name, int *tmp_fd, char *err,
 		   size_t err_len);
-int ckpt_write_file(int dir_fd, const char *file, const void *data,
-		    size_t len);
+int ckpt_write_file(int dir_fd, const char *file, const void *data, size_t len);
 int ckpt_dir_commit(const char *dir, const char *name, int tmp_fd, char *err,
 		    size_t err_len);
 void ckpt_dir_abort(const char *dir, const char *name, int tmp_fd);
@@ -92,5 +92,9 @@ int ckpt_sync_dir(const char *path);
  */
 int ckpt_chain_lock(const char *dir, int *fd, char *err, size_t err_len);
 void ckpt_chain_unlock(int fd);
+
+/* pwrite or pread of the whole range: 0, or -errno (-EIO: the file ends
+ * first). */
+int ckpt_file_io(int fd, void *buf, uint64_t len, uint64_t off, bool write_it);
 
 #endif

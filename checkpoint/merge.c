@@ -53,23 +53,6 @@ static bool page_is_zero(const uint8_t *page)
 	return !memcmp(page, zero, GUEST_PAGE_BYTES);
 }
 
-static int io_all(int fd, uint8_t *buf, size_t len, off_t off, bool write_it)
-{
-	while (len) {
-		ssize_t n = write_it ? pwrite(fd, buf, len, off)
-				     : pread(fd, buf, len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		buf += n;
-		off += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int open_at(const char *dir, const char *entry, int flags)
 {
 	char path[4300];
@@ -102,7 +85,7 @@ static int overlay_run(const struct page_table *ct, unsigned int r, uint64_t p,
 		       struct page_table *merged, uint8_t *buf, char *err,
 		       size_t err_len)
 {
-	int ret = io_all(from, buf, n * GUEST_PAGE_BYTES, off, false);
+	int ret = ckpt_file_io(from, buf, n * GUEST_PAGE_BYTES, off, false);
 
 	for (uint64_t i = 0; i < n && !ret; i++) {
 		if (page_hash(buf + i * GUEST_PAGE_BYTES) !=
@@ -119,8 +102,9 @@ static int overlay_run(const struct page_table *ct, unsigned int r, uint64_t p,
 	if (!ret && to < 0)
 		unhold_zero_pages(merged, r, p, n, buf);
 	ret = ret
-		  ?: to < 0 ? 0
-			    : io_all(to, buf, n * GUEST_PAGE_BYTES, off, true);
+		  ?: to < 0
+		     ? 0
+		     : ckpt_file_io(to, buf, n * GUEST_PAGE_BYTES, off, true);
 	for (uint64_t i = 0; i < n && !ret && to >= 0; i++)
 		if (page_is_zero(buf + i * GUEST_PAGE_BYTES))
 			fallocate(to,

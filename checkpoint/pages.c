@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "checkpoint/chain.h"
+#include "checkpoint/chain_load.h"
 #include "checkpoint/manifest.h"
 #include "checkpoint/page_table.h"
 #include "lib/wire.h"
@@ -34,25 +35,6 @@ static uint64_t file_offset(const struct guest_mem *mem, unsigned int r)
 	for (unsigned int i = 0; i < r; i++)
 		off += mem->regions[i].size_bytes;
 	return off;
-}
-
-/* pwrite or pread of the whole range, or -errno (-EIO: end of file). */
-static int file_io(int fd, uint8_t *buf, uint64_t len, uint64_t off,
-		   bool write_it)
-{
-	while (len) {
-		ssize_t n = write_it ? pwrite(fd, buf, len, (off_t)off)
-				     : pread(fd, buf, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		buf += n;
-		off += (uint64_t)n;
-		len -= (uint64_t)n;
-	}
-	return 0;
 }
 
 int layer_pages_init(struct layer_pages *lp, const struct guest_mem *mem,
@@ -85,10 +67,10 @@ static void flush_run(struct layer_pages *lp)
 	uint64_t first = lp->run_first * GUEST_PAGE_BYTES;
 
 	if (lp->run_end > lp->run_first && !lp->err)
-		lp->err = file_io(lp->fd, reg->hva + first,
-				  (lp->run_end - lp->run_first) * GUEST_PAGE_BYTES,
-				  file_offset(lp->mem, lp->run_region) + first,
-				  true);
+		lp->err = ckpt_file_io(
+		    lp->fd, reg->hva + first,
+		    (lp->run_end - lp->run_first) * GUEST_PAGE_BYTES,
+		    file_offset(lp->mem, lp->run_region) + first, true);
 	lp->run_first = lp->run_end = 0;
 }
 
@@ -136,7 +118,8 @@ int layer_pages_add_written(struct layer_pages *lp)
 		while (!lp->err &&
 		       guest_mem_next_data(reg, from, &first, &end)) {
 			for (uint64_t p = first; p < end && !lp->err; p++) {
-				const void *hva = reg->hva + p * GUEST_PAGE_BYTES;
+				const void *hva =
+				    reg->hva + p * GUEST_PAGE_BYTES;
 				uint64_t h = page_hash(hva);
 
 				/* A zero page is a hole: the base of a
@@ -159,12 +142,13 @@ int layer_pages_add_bits(struct layer_pages *lp, unsigned int region,
 
 	for (uint64_t w = 0; w < nr_words && !lp->err; w++)
 		for (uint64_t b = bits[w]; b && !lp->err; b &= b - 1) {
-			uint64_t p = first_page + w * 64 +
-				     (uint64_t)__builtin_ctzll(b);
+			uint64_t p =
+			    first_page + w * 64 + (uint64_t)__builtin_ctzll(b);
 
 			if (p < pages)
-				hold(lp, region, p,
-				     page_hash(reg->hva + p * GUEST_PAGE_BYTES));
+				hold(
+				    lp, region, p,
+				    page_hash(reg->hva + p * GUEST_PAGE_BYTES));
 		}
 	return lp->err;
 }
@@ -180,184 +164,35 @@ int layer_pages_finish(struct layer_pages *lp, struct ckpt_manifest *m,
 		const struct mem_region *reg = &lp->mem->regions[r];
 
 		m->regions[r] = (struct ckpt_region){
-			.gpa = reg->gpa, .size_bytes = reg->size_bytes,
-			.file_offset = file_offset(lp->mem, r),
-			.held_pages = lp->held[r],
+		    .gpa = reg->gpa,
+		    .size_bytes = reg->size_bytes,
+		    .file_offset = file_offset(lp->mem, r),
+		    .held_pages = lp->held[r],
 		};
-		digest += page_table_put_region(reg->gpa, mem_region_pages(reg),
-						lp->bitmap[r], lp->hash_of[r],
-						out);
+		digest +=
+		    page_table_put_region(reg->gpa, mem_region_pages(reg),
+					  lp->bitmap[r], lp->hash_of[r], out);
 	}
 	m->files[CKPT_FILE_MEMORY].size_bytes = lp->mem->ram_bytes;
 	m->files[CKPT_FILE_MEMORY].digest = digest;
 	m->files[CKPT_FILE_PAGES].size_bytes = out->len;
-	m->files[CKPT_FILE_PAGES].digest = ckpt_bytes_digest(out->data, out->len);
+	m->files[CKPT_FILE_PAGES].digest =
+	    ckpt_bytes_digest(out->data, out->len);
 	return lp->err ?: out->err;
-}
-
-/* Reading a layer back: its pages file, then its memory file. */
-struct layer_reader {
-	struct guest_mem *mem;
-	int fd;
-	uint64_t digest;
-	char *err;
-	size_t err_len;
-};
-
-static int check_layout(const struct ckpt_manifest *m,
-			const struct guest_mem *mem, char *err, size_t err_len)
-{
-	bool same = m->nr_regions == mem->nr_regions;
-
-	for (unsigned int r = 0; same && r < m->nr_regions; r++)
-		same = m->regions[r].gpa == mem->regions[r].gpa &&
-		       m->regions[r].size_bytes == mem->regions[r].size_bytes;
-	if (!same)
-		snprintf(err, err_len,
-			 "its memory layout is not this machine's");
-	return same ? 0 : -EINVAL;
-}
-
-/* Reads pages [first, end) of region r, each checked against its hash
- * (hashes[0] is first's). */
-static int load_run(struct layer_reader *rd, unsigned int r, uint64_t first,
-		    uint64_t end, const uint8_t *hashes)
-{
-	const struct mem_region *reg = &rd->mem->regions[r];
-	int ret = file_io(rd->fd, reg->hva + first * GUEST_PAGE_BYTES,
-			  (end - first) * GUEST_PAGE_BYTES,
-			  file_offset(rd->mem, r) + first * GUEST_PAGE_BYTES,
-			  false);
-
-	if (ret) {
-		snprintf(rd->err, rd->err_len, "reading the memory file: %s",
-			 ret == -EIO ? "it ends early (truncated)" : strerror(-ret));
-		return ret;
-	}
-	for (uint64_t p = first; p < end; p++, hashes += 8) {
-		uint64_t gpa = reg->gpa + p * GUEST_PAGE_BYTES;
-		uint64_t h = page_hash(reg->hva + p * GUEST_PAGE_BYTES);
-
-		if (h != get_le64(hashes)) {
-			snprintf(rd->err, rd->err_len,
-				 "the memory page at GPA %#llx does not match its hash (altered)",
-				 (unsigned long long)gpa);
-			return -EBADMSG;
-		}
-		rd->digest += page_digest_term(gpa, h);
-	}
-	return 0;
-}
-
-static uint64_t popcount(const uint8_t *bitmap, uint64_t words)
-{
-	uint64_t n = 0;
-
-	for (uint64_t w = 0; w < words; w++)
-		n += (uint64_t)__builtin_popcountll(get_le64(bitmap + 8 * w));
-	return n;
-}
-
-/* Region r's held pages, in runs of consecutive ones. */
-static int load_region(struct layer_reader *rd, unsigned int r,
-		       const uint8_t *bitmap, const uint8_t *hashes)
-{
-	uint64_t words = bitmap_words(&rd->mem->regions[r]);
-	uint64_t first = 0, end = 0, index = 0;
-	int ret = 0;
-
-	for (uint64_t w = 0; w < words && !ret; w++)
-		for (uint64_t b = get_le64(bitmap + 8 * w); b && !ret;
-		     b &= b - 1) {
-			uint64_t p = w * 64 + (uint64_t)__builtin_ctzll(b);
-
-			if (p != end && end > first) {
-				ret = load_run(rd, r, first, end,
-					       hashes + 8 * index);
-				index += end - first;
-				first = end = p;
-			}
-			if (end == first)
-				first = end = p;
-			end = p + 1;
-		}
-	if (!ret && end > first)
-		ret = load_run(rd, r, first, end, hashes + 8 * index);
-	return ret;
-}
-
-static int load_pages(struct layer_reader *rd, const struct ckpt_manifest *m,
-		      const uint8_t *data)
-{
-	for (unsigned int r = 0; r < m->nr_regions; r++) {
-		uint64_t words = bitmap_words(&rd->mem->regions[r]);
-		int ret;
-
-		if (popcount(data, words) != m->regions[r].held_pages) {
-			snprintf(rd->err, rd->err_len,
-				 "the pages file's bitmap of region %u does not match the manifest",
-				 r);
-			return -EBADMSG;
-		}
-		ret = load_region(rd, r, data, data + 8 * words);
-		if (ret)
-			return ret;
-		data += 8 * (words + m->regions[r].held_pages);
-	}
-	return 0;
-}
-
-static int open_memory(const struct ckpt_manifest *m, const char *layer_path,
-		       char *err, size_t err_len)
-{
-	uint64_t want = m->files[CKPT_FILE_MEMORY].size_bytes;
-	char path[4200];
-	struct stat st;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/memory", layer_path);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st)) {
-		snprintf(err, err_len, "the memory file: %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -ENOENT;
-	}
-	if ((uint64_t)st.st_size != want) {
-		snprintf(err, err_len,
-			 "the memory file is %llu bytes, the manifest says %llu (truncated)",
-			 (unsigned long long)st.st_size, (unsigned long long)want);
-		close(fd);
-		return -EBADMSG;
-	}
-	return fd;
 }
 
 int layer_pages_load(const struct ckpt_manifest *m, const char *layer_path,
 		     struct guest_mem *mem, char *err, size_t err_len)
 {
-	const struct ckpt_file_ref *pf = &m->files[CKPT_FILE_PAGES];
-	struct layer_reader rd = { .mem = mem, .err = err, .err_len = err_len };
-	uint8_t *data = NULL;
-	int ret = check_layout(m, mem, err, err_len);
+	struct ckpt_layer *l = malloc(sizeof(*l));
+	uint64_t read;
+	int ret;
 
-	ret = ret ?: ckpt_read_file(layer_path, "pages", pf->size_bytes, &data,
-				    err, err_len);
-	if (!ret && ckpt_bytes_digest(data, pf->size_bytes) != pf->digest) {
-		snprintf(err, err_len,
-			 "the pages file does not match its digest (altered)");
-		ret = -EBADMSG;
-	}
-	rd.fd = ret ? -1 : open_memory(m, layer_path, err, err_len);
-	ret = ret ?: rd.fd < 0 ? rd.fd : 0;
-	ret = ret ?: load_pages(&rd, m, data);
-	if (!ret && rd.digest != m->files[CKPT_FILE_MEMORY].digest) {
-		snprintf(err, err_len,
-			 "the memory file does not match its digest (altered)");
-		ret = -EBADMSG;
-	}
-	if (rd.fd >= 0)
-		close(rd.fd);
-	free(data);
+	if (!l)
+		return -ENOMEM;
+	l->m = *m;
+	snprintf(l->path, sizeof(l->path), "%s", layer_path);
+	ret = ckpt_chain_load_pages(l, 1, mem, &read, err, err_len);
+	free(l);
 	return ret;
 }

@@ -58,11 +58,9 @@ int layer_pages_finish(struct layer_pages *lp, struct ckpt_manifest *m,
 		       struct wbuf *out);
 
 /*
- * Restore: reads the layer at layer_path into mem, page by page over
- * what earlier layers put there. Every held page is checked against its
- * hash and the pages and memory files against the manifest's sizes and
- * digests before this returns 0; else -errno and err says what is wrong
- * (the layer is named by the caller).
+ * Reads the one layer at layer_path into mem (ckpt_chain_load_pages() of
+ * a chain of one): every held page checked against its hash. 0, or
+ * -errno with what is wrong in err.
  */
 int layer_pages_load(const struct ckpt_manifest *m, const char *layer_path,
 		     struct guest_mem *mem, char *err, size_t err_len);

@@ -16,9 +16,9 @@
 #include <sys/stat.h>
 
 #include "checkpoint/chain.h"
+#include "checkpoint/chain_load.h"
 #include "checkpoint/merge.h"
 #include "checkpoint/machine.h"
-#include "checkpoint/pages.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/wire.h"
@@ -35,6 +35,7 @@ struct ckpt_restored {
 	struct ckpt_layer *layers; /* base first */
 	unsigned int nr;
 	int lock_fd; /* the chain's, while it is read */
+	uint64_t pages_read;
 };
 
 /* DIR/NAME names a checkpoint (it has a manifest); DIR alone, its chain's
@@ -136,7 +137,8 @@ static int read_state(const struct ckpt_layer *l, uint8_t **data, char *err,
 	return ret;
 }
 
-/* Each layer's memory over the one before, then the newest's state. */
+/* The chain's memory, each page from the newest layer holding it, then
+ * the newest layer's state. */
 static int load_layers(struct ckpt_restored *r, struct vm *vm, char *err,
 		       size_t err_len)
 {
@@ -148,18 +150,16 @@ static int load_layers(struct ckpt_restored *r, struct vm *vm, char *err,
 
 	rbuf_init(&rb, mc->windows, mc->windows_bytes);
 	ret = windows_apply(vm_mem(vm), &rb, why, sizeof(why));
-	for (unsigned int i = 0; i < r->nr && !ret; i++) {
-		const struct ckpt_layer *l = &r->layers[i];
-
-		free(state);
-		state = NULL;
-		ret = read_state(l, &state, why, sizeof(why))
-			  ?: layer_pages_load(&l->m, l->path, vm_mem(vm), why,
-					      sizeof(why));
+	if (!ret) {
+		ret =
+		    read_state(&r->layers[r->nr - 1], &state, why, sizeof(why));
 		if (ret)
-			snprintf(err, err_len, "checkpoint %s: %s", l->m.name,
+			snprintf(err, err_len, "checkpoint %s: %s", r->name,
 				 why);
 	}
+	ret = ret
+		  ?: ckpt_chain_load_pages(r->layers, r->nr, vm_mem(vm),
+					   &r->pages_read, err, err_len);
 	if (!ret) {
 		const struct ckpt_layer *top = &r->layers[r->nr - 1];
 
@@ -181,7 +181,7 @@ int checkpoint_restore(const struct vm_config *cfg, const char *spec,
 		       char *err, size_t err_len)
 {
 	struct ckpt_restored *r = calloc(1, sizeof(*r));
-	uint64_t t0 = clock_now_ns(), pages = 0;
+	uint64_t t0 = clock_now_ns();
 	struct vm *vm = NULL;
 	int ret;
 
@@ -217,12 +217,9 @@ int checkpoint_restore(const struct vm_config *cfg, const char *spec,
 		return ret;
 	}
 	*vm_out = vm;
-	for (unsigned int i = 0; i < r->nr; i++)
-		for (unsigned int g = 0; g < r->layers[i].m.nr_regions; g++)
-			pages += r->layers[i].m.regions[g].held_pages;
 	log_info("restored checkpoint %s/%s: %u layers, %llu pages read and "
 		 "verified in %.1f ms",
-		 r->dir, r->name, r->nr, (unsigned long long)pages,
+		 r->dir, r->name, r->nr, (unsigned long long)r->pages_read,
 		 (double)(clock_now_ns() - t0) / 1e6);
 	return 0;
 }

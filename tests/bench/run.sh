@@ -144,6 +144,14 @@ if ! KVMTRACK=$kvmtrack GUEST=$guest tests/bench/bench-netns.sh \
 fi
 migrate_load1=$(uptime | sed 's/.*load average: //')
 
+# --- checkpoints: kvmtrack --every 1s beside QEMU's migrate to a file -------
+echo "bench: checkpoints, kvmtrack checkpoint --every 1s --keep 5 beside QEMU migrate exec:cat" >&2
+if ! KVMTRACK=$kvmtrack GUEST=$guest QEMU=$qemu tests/bench/bench-checkpoint.sh \
+	"$out/checkpoint.json" "$out/logs" >>"$rows"; then
+	echo "bench: checkpoints failed" >&2
+	status=1
+fi
+
 # --- 5. dirty-rate accuracy: kvmtrack dirtyrate vs QEMU calc-dirty-rate -------
 # Against the guest's own count, 3 modes each, sweep and hotcold; the full
 # table (with the per-mode winner) is dirtyrate.md. DIRTYRATE_RUNS (5).

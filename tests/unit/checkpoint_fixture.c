@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "checkpoint/chain.h"
+#include "checkpoint/chain_load.h"
 #include "checkpoint/pages.h"
 #include "lib/wire.h"
 
@@ -104,13 +105,14 @@ uint64_t fx_write_chain(void)
 
 int fx_restore(const char *name, char *err, size_t err_len)
 {
-	struct ckpt_layer *layers;
+	struct ckpt_layer *layers = NULL;
+	uint64_t read;
 	unsigned int nr;
 	int ret = ckpt_chain_resolve(fx_dir, name, &layers, &nr, err, err_len);
 
-	for (unsigned int i = 0; i < nr && !ret; i++)
-		ret = layer_pages_load(&layers[i].m, layers[i].path, &fx_back,
-				       err, err_len);
+	ret = ret
+		  ?: ckpt_chain_load_pages(layers, nr, &fx_back, &read, err,
+					   err_len);
 	free(layers);
 	return ret;
 }

@@ -112,3 +112,21 @@ Test(checkpoint_layer, a_broken_chain_is_refused, .init = ckpt_fixture_setup,
 	cr_assert_eq(system(to), 0);
 	expect_refused("0002", "checkpoint 0002: its parent 0001 is missing");
 }
+
+/* A restore reads each page from the newest layer holding it: page 100,
+ * which 0002 replaced, is not read from 0001, so damage there does not
+ * reach the guest of 0002; a restore of 0001 itself uses it, and refuses. */
+Test(checkpoint_layer, each_page_comes_from_the_newest_layer_holding_it,
+     .init = ckpt_fixture_setup, .fini = ckpt_fixture_teardown)
+{
+	char err[512] = "";
+
+	fx_write_chain();
+	damage("0001/memory", 100 * GUEST_PAGE_BYTES + 100 % 512 * 8);
+	cr_assert_eq(fx_restore("0002", err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(memcmp(fx_mem.regions[0].hva, fx_back.regions[0].hva,
+			    FX_PAGES * GUEST_PAGE_BYTES),
+		     0);
+	expect_refused("0001",
+		       "checkpoint 0001: the memory page at GPA 0x64000");
+}
