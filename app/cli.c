@@ -32,7 +32,10 @@ const char cli_run_usage[] =
 	"      --restore DIR[/NAME]  resume the guest of a checkpoint chain's\n"
 	"                          newest checkpoint (or NAME), verified, instead\n"
 	"                          of booting an IMAGE\n"
-	"      --restore-mode MODE copy (default; lazy is not there yet)\n"
+	"      --restore-mode MODE copy (default: every page in place, then\n"
+	"                          the guest runs) or lazy (the guest runs at\n"
+	"                          once; each page is put in place, checked,\n"
+	"                          at its first touch or by a background fill)\n"
 	"      --dirty-log KIND    bitmap | manual | ring[:ENTRIES] (default: the\n"
 	"                          best the host has; `status` names it)\n"
 	"      --alias GPA=SRC_GPA+SIZE  read-only alias of guest memory (repeatable)\n"
@@ -199,11 +202,11 @@ static int parse_one(int opt, const char *arg, struct vm_config *cfg,
 		cfg->restore_path = arg;
 		return 0;
 	case OPT_RESTORE_MODE:
-		if (!strcmp(arg, "copy"))
+		cfg->restore_lazy = !strcmp(arg, "lazy");
+		if (cfg->restore_lazy || !strcmp(arg, "copy"))
 			return 0;
-		snprintf(err, err_len, "--restore-mode '%s': %s", arg,
-			 strcmp(arg, "lazy") ? "expected copy or lazy" :
-					       "lazy restore is not implemented yet; use copy");
+		snprintf(err, err_len, "--restore-mode '%s': expected copy or lazy",
+			 arg);
 		return -EINVAL;
 	case OPT_ALIAS:
 	case OPT_ALIAS_WRITE:
@@ -240,6 +243,10 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err,
 	 * a restored one from its checkpoint. */
 	if (cfg->incoming_uri && cfg->restore_path) {
 		snprintf(err, err_len, "--incoming and --restore exclude each other");
+		return -EINVAL;
+	}
+	if (cfg->restore_lazy && !cfg->restore_path) {
+		snprintf(err, err_len, "--restore-mode lazy needs --restore");
 		return -EINVAL;
 	}
 	if (cfg->incoming_uri || cfg->restore_path) {

@@ -141,8 +141,10 @@ int cmd_run(int argc, char **argv)
 		ret = vm_run(vm);
 	else
 		ret = 1;
-	/* The migration thread uses the VM: join it first. */
+	/* The migration thread uses the VM: join it first; so do a lazy
+	 * restore's. */
 	movers_free(&movers);
+	checkpoint_restore_finish(restored);
 	vm_destroy(vm);
 	incoming_free(in);
 	checkpoint_restored_free(restored);

@@ -10,21 +10,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "checkpoint/chain.h"
 #include "checkpoint/page_table.h"
 #include "migrate/page_hash.h"
 
 #define NO_LAYER 0xffffu
 
-struct chain_load {
+struct chain_pages {
 	const struct ckpt_layer *layers;
 	unsigned int nr;
-	struct guest_mem *mem;
+	const struct guest_mem *mem;
 	struct page_table *pt; /* per layer */
 	int *fd;	       /* per layer, its memory file */
 	/* per region and page: the newest layer holding it */
 	uint16_t *owner[MEM_MAX_REGIONS];
-	char *why;
-	size_t why_len;
 };
 
 static int check_layout(const struct ckpt_manifest *m,
@@ -68,89 +67,157 @@ static int open_memory(const struct ckpt_layer *l, char *err, size_t err_len)
 	return fd;
 }
 
-/* Every layer's pages file and memory file, and who owns each page. */
-static int open_layers(struct chain_load *cl)
+/* Every layer's pages file and memory file, and who owns each page; on
+ * failure *failed is the layer at fault. */
+static int open_layers(struct chain_pages *cp, unsigned int *failed, char *why,
+		       size_t why_len)
 {
 	int ret = 0;
 
-	for (unsigned int r = 0; r < cl->mem->nr_regions && !ret; r++) {
-		uint64_t pages = mem_region_pages(&cl->mem->regions[r]);
+	for (unsigned int r = 0; r < cp->mem->nr_regions; r++) {
+		uint64_t pages = mem_region_pages(&cp->mem->regions[r]);
 
-		cl->owner[r] = malloc((pages ? pages : 1) * sizeof(uint16_t));
-		if (!cl->owner[r])
+		cp->owner[r] = malloc((pages ? pages : 1) * sizeof(uint16_t));
+		if (!cp->owner[r])
 			return -ENOMEM;
-		memset(cl->owner[r], 0xff, pages * sizeof(uint16_t));
+		memset(cp->owner[r], 0xff, pages * sizeof(uint16_t));
 	}
-	for (unsigned int i = 0; i < cl->nr && !ret; i++) {
-		const struct ckpt_layer *l = &cl->layers[i];
-		struct page_table *pt = &cl->pt[i];
+	for (unsigned int i = 0; i < cp->nr && !ret; i++) {
+		const struct ckpt_layer *l = &cp->layers[i];
+		struct page_table *pt = &cp->pt[i];
 
-		ret = check_layout(&l->m, cl->mem, cl->why, cl->why_len);
-		ret = ret
-			  ?: page_table_read(&l->m, l->path, pt, cl->why,
-					     cl->why_len);
-		cl->fd[i] = ret ? -1 : open_memory(l, cl->why, cl->why_len);
-		ret = ret ?: cl->fd[i] < 0 ? cl->fd[i] : 0;
+		*failed = i;
+		ret = check_layout(&l->m, cp->mem, why, why_len);
+		ret = ret ?: page_table_read(&l->m, l->path, pt, why, why_len);
+		cp->fd[i] = ret ? -1 : open_memory(l, why, why_len);
+		ret = ret ?: cp->fd[i] < 0 ? cp->fd[i] : 0;
 		for (unsigned int r = 0; r < pt->nr_regions && !ret; r++)
 			for (uint64_t p = 0; p < pt->pages[r]; p++)
 				if (page_table_holds(pt, r, p))
-					cl->owner[r][p] = (uint16_t)i;
-		if (ret)
-			return (int)i +
-			       1; /* which layer failed, for the caller */
+					cp->owner[r][p] = (uint16_t)i;
 	}
+	return ret;
+}
+
+void chain_pages_close(struct chain_pages *cp)
+{
+	if (!cp)
+		return;
+	for (unsigned int i = 0; cp->fd && i < cp->nr; i++) {
+		if (cp->fd[i] >= 0)
+			close(cp->fd[i]);
+		page_table_free(&cp->pt[i]);
+	}
+	for (unsigned int r = 0; r < MEM_MAX_REGIONS; r++)
+		free(cp->owner[r]);
+	free(cp->pt);
+	free(cp->fd);
+	free(cp);
+}
+
+int chain_pages_open(const struct ckpt_layer *layers, unsigned int nr,
+		     const struct guest_mem *mem, struct chain_pages **out,
+		     char *err, size_t err_len)
+{
+	struct chain_pages *cp = calloc(1, sizeof(*cp));
+	unsigned int failed = 0;
+	char why[512] = "";
+	int ret = 0;
+
+	*out = NULL;
+	if (!cp || nr >= NO_LAYER || !nr) {
+		free(cp);
+		snprintf(err, err_len, "%s",
+			 cp ? "too many layers" : "out of memory");
+		return cp ? -E2BIG : -ENOMEM;
+	}
+	*cp = (struct chain_pages){.layers = layers, .nr = nr, .mem = mem};
+	cp->pt = calloc(nr, sizeof(*cp->pt));
+	cp->fd = malloc(nr * sizeof(*cp->fd));
+	for (unsigned int i = 0; cp->fd && i < nr; i++)
+		cp->fd[i] = -1;
+	ret = cp->pt && cp->fd ? open_layers(cp, &failed, why, sizeof(why))
+			       : -ENOMEM;
+	if (ret) {
+		snprintf(err, err_len, "checkpoint %s: %s",
+			 layers[failed].m.name, why[0] ? why : strerror(-ret));
+		chain_pages_close(cp);
+		return ret;
+	}
+	*out = cp;
 	return 0;
 }
 
-/* Pages [first, end) of region r from layer i, each checked. */
-static int load_run(struct chain_load *cl, unsigned int i, unsigned int r,
-		    uint64_t first, uint64_t end)
+/* Pages [first, end) of region r, read from layer i into buf, each
+ * checked against its hash. */
+static int read_checked(const struct chain_pages *cp, unsigned int i,
+			unsigned int r, uint64_t first, uint64_t end,
+			uint8_t *buf, char *err, size_t err_len)
 {
-	const struct mem_region *reg = &cl->mem->regions[r];
-	const struct page_table *pt = &cl->pt[i];
-	int ret = ckpt_file_io(cl->fd[i], reg->hva + first * GUEST_PAGE_BYTES,
-			       (end - first) * GUEST_PAGE_BYTES,
-			       cl->layers[i].m.regions[r].file_offset +
+	const struct page_table *pt = &cp->pt[i];
+	int ret = ckpt_file_io(cp->fd[i], buf, (end - first) * GUEST_PAGE_BYTES,
+			       cp->layers[i].m.regions[r].file_offset +
 				   first * GUEST_PAGE_BYTES,
 			       false);
 
 	if (ret) {
-		snprintf(cl->why, cl->why_len, "reading the memory file: %s",
-			 ret == -EIO ? "it ends early (truncated)"
-				     : strerror(-ret));
+		snprintf(
+		    err, err_len, "checkpoint %s: reading the memory file: %s",
+		    cp->layers[i].m.name,
+		    ret == -EIO ? "it ends early (truncated)" : strerror(-ret));
 		return ret;
 	}
-	for (uint64_t p = first; p < end; p++)
-		if (page_hash(reg->hva + p * GUEST_PAGE_BYTES) !=
-		    pt->hash_of[r][p]) {
-			snprintf(cl->why, cl->why_len,
-				 "the memory page at GPA %#llx does not match "
-				 "its hash (altered)",
-				 (unsigned long long)(reg->gpa +
+	for (uint64_t p = first; p < end; p++, buf += GUEST_PAGE_BYTES)
+		if (page_hash(buf) != pt->hash_of[r][p]) {
+			snprintf(err, err_len,
+				 "checkpoint %s: the memory page at GPA %#llx "
+				 "does not match its hash (altered)",
+				 cp->layers[i].m.name,
+				 (unsigned long long)(pt->gpa[r] +
 						      p * GUEST_PAGE_BYTES));
 			return -EBADMSG;
 		}
 	return 0;
 }
 
-/* Region r's pages, in runs of consecutive pages with one owner. */
-static int load_region(struct chain_load *cl, unsigned int r, uint64_t *read,
-		       unsigned int *failed)
+int chain_pages_read(const struct chain_pages *cp, unsigned int r,
+		     uint64_t page, uint8_t *buf, char *err, size_t err_len)
 {
-	uint64_t pages = mem_region_pages(&cl->mem->regions[r]);
+	uint16_t o = cp->owner[r][page];
+
+	if (o == NO_LAYER)
+		return 0;
+	return read_checked(cp, o, r, page, page + 1, buf, err, err_len) ?: 1;
+}
+
+bool chain_pages_owned(const struct chain_pages *cp, unsigned int r,
+		       uint64_t page)
+{
+	return cp->owner[r][page] != NO_LAYER;
+}
+
+/* Region r's pages straight into guest memory, in runs of consecutive
+ * pages with one owner. */
+static int load_region(const struct chain_pages *cp, struct guest_mem *mem,
+		       unsigned int r, uint64_t *read, char *err,
+		       size_t err_len)
+{
+	const struct mem_region *reg = &mem->regions[r];
+	uint64_t pages = mem_region_pages(reg);
 	int ret = 0;
 
 	for (uint64_t p = 0, end; p < pages && !ret; p = end) {
-		uint16_t o = cl->owner[r][p];
+		uint16_t o = cp->owner[r][p];
 
 		for (end = p + 1;
-		     end < pages && cl->owner[r][end] == o && end - p < 256;)
+		     end < pages && cp->owner[r][end] == o && end - p < 256;)
 			end++;
 		if (o == NO_LAYER)
 			continue;
-		ret = load_run(cl, o, r, p, end);
+		ret =
+		    read_checked(cp, o, r, p, end,
+				 reg->hva + p * GUEST_PAGE_BYTES, err, err_len);
 		*read += end - p;
-		*failed = o;
 	}
 	return ret;
 }
@@ -159,45 +226,12 @@ int ckpt_chain_load_pages(const struct ckpt_layer *layers, unsigned int nr,
 			  struct guest_mem *mem, uint64_t *pages_read,
 			  char *err, size_t err_len)
 {
-	char why[512] = "";
-	struct chain_load cl = {.layers = layers,
-				.nr = nr,
-				.mem = mem,
-				.why = why,
-				.why_len = sizeof(why)};
-	unsigned int failed = 0;
-	int ret;
+	struct chain_pages *cp;
+	int ret = chain_pages_open(layers, nr, mem, &cp, err, err_len);
 
 	*pages_read = 0;
-	if (nr >= NO_LAYER)
-		return -E2BIG;
-	cl.pt = calloc(nr, sizeof(*cl.pt));
-	cl.fd = malloc(nr * sizeof(*cl.fd));
-	if (!cl.pt || !cl.fd) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (unsigned int i = 0; i < nr; i++)
-		cl.fd[i] = -1;
-	ret = open_layers(&cl);
-	if (ret > 0) {
-		failed = (unsigned int)ret - 1;
-		ret = -EBADMSG;
-	}
 	for (unsigned int r = 0; r < mem->nr_regions && !ret; r++)
-		ret = load_region(&cl, r, pages_read, &failed);
-	if (ret)
-		snprintf(err, err_len, "checkpoint %s: %s",
-			 layers[failed].m.name, why[0] ? why : strerror(-ret));
-out:
-	for (unsigned int i = 0; cl.fd && i < nr; i++) {
-		if (cl.fd[i] >= 0)
-			close(cl.fd[i]);
-		page_table_free(&cl.pt[i]);
-	}
-	for (unsigned int r = 0; r < MEM_MAX_REGIONS; r++)
-		free(cl.owner[r]);
-	free(cl.pt);
-	free(cl.fd);
+		ret = load_region(cp, mem, r, pages_read, err, err_len);
+	chain_pages_close(cp);
 	return ret;
 }

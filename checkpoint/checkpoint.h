@@ -76,9 +76,11 @@ int checkpoint_register_commands(struct control *c, void *opaque);
 
 /*
  * `run --restore DIR[/NAME]`: the chain is read and checked, a VM built
- * for its machine (cfg's -m and -c, when given, must match it), every
- * layer from the base up to NAME (default: the newest) loaded into its
- * memory and verified, and the state of NAME loaded. The VM has not run
+ * for its machine (cfg's -m and -c, when given, must match it), its
+ * memory loaded from the layers from the base up to NAME (default: the
+ * newest), each page from the newest layer holding it and checked (with
+ * cfg->restore_lazy: as the guest touches it and in the background,
+ * checkpoint/lazy.h), and the state of NAME loaded. The VM has not run
  * yet. -errno with err naming the layer and what is wrong. *restored
  * holds what the VM's configuration points to: free it after the VM.
  */
@@ -86,6 +88,9 @@ struct ckpt_restored;
 int checkpoint_restore(const struct vm_config *cfg, const char *spec,
 		       struct ckpt_restored **restored, struct vm **vm_out,
 		       char *err, size_t err_len);
+/* A lazy restore's threads stopped, once every page is in place: call it
+ * before the VM goes. Nothing for a copy restore; NULL is fine. */
+void checkpoint_restore_finish(struct ckpt_restored *r);
 void checkpoint_restored_free(struct ckpt_restored *r);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "checkpoint/chain.h"
 #include "checkpoint/chain_load.h"
+#include "checkpoint/lazy.h"
 #include "checkpoint/merge.h"
 #include "checkpoint/machine.h"
 #include "lib/clock.h"
@@ -36,6 +37,8 @@ struct ckpt_restored {
 	unsigned int nr;
 	int lock_fd; /* the chain's, while it is read */
 	uint64_t pages_read;
+	uint64_t start_ns;
+	struct ckpt_lazy *lazy; /* --restore-mode lazy */
 };
 
 /* DIR/NAME names a checkpoint (it has a manifest); DIR alone, its chain's
@@ -157,9 +160,15 @@ static int load_layers(struct ckpt_restored *r, struct vm *vm, char *err,
 			snprintf(err, err_len, "checkpoint %s: %s", r->name,
 				 why);
 	}
-	ret = ret
-		  ?: ckpt_chain_load_pages(r->layers, r->nr, vm_mem(vm),
-					   &r->pages_read, err, err_len);
+	if (!ret && r->cfg.restore_lazy) {
+		/* The lock goes with the pages still to read. */
+		ret = ckpt_lazy_start(r->layers, r->nr, vm, r->lock_fd,
+				      r->start_ns, &r->lazy, err, err_len);
+		r->lock_fd = -1;
+	} else if (!ret) {
+		ret = ckpt_chain_load_pages(r->layers, r->nr, vm_mem(vm),
+					    &r->pages_read, err, err_len);
+	}
 	if (!ret) {
 		const struct ckpt_layer *top = &r->layers[r->nr - 1];
 
@@ -182,6 +191,9 @@ int checkpoint_restore(const struct vm_config *cfg, const char *spec,
 {
 	struct ckpt_restored *r = calloc(1, sizeof(*r));
 	uint64_t t0 = clock_now_ns();
+
+	if (r)
+		r->start_ns = t0;
 	struct vm *vm = NULL;
 	int ret;
 
@@ -217,11 +229,28 @@ int checkpoint_restore(const struct vm_config *cfg, const char *spec,
 		return ret;
 	}
 	*vm_out = vm;
-	log_info("restored checkpoint %s/%s: %u layers, %llu pages read and "
-		 "verified in %.1f ms",
-		 r->dir, r->name, r->nr, (unsigned long long)r->pages_read,
-		 (double)(clock_now_ns() - t0) / 1e6);
+	if (r->lazy)
+		log_info("restored checkpoint %s/%s (lazy): %u layers, the "
+			 "guest can run %.1f ms after the start; its pages are "
+			 "put in place, each checked, as it touches them and "
+			 "in the background",
+			 r->dir, r->name, r->nr,
+			 (double)(clock_now_ns() - t0) / 1e6);
+	else
+		log_info(
+		    "restored checkpoint %s/%s: %u layers, %llu pages read and "
+		    "verified in %.1f ms",
+		    r->dir, r->name, r->nr, (unsigned long long)r->pages_read,
+		    (double)(clock_now_ns() - t0) / 1e6);
 	return 0;
+}
+
+void checkpoint_restore_finish(struct ckpt_restored *r)
+{
+	if (r) {
+		ckpt_lazy_finish(r->lazy);
+		r->lazy = NULL;
+	}
 }
 
 void checkpoint_restored_free(struct ckpt_restored *r)

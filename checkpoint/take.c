@@ -446,6 +446,8 @@ int checkpoint_take(struct checkpointer *c, const struct ckpt_request *rq,
 	wbuf_init(&t.state);
 	wbuf_init(&t.pages);
 	wbuf_init(&t.manifest);
+	/* A lazily restored guest's pages not in place yet would be holes. */
+	vm_mem_wait_filled(c->vm);
 	ret = ret ?: plan(&t, err, err_len);
 	ret = ret ?: run_take(&t, err, err_len);
 	if (!ret) {

@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/log.h"
 #include "migrate/params.h"
 #include "migrate/precopy.h"
 #include "migrate/progress.h"
+#include "vmm/vm.h"
 
 struct migrator {
 	struct vm *vm;
@@ -64,6 +66,10 @@ int migrator_start(struct migrator *m, const struct mig_params *p, char *err,
 
 	if (ret)
 		return ret;
+	/* A lazily restored guest's memory is sent once it is all there: a
+	 * page not in place yet would be skipped as a hole. */
+	if (vm_mem_wait_filled(m->vm))
+		log_info("migration: waited for the restored memory to be in place");
 	if (m->thread_running) {
 		/* The previous one ended: collect its thread. */
 		pthread_join(m->thread, NULL);

@@ -8,6 +8,7 @@
 #include "vmm/vm.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,10 @@ struct vm {
 	uint64_t start_ns; /* vm_start(), for the uptime in `stats` */
 	struct runstate *rs;
 	struct unclaimed unclaimed; /* port I/O and MMIO no device claims */
+	/* vm_mem_filling(): guest memory is still being put in place */
+	pthread_mutex_t fill_lock;
+	pthread_cond_t fill_done;
+	bool filling;
 };
 
 struct bus *vm_bus(struct vm *vm)
@@ -228,6 +233,29 @@ static void vm_init_fields(struct vm *vm, const struct vm_config *cfg)
 	vm->sys.fd = -1;
 	vm->vm_fd = -1;
 	unclaimed_init(&vm->unclaimed);
+	pthread_mutex_init(&vm->fill_lock, NULL);
+	pthread_cond_init(&vm->fill_done, NULL);
+}
+
+void vm_mem_filling(struct vm *vm, bool filling)
+{
+	pthread_mutex_lock(&vm->fill_lock);
+	vm->filling = filling;
+	if (!filling)
+		pthread_cond_broadcast(&vm->fill_done);
+	pthread_mutex_unlock(&vm->fill_lock);
+}
+
+bool vm_mem_wait_filled(struct vm *vm)
+{
+	bool waited;
+
+	pthread_mutex_lock(&vm->fill_lock);
+	waited = vm->filling;
+	while (vm->filling)
+		pthread_cond_wait(&vm->fill_done, &vm->fill_lock);
+	pthread_mutex_unlock(&vm->fill_lock);
+	return waited;
 }
 
 int vm_create(const struct vm_config *cfg, struct vm **out)

@@ -137,6 +137,16 @@ int vm_pause_then(struct vm *vm, void (*fn)(void *arg), void *arg,
  * does not wait for them to wake. A no-op on a VM that is not paused.
  */
 void vm_expect_resume(struct vm *vm);
+
+/*
+ * Guest memory put in place after the guest started (a lazy restore):
+ * vm_mem_filling(vm, true) before it runs, false once every page is in.
+ * Whoever reads all of guest memory (a migration, a checkpoint) calls
+ * vm_mem_wait_filled() first, since a page not in place yet would read
+ * as a hole; it returns whether it had to wait.
+ */
+void vm_mem_filling(struct vm *vm, bool filling);
+bool vm_mem_wait_filled(struct vm *vm);
 enum vm_state vm_get_state(const struct vm *vm);
 /* True once the vCPUs were ever let run (vm_prestart alone does not). */
 bool vm_has_run(const struct vm *vm);

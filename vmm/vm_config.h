@@ -36,6 +36,8 @@ struct vm_config {
 	const char *control_path; /* NULL: no control socket */
 	const char *incoming_uri; /* --incoming: receive a migration */
 	const char *restore_path; /* --restore DIR[/NAME]: from a checkpoint */
+	/* --restore-mode lazy: the guest runs before its memory is in place */
+	bool restore_lazy;
 	bool mem_explicit; /* -m given: a migration must match it */
 	bool cpus_explicit; /* -c given */
 	bool trace_exits;

@@ -12,8 +12,8 @@
 #   incremental snapshot: each one is the whole state), then `cont`: its
 #   total time, its downtime and the file's size.
 # - Restore: from the start of the process until the guest's next serial
-#   line, `kvmtrack run --restore` of the chain against QEMU's
-#   `-incoming "exec:cat FILE"` of its last file.
+#   line, `kvmtrack run --restore` of the chain (copy, then lazy) against
+#   QEMU's `-incoming "exec:cat FILE"` of its last file.
 # bash for QMP over /dev/tcp (the test VM has no socat).
 #
 # Usage: bench-checkpoint.sh JSON_OUT LOG_DIR
@@ -118,6 +118,16 @@ restore_ms() { # COMMAND...: ms from its start to a heartbeat on its serial
 kt_restore=$(for _ in $(seq "$restore_runs"); do
 	restore_ms "$kvmtrack" run --restore "$work/chain" --serial "file:$work/restore.log"
 done | median)
+kt_lazy=$(for _ in $(seq "$restore_runs"); do
+	restore_ms "$kvmtrack" run --restore "$work/chain" --restore-mode lazy \
+		--serial "file:$work/restore.log"
+done | median)
+# kvmtrack's own figure: from the start of the restore until the guest
+# could run, and until every page was in place.
+kt_lazy_run=$(sed -n 's/.*(lazy): .* the guest can run \([0-9.]*\) ms after.*/\1/p' \
+	"$logdir/ckpt-restore.err" | median)
+kt_lazy_all=$(sed -n 's/.*every page in place \([0-9.]*\) ms after.*/\1/p' \
+	"$logdir/ckpt-restore.err" | median)
 for p in $pids; do kill "$p" 2>/dev/null; done
 
 # --- QEMU: migrate to a file, then cont ---------------------------------------
@@ -189,7 +199,10 @@ cat >"$json" <<EOF
     "incremental_MiB_median": $kt_mib,
     "incremental_pages_median": $kt_pages,
     "chain_disk_KiB_keep5": $disk_kib,
-    "restore_ms_median": $kt_restore
+    "restore_ms_median": $kt_restore,
+    "lazy_restore_ms_median": $kt_lazy,
+    "lazy_guest_can_run_ms_median": $kt_lazy_run,
+    "lazy_all_pages_in_place_ms_median": $kt_lazy_all
   },
   "qemu": {
     "runs": $qemu_runs,
@@ -199,6 +212,7 @@ cat >"$json" <<EOF
     "restore_ms_median": $q_restore
   },
   "ratios": {
+    "lazy_restore": $(ratio "$kt_lazy" "$q_restore"),
     "pause": $(ratio "$kt_pause" "$q_down"),
     "total": $(ratio "$kt_total" "$q_total"),
     "restore": $(ratio "$kt_restore" "$q_restore")
@@ -214,4 +228,5 @@ echo "| checkpoint: whole time | QEMU | $q_total | | | ms | ratio $(ratio "$kt_t
 echo "| checkpoint: on disk | kvmtrack | $kt_mib | | | MiB | $kt_pages pages a layer; the chain (--keep 5) $((disk_kib / 1024)) MiB |"
 echo "| checkpoint: on disk | QEMU | ${q_mib:-} | | | MiB | the whole state each time |"
 echo "| checkpoint: restore until the guest's next line | kvmtrack | $kt_restore | | | ms | copy mode, every page checked |"
+echo "| checkpoint: lazy restore until the guest's next line | kvmtrack | $kt_lazy | | | ms | the guest could run after $kt_lazy_run ms, every page in place after $kt_lazy_all ms (kvmtrack's log) |"
 echo "| checkpoint: restore until the guest's next line | QEMU | $q_restore | | | ms | -incoming exec:cat FILE; ratio $(ratio "$kt_restore" "$q_restore") |"

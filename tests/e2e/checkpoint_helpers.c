@@ -105,3 +105,41 @@ void ck_shell(const char *fmt, ...)
 	va_end(ap);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 }
+
+/* Region 0's bitmap words of layer dir/name (its pages file starts with
+ * them; the guest's RAM is one region). */
+static uint64_t *bitmap(const char *dir, const char *name, size_t *words)
+{
+	char path[160];
+	size_t len;
+	uint64_t *w;
+
+	snprintf(path, sizeof(path), "%s/%s/pages", dir, name);
+	w = (uint64_t *)read_file(path, &len);
+	cr_assert(w, "%s", path);
+	*words = len / 8;
+	return w;
+}
+
+long ck_page_held_only_by(const char *dir, const char *name,
+			  const char *const *newer)
+{
+	size_t words, n;
+	uint64_t *own = bitmap(dir, name, &words);
+	long page = -1;
+
+	for (; *newer; newer++) {
+		uint64_t *other = bitmap(dir, *newer, &n);
+
+		for (size_t i = 0; i < words && i < n; i++)
+			own[i] &= ~other[i];
+		free(other);
+	}
+	/* The bitmap holds 1 bit a page: the hashes after it are not bits,
+	 * but the first set bit comes first. */
+	for (size_t i = 0; i < words && page < 0; i++)
+		if (own[i])
+			page = (long)(i * 64 + (size_t)__builtin_ctzll(own[i]));
+	free(own);
+	return page;
+}

@@ -35,4 +35,9 @@ void ck_expect_refused(const char *spec, const char *extra, const char *why);
 /* system(), which must succeed. */
 __attribute__((format(printf, 1, 2))) void ck_shell(const char *fmt, ...);
 
+/* The first page that layer dir/name holds and none of the newer ones
+ * (NULL-terminated) does, or -1. */
+long ck_page_held_only_by(const char *dir, const char *name,
+			  const char *const *newer);
+
 #endif

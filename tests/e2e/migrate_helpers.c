@@ -134,6 +134,13 @@ void mig_restore_in(struct mig_host *h, const char *netns, const char *name,
 				    strict_io ? "--strict-io" : NULL, NULL });
 }
 
+void mig_restore_lazy(struct mig_host *h, const char *name, const char *spec)
+{
+	boot(h, NULL, name,
+	     (const char *const[]){ "--restore", spec, "--restore-mode", "lazy",
+				    "--strict-io", NULL });
+}
+
 void mig_boot_image(struct mig_host *h, const char *name, const char *image)
 {
 	boot(h, NULL, name,

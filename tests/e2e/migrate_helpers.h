@@ -28,6 +28,8 @@ void mig_boot_in(struct mig_host *h, const char *netns, const char *name,
  * (NULL: here). */
 void mig_restore_in(struct mig_host *h, const char *netns, const char *name,
 		    const char *spec, bool strict_io);
+/* The same with --restore-mode lazy, here. */
+void mig_restore_lazy(struct mig_host *h, const char *name, const char *spec);
 /* Boots one of tests/images/ with 64 MiB, strict I/O, no command line. */
 void mig_boot_image(struct mig_host *h, const char *name, const char *image);
 /* Boots a Linux kernel with MIG_LINUX_MEM of RAM, an initrd and a command
