@@ -67,6 +67,21 @@ static int open_memory(const struct ckpt_layer *l, char *err, size_t err_len)
 	return fd;
 }
 
+/* Layer i, newer than those before it, owns the pages it holds. */
+static void own_pages(struct chain_pages *cp, unsigned int i)
+{
+	const struct page_table *pt = &cp->pt[i];
+
+	for (unsigned int r = 0; r < pt->nr_regions; r++)
+		for (uint64_t w = 0; w < (pt->pages[r] + 63) / 64; w++)
+			for (uint64_t b = pt->bitmap[r][w]; b; b &= b - 1) {
+				uint64_t p =
+				    w * 64 + (uint64_t)__builtin_ctzll(b);
+
+				cp->owner[r][p] = (uint16_t)i;
+			}
+}
+
 /* Every layer's pages file and memory file, and who owns each page; on
  * failure *failed is the layer at fault. */
 static int open_layers(struct chain_pages *cp, unsigned int *failed, char *why,
@@ -91,10 +106,8 @@ static int open_layers(struct chain_pages *cp, unsigned int *failed, char *why,
 		ret = ret ?: page_table_read(&l->m, l->path, pt, why, why_len);
 		cp->fd[i] = ret ? -1 : open_memory(l, why, why_len);
 		ret = ret ?: cp->fd[i] < 0 ? cp->fd[i] : 0;
-		for (unsigned int r = 0; r < pt->nr_regions && !ret; r++)
-			for (uint64_t p = 0; p < pt->pages[r]; p++)
-				if (page_table_holds(pt, r, p))
-					cp->owner[r][p] = (uint16_t)i;
+		if (!ret)
+			own_pages(cp, i);
 	}
 	return ret;
 }

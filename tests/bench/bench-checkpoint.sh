@@ -123,7 +123,8 @@ kt_lazy=$(for _ in $(seq "$restore_runs"); do
 		--serial "file:$work/restore.log"
 done | median)
 # kvmtrack's own figure: from the start of the restore until the guest
-# could run, and until every page was in place.
+# could run, and until every page was in place (the process may be
+# stopped before that).
 kt_lazy_run=$(sed -n 's/.*(lazy): .* the guest can run \([0-9.]*\) ms after.*/\1/p' \
 	"$logdir/ckpt-restore.err" | median)
 kt_lazy_all=$(sed -n 's/.*every page in place \([0-9.]*\) ms after.*/\1/p' \
@@ -228,5 +229,5 @@ echo "| checkpoint: whole time | QEMU | $q_total | | | ms | ratio $(ratio "$kt_t
 echo "| checkpoint: on disk | kvmtrack | $kt_mib | | | MiB | $kt_pages pages a layer; the chain (--keep 5) $((disk_kib / 1024)) MiB |"
 echo "| checkpoint: on disk | QEMU | ${q_mib:-} | | | MiB | the whole state each time |"
 echo "| checkpoint: restore until the guest's next line | kvmtrack | $kt_restore | | | ms | copy mode, every page checked |"
-echo "| checkpoint: lazy restore until the guest's next line | kvmtrack | $kt_lazy | | | ms | the guest could run after $kt_lazy_run ms, every page in place after $kt_lazy_all ms (kvmtrack's log) |"
+echo "| checkpoint: lazy restore until the guest's next line | kvmtrack | $kt_lazy | | | ms | the guest could run after $kt_lazy_run ms (kvmtrack's log) |"
 echo "| checkpoint: restore until the guest's next line | QEMU | $q_restore | | | ms | -incoming exec:cat FILE; ratio $(ratio "$kt_restore" "$q_restore") |"
