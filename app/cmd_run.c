@@ -99,6 +99,23 @@ static int receive_guest(const struct vm_config *cfg, struct incoming **in,
 	return ret;
 }
 
+/* A restored guest's checkpoint is the parent of its next incremental
+ * one: the dirty set is attached before the guest runs. */
+static int continue_chain(struct ckpt_restored *restored, struct movers *m)
+{
+	const char *dir, *name;
+	uint64_t digest;
+	int ret;
+
+	checkpoint_restored_origin(restored, &dir, &name, &digest);
+	ret = checkpointer_adopt(m->ckpt, dir, name, digest);
+	if (ret)
+		log_err("--restore: cannot track what the guest writes from "
+			"%s/%s on: %s",
+			dir, name, strerror(-ret));
+	return ret;
+}
+
 static int restore_guest(const struct vm_config *cfg,
 			 struct ckpt_restored **restored, struct vm **vm_out)
 {
@@ -115,7 +132,7 @@ int cmd_run(int argc, char **argv)
 {
 	struct ckpt_restored *restored = NULL;
 	struct incoming *in = NULL;
-	struct movers movers = { 0 };
+	struct movers movers = {0};
 	struct vm_config cfg;
 	struct vm *vm = NULL;
 	char err[512];
@@ -134,7 +151,8 @@ int cmd_run(int argc, char **argv)
 		ret = receive_guest(&cfg, &in, &movers, &vm);
 	else if (cfg.restore_path)
 		ret = restore_guest(&cfg, &restored, &vm) ?:
-		      ready_to_run(vm, &movers);
+		      ready_to_run(vm, &movers) ?:
+		      continue_chain(restored, &movers);
 	else
 		ret = boot_image(&cfg, &vm) ?: ready_to_run(vm, &movers);
 	if (ret == 0)

@@ -29,6 +29,14 @@ int checkpointer_create(struct vm *vm, ckpt_busy_fn *busy, void *busy_arg,
 			struct checkpointer **out);
 /* Detaches its dirty set and frees it. NULL is fine. */
 void checkpointer_destroy(struct checkpointer *c);
+/*
+ * A restored guest, before it runs: its checkpoint (dir/name, whose
+ * digest names it to children) becomes the last one taken here, and the
+ * dirty set is attached now, so that the next --incremental checkpoint
+ * into dir holds what the guest wrote since its restore.
+ */
+int checkpointer_adopt(struct checkpointer *c, const char *dir,
+		       const char *name, uint64_t digest);
 
 /* The pause aimed at: the live passes go on until what is left fits. */
 #define CKPT_DEFAULT_MAX_PAUSE_MS 5
@@ -92,5 +100,9 @@ int checkpoint_restore(const struct vm_config *cfg, const char *spec,
  * before the VM goes. Nothing for a copy restore; NULL is fine. */
 void checkpoint_restore_finish(struct ckpt_restored *r);
 void checkpoint_restored_free(struct ckpt_restored *r);
+/* The checkpoint a restore resumed, for checkpointer_adopt(). */
+void checkpoint_restored_origin(const struct ckpt_restored *r,
+				const char **dir, const char **name,
+				uint64_t *digest);
 
 #endif

@@ -245,6 +245,14 @@ int checkpoint_restore(const struct vm_config *cfg, const char *spec,
 	return 0;
 }
 
+void checkpoint_restored_origin(const struct ckpt_restored *r, const char **dir,
+				const char **name, uint64_t *digest)
+{
+	*dir = r->dir;
+	*name = r->name;
+	*digest = r->layers[r->nr - 1].digest;
+}
+
 void checkpoint_restore_finish(struct ckpt_restored *r)
 {
 	if (r) {

@@ -106,6 +106,23 @@ void checkpointer_destroy(struct checkpointer *c)
 	free(c);
 }
 
+int checkpointer_adopt(struct checkpointer *c, const char *dir,
+		       const char *name, uint64_t digest)
+{
+	int ret;
+
+	if (!realpath(dir, c->dir))
+		return -errno;
+	ret = dirty_set_init(&c->set, vm_mem(c->vm));
+	ret = ret ?: dirty_attach(vm_dirty(c->vm), &c->set);
+	if (ret)
+		return ret;
+	c->attached = true;
+	snprintf(c->last, sizeof(c->last), "%s", name);
+	c->last_digest = digest;
+	return 0;
+}
+
 /* An incremental checkpoint's parent must be the last one taken here,
  * unchanged: the dirty set holds what was written since that one. */
 static int check_parent(struct take *t, const char *newest, char *err,
