@@ -19,7 +19,9 @@
 # Usage: bench-checkpoint.sh JSON_OUT LOG_DIR
 # Environment: KVMTRACK (./kvmtrack), GUEST (guest/kvmtrack-guest.elf),
 #   QEMU (qemu-system-x86_64), RATE (4096), TICKS (8), QEMU_RUNS (3),
-#   RESTORE_RUNS (3).
+#   RESTORE_RUNS (3), GUEST_CMDLINE (the guest's; it must print "hb" lines,
+#   e.g. scenario (b) of bench-migrate: "workload=random wss=256M
+#   rate=100000 heartbeat=10 duration=600").
 # Prints Markdown table rows on stdout; exits 1 if it could not run.
 
 set -u
@@ -33,7 +35,7 @@ rate=${RATE:-4096}
 ticks=${TICKS:-8}
 qemu_runs=${QEMU_RUNS:-3}
 restore_runs=${RESTORE_RUNS:-3}
-cmdline="workload=random wss=256M rate=$rate fill=page heartbeat=10 duration=600"
+cmdline=${GUEST_CMDLINE:-"workload=random wss=256M rate=$rate fill=page heartbeat=10 duration=600"}
 work=$(mktemp -d /tmp/kt-bench-ckpt.XXXXXX) || exit 1
 port=$((30000 + $$ % 20000))
 pids=
@@ -188,7 +190,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) pri
 cat >"$json" <<EOF
 {
   "benchmark": "checkpoint",
-  "description": "1 GiB guest writing $rate random pages/s into 256 MiB: kvmtrack checkpoint --every 1s --keep 5 beside QEMU migrate exec:cat > FILE; restores until the next serial line",
+  "description": "1 GiB guest ($cmdline): kvmtrack checkpoint --every 1s --keep 5 beside QEMU migrate exec:cat > FILE; restores until the next serial line",
   "guest_cmdline": "$cmdline",
   "kvmtrack": {
     "checkpoints": $(wc -l <"$logdir/ckpt-kt.jsonl"),
@@ -221,7 +223,7 @@ cat >"$json" <<EOF
 }
 EOF
 
-note="1 GiB guest, $rate pages/s random into 256 MiB; medians over $((ticks - 1)) incremental checkpoints (kvmtrack) and $qemu_runs files (QEMU)"
+note="1 GiB guest, '$cmdline'; medians over $((ticks - 1)) incremental checkpoints (kvmtrack) and $qemu_runs files (QEMU)"
 echo "| checkpoint: guest paused (incremental, --every 1s) | kvmtrack | $kt_pause | | $kt_pause_max | ms | $note; $missed ticks missed |"
 echo "| checkpoint: guest paused (exec:cat > FILE) | QEMU | $q_down | | | ms | ratio $(ratio "$kt_pause" "$q_down") |"
 echo "| checkpoint: whole time | kvmtrack | $kt_total | | | ms | |"
