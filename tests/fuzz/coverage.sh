@@ -26,7 +26,8 @@ files_of() {
 		lib/json/utf8.c control/commands.c vmm/alias/commands.c ;;
 	loaders) echo vmm/boot/loader.c vmm/boot/elf.c vmm/boot/bzimage.c \
 		vmm/boot/linux.c vmm/boot/image_file.c vmm/boot/pvh.c ;;
-	checkpoint) echo checkpoint/manifest.c checkpoint/pages.c ;;
+	checkpoint) echo checkpoint/manifest.c checkpoint/pages.c \
+		checkpoint/chain_load.c checkpoint/page_table.c checkpoint/chain.c ;;
 	esac
 }
 
@@ -42,5 +43,5 @@ for t in "$@"; do
 	# shellcheck disable=SC2046
 	llvm-cov report tests/fuzz/cov-"$t" -instr-profile="$out/$t.profdata" \
 		$(files_of "$t") |
-		awk '/^[A-Za-z_]+\.c |^TOTAL / { print "   ", $1, "regions", $4, "lines", $10 }'
+		awk '/^[A-Za-z_\/]+\.c |^TOTAL / { print "   ", $1, "regions", $4, "lines", $10 }'
 done

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Fuzz target: a checkpoint's manifest and layer reader (checkpoint/
- * manifest.c, pages.c, and chain.c's file reading), through their API as
- * `run --restore` calls it, into plain guest memory. The input packs one
- * layer's files:
+ * manifest.c, and layer_pages_load() of pages.c, which reads through
+ * chain_load.c, page_table.c and chain.c's file reading), through their
+ * API, into plain guest memory. The input packs one layer's files:
  *
  *   u32 len, the manifest    u32 len, the pages file
  *   then the memory file's pages: u32 page index, 4096 bytes, repeated
