@@ -34,6 +34,9 @@ struct ckpt_lazy {
 	pthread_t fault_thread, fill_thread;
 	bool fault_started, fill_started;
 	atomic_uint_fast64_t faults, filled;
+	/* The fill ended and took the registration away: a fault read after
+	 * that was already woken by it and retried as an ordinary one. */
+	atomic_bool unregistered;
 	uint64_t start_ns;
 };
 
@@ -60,6 +63,8 @@ static bool resolve(struct ckpt_lazy *lz, unsigned int r, uint64_t page,
 		fatal(why);
 	ret = ret ? userfault_copy(lz->uffd, dst, buf)
 		  : userfault_zero(lz->uffd, dst);
+	if (ret && ret != -EEXIST && atomic_load(&lz->unregistered))
+		return false;
 	if (ret && ret != -EEXIST) {
 		snprintf(why, sizeof(why),
 			 "putting the page at GPA %#llx in place: %s",
@@ -130,6 +135,7 @@ static void *fill_main(void *arg)
 			if (chain_pages_owned(lz->cp, r, p) &&
 			    resolve(lz, r, p, buf))
 				atomic_fetch_add(&lz->filled, 1);
+	atomic_store(&lz->unregistered, true);
 	for (unsigned int r = 0; r < lz->mem->nr_regions; r++)
 		userfault_unregister(lz->uffd, lz->mem->regions[r].hva,
 				     lz->mem->regions[r].size_bytes);
