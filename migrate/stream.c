@@ -161,6 +161,17 @@ int mig_send(struct mig_stream *s, unsigned int type, const struct iovec *iov,
 	return mig_send_crc_over(s, type, iov, iovcnt, iovcnt);
 }
 
+uint32_t mig_header_put(uint8_t *hdr, uint16_t type,
+			uint32_t len, uint32_t seq)
+{
+	put_le32(hdr, MIG_MAGIC);
+	put_le16(hdr + 4, MIG_VERSION);
+	put_le16(hdr + 6, type);
+	put_le32(hdr + 8, len);
+	put_le32(hdr + 12, seq);
+	return crc32c(0, hdr, 16);
+}
+
 int mig_send_crc_over(struct mig_stream *s, unsigned int type,
 		      const struct iovec *iov, int iovcnt, int crc_pieces)
 {
@@ -178,12 +189,8 @@ int mig_send_crc_over(struct mig_stream *s, unsigned int type,
 	if (len > MIG_MAX_PAYLOAD_BYTES)
 		return mig_stream_fail(s, -EMSGSIZE, "%s frame of %zu bytes",
 				       mig_frame_name(type), len);
-	put_le32(hdr, MIG_MAGIC);
-	put_le16(hdr + 4, MIG_VERSION);
-	put_le16(hdr + 6, (uint16_t)type);
-	put_le32(hdr + 8, (uint32_t)len);
-	put_le32(hdr + 12, s->send_seq++);
-	crc = crc32c(0, hdr, 16);
+	crc = mig_header_put(hdr, (uint16_t)type, (uint32_t)len,
+			     s->send_seq++);
 	for (int i = 0; i < crc_pieces; i++)
 		crc = crc32c(crc, iov[i].iov_base, iov[i].iov_len);
 	put_le32(hdr + 16, crc);

@@ -37,6 +37,15 @@ static inline const char *mig_stream_error(const struct mig_stream *s)
 	return s->err_msg;
 }
 
+/*
+ * A frame header's fields (this protocol version) into hdr
+ * (MIG_HEADER_BYTES, proto.h); returns the CRC32C of its first 16 bytes,
+ * which the frame's CRC continues over the payload and the caller stores
+ * at hdr + 16.
+ */
+uint32_t mig_header_put(uint8_t *hdr, uint16_t type, uint32_t len,
+			uint32_t seq);
+
 /* Sends one frame whose payload is the concatenation of iov[0..n). */
 int mig_send(struct mig_stream *s, unsigned int type, const struct iovec *iov,
 	     int iovcnt);

@@ -82,12 +82,7 @@ Test(incoming_limits, huge_announcements_refused_and_still_listening,
 	attempt_config(&b, 64ull << 20, 1000000,
 		       "1000000 vCPUs, at most 16 work here");
 	/* A 4 GiB frame: only its header, which is enough to refuse it. */
-	put_le32(hdr, MIG_MAGIC);
-	put_le16(hdr + 4, MIG_VERSION);
-	put_le16(hdr + 6, MIG_HELLO);
-	put_le32(hdr + 8, UINT32_MAX);
-	put_le32(hdr + 12, 0);
-	put_le32(hdr + 16, crc32c(0, hdr, 16));
+	put_le32(hdr + 16, mig_header_put(hdr, MIG_HELLO, UINT32_MAX, 0));
 	mig_stream_init(&s, connect_port(b.port));
 	cr_assert_eq(write(s.fd, hdr, sizeof(hdr)), (ssize_t)sizeof(hdr));
 	expect_refused(&s, &b, "payload of 4294967295 bytes, at most 4194304 allowed");

@@ -115,12 +115,7 @@ Test(receive_limits, a_4_gib_frame_is_refused_with_the_limit)
 	struct mig_receive rx;
 	char want[64];
 
-	put_le32(hdr, MIG_MAGIC);
-	put_le16(hdr + 4, MIG_VERSION);
-	put_le16(hdr + 6, MIG_HELLO);
-	put_le32(hdr + 8, UINT32_MAX);
-	put_le32(hdr + 12, 0);
-	put_le32(hdr + 16, crc32c(0, hdr, 16));
+	put_le32(hdr + 16, mig_header_put(hdr, MIG_HELLO, UINT32_MAX, 0));
 	cr_assert_eq(write(fds[0], hdr, sizeof(hdr)), (ssize_t)sizeof(hdr));
 	shutdown(fds[0], SHUT_WR);
 	cr_expect_eq(receive(&rx), -EMSGSIZE);
