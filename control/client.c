@@ -210,6 +210,31 @@ static int take_result(struct call *call, struct json_value *reply,
 	return -EREMOTEIO;
 }
 
+/*
+ * Sends the request line and reads the reply line. A server that refuses
+ * the connection (too many clients) writes why and closes it, often before
+ * the request is sent: the send then fails with EPIPE while the reason
+ * waits to be read, and that reason is the error worth reporting.
+ */
+static int call_round_trip(struct call *call, const char *request,
+			   char **line)
+{
+	char send_err[256];
+	int ret = call_send(call, request, strlen(request));
+
+	if (!ret)
+		ret = call_send(call, "\n", 1);
+	if (!ret)
+		return call_read_line(call, line);
+	if (ret != -EPIPE && ret != -ECONNRESET)
+		return ret;
+	snprintf(send_err, sizeof(send_err), "%s", call->err);
+	if (!call_read_line(call, line))
+		return 0;
+	snprintf(call->err, call->err_len, "%s", send_err);
+	return ret;
+}
+
 static int call_exchange(struct call *call, const char *request,
 			 struct json_value **result)
 {
@@ -219,11 +244,7 @@ static int call_exchange(struct call *call, const char *request,
 
 	ret = call_connect(call);
 	if (!ret)
-		ret = call_send(call, request, strlen(request));
-	if (!ret)
-		ret = call_send(call, "\n", 1);
-	if (!ret)
-		ret = call_read_line(call, &line);
+		ret = call_round_trip(call, request, &line);
 	if (ret)
 		return ret;
 	ret = json_parse(line, strlen(line), &reply, msg, sizeof(msg));
