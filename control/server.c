@@ -42,6 +42,7 @@ struct control {
 	dev_t sock_dev; /* identity of the socket file we created */
 	ino_t sock_ino;
 	int listen_fd;
+	int spare_fd; /* /dev/null: freed to refuse a client when out of fds */
 	int wake_fd[2];
 	bool running;
 	pthread_t thread;
@@ -148,9 +149,14 @@ static bool serve_buffer(struct control *c, struct control_client *cl)
 	memmove(cl->buf, cl->buf + start, cl->len - start);
 	cl->len -= start;
 	if (cl->len > CONTROL_MAX_LINE_BYTES) {
-		/* Answer once, then skip the rest of this line. */
-		if (!cl->discarding &&
-		    !send_error(cl->fd, "request line longer than 65536 bytes"))
+		char desc[64];
+
+		/* Answer once, then skip the rest of this line: a 10 MB line
+		 * costs one reply and no memory beyond the buffer. */
+		snprintf(desc, sizeof(desc),
+			 "request line longer than %u bytes",
+			 CONTROL_MAX_LINE_BYTES);
+		if (!cl->discarding && !send_error(cl->fd, desc))
 			return false;
 		cl->discarding = true;
 		cl->len = 0;
@@ -177,19 +183,53 @@ static void serve_client(struct control *c, struct control_client *cl)
 		drop_client(cl);
 }
 
+/*
+ * An accept() that fails for want of a file descriptor leaves the
+ * connection queued, and poll() reports it again at once: the thread would
+ * spin for as long as the shortage lasts. Giving up the spare descriptor
+ * for a moment takes the connection off the queue and tells the client
+ * why. (If another thread takes the freed slot first, the spare is lost
+ * and the next shortage spins: nothing else frees a descriptor here.)
+ */
+static void refuse_without_fd(struct control *c)
+{
+	int fd;
+
+	if (c->spare_fd >= 0)
+		close(c->spare_fd);
+	fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0) {
+		log_error(c, "out of file descriptors: a client was refused");
+		send_error(fd, "kvmtrack is out of file descriptors");
+		close(fd);
+	}
+	c->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
 static void accept_client(struct control *c)
 {
 	struct timeval tv = { .tv_sec = CONTROL_SEND_TIMEOUT_S };
 	struct control_client *cl = NULL;
 	int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
-	if (fd < 0)
-		return; /* the client went away, or EMFILE: try next time */
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE)
+			refuse_without_fd(c);
+		return; /* else the client went away: nothing to do */
+	}
 	for (int i = 0; i < CONTROL_MAX_CLIENTS && !cl; i++)
 		if (c->clients[i].fd < 0)
 			cl = &c->clients[i];
 	if (!cl) {
-		send_error(fd, "too many control connections (at most 8)");
+		char desc[64];
+
+		/* The client may have sent its request already: closing with
+		 * it unread makes its reads fail with ECONNRESET, but only
+		 * after it has read this line. */
+		snprintf(desc, sizeof(desc),
+			 "too many control connections (at most %d)",
+			 CONTROL_MAX_CLIENTS);
+		send_error(fd, desc);
 		close(fd);
 		return;
 	}
@@ -347,6 +387,7 @@ int control_listen(struct control *c, const char *path)
 		log_error(c, "listen: %s", strerror(-ret));
 		goto out_unlink;
 	}
+	c->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	/* The self-pipe: control_stop() writes a byte to end the poll(). */
 	if (pipe2(c->wake_fd, O_CLOEXEC | O_NONBLOCK)) {
 		ret = -errno;
@@ -398,6 +439,9 @@ static void server_stop(struct control *c)
 	for (int i = 0; i < 2; i++)
 		if (c->wake_fd[i] >= 0)
 			close(c->wake_fd[i]);
+	if (c->spare_fd >= 0)
+		close(c->spare_fd);
+	c->spare_fd = -1;
 	free(c->path);
 	c->path = NULL;
 }
@@ -409,7 +453,7 @@ int control_create(struct vm *vm, struct control **out)
 
 	if (!c)
 		return -ENOMEM;
-	c->listen_fd = -1;
+	c->listen_fd = c->spare_fd = -1;
 	c->wake_fd[0] = c->wake_fd[1] = -1;
 	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
 		c->clients[i].fd = -1;
