@@ -41,7 +41,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_RUNS 20
 #define MIB (1024.0 * 1024.0)
 
 static const char *const vmm_names[NR_VMMS] = { "kvmtrack", "qemu" };
@@ -127,22 +126,13 @@ static const struct metric metrics[] = {
 	  warmup_ms, 1, false),
 	M("max_hb_gap_ms", "longest source serial gap while migrating", "ms",
 	  max_hb_gap_ms, 1, false),
+	/* a migration that did not end still moved its bytes in its time */
+	M("wire_mbs", "throughput (on the wire / total time)", "MB/s", wire_mbs,
+	  1, false),
 };
 #undef M
-enum { MT_TOTAL, MT_DOWNTIME, MT_OBSERVED, MT_WIRE, MT_PASSES, MT_SETUP,
-       MT_THROTTLE, MT_THROTTLE_MAX, MT_BEFORE, MT_DURING, MT_LAST_S,
-       MT_SLOWDOWN, MT_LOST, MT_WINDOW, MT_WARMUP, MT_HB_GAP, NR_METRICS };
-
-struct stats {
-	unsigned int n;
-	double median, min, max;
-};
-
-struct vmm_runs {
-	struct run_result r[MAX_RUNS];
-	unsigned int nr, nr_ran, nr_completed;
-	struct stats st[NR_METRICS];
-};
+_Static_assert(sizeof(metrics) / sizeof(*metrics) == NR_METRICS,
+	       "metrics[] and the MT_ indices of bench_migrate.h");
 
 struct goal {
 	char text[96];
@@ -156,6 +146,7 @@ struct options {
 	const char *out_dir;
 	const char *md_path;
 	bool kvmtrack_only; /* --kvmtrack-only: A/B runs of kvmtrack builds */
+	bool tls_matrix; /* --tls-matrix: only bench_migrate_tls.c's table */
 	struct bench_env env;
 };
 
@@ -199,6 +190,12 @@ static struct stats compute(const struct vmm_runs *v, int m)
 	return st;
 }
 
+void runs_stats(struct vmm_runs *v)
+{
+	for (int m = 0; m < NR_METRICS; m++)
+		v->st[m] = compute(v, m);
+}
+
 static double ratio(const struct vmm_runs *v, int m)
 {
 	double k = v[VMM_KVMTRACK].st[m].median, q = v[VMM_QEMU].st[m].median;
@@ -206,7 +203,7 @@ static double ratio(const struct vmm_runs *v, int m)
 	return q > 0 && !isnan(k) ? k / q : NAN;
 }
 
-static void loadavg(char *buf, size_t len)
+void loadavg(char *buf, size_t len)
 {
 	FILE *f = fopen("/proc/loadavg", "r");
 
@@ -298,7 +295,7 @@ static void json_num(FILE *f, const char *key, double x, bool comma)
 
 /* s as a JSON string: quotes and backslashes escaped, bytes outside
  * printable ASCII dropped. */
-static void json_string(FILE *f, const char *s)
+void json_string(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -331,8 +328,7 @@ static void json_run(FILE *f, const struct run_result *r)
 	fprintf(f, "}");
 }
 
-static void json_vmm(FILE *f, const struct vmm_runs *v, const char *name,
-		     bool last)
+void json_vmm(FILE *f, const struct vmm_runs *v, const char *name, bool last)
 {
 	fprintf(f, "    \"%s\": {\n      \"runs\": %u, \"completed\": %u,\n",
 		name, v->nr, v->nr_completed);
@@ -372,6 +368,8 @@ static int write_json(const struct options *o, const struct scenario *sc,
 		sc->id, sc->title, sc->cmdline);
 	fprintf(f, "  \"kvmtrack_migrate_args\": ");
 	json_string(f, o->env.migrate_args ? o->env.migrate_args : "");
+	fprintf(f, ",\n  \"tls\": \"%s\",\n  \"kvmtrack_tls_userspace\": %s",
+		tls_name(o->env.tls), o->env.tls_userspace ? "true" : "false");
 	fprintf(f, ",\n  \"mem\": \"%s\",\n  \"downtime_limit_ms\": 300,\n"
 		   "  \"max_bandwidth_bytes\": %llu,\n  \"auto_converge\": %s,\n"
 		   "  \"warmup_ms\": %u,\n  \"order\": \"alternating KQ QK ...\",\n"
@@ -394,7 +392,7 @@ static int write_json(const struct options *o, const struct scenario *sc,
 	return fclose(f) ? -1 : 0;
 }
 
-static void fmt(char *buf, size_t len, double x)
+void fmt(char *buf, size_t len, double x)
 {
 	if (isnan(x))
 		snprintf(buf, len, "n/a");
@@ -487,8 +485,7 @@ static void run_scenario(struct options *o, const struct scenario *sc,
 		}
 	}
 	for (int id = 0; id < NR_VMMS; id++)
-		for (int m = 0; m < NR_METRICS; m++)
-			v[id].st[m] = compute(&v[id], m);
+		runs_stats(&v[id]);
 }
 
 /*
@@ -513,6 +510,14 @@ static void on_signal(int sig)
 {
 	bench_kill_children();
 	_exit(128 + sig);
+}
+
+static const struct scenario *scenario(const char *id)
+{
+	for (size_t i = 0; i < NR_SCENARIOS; i++)
+		if (!strcmp(scenarios[i].id, id))
+			return &scenarios[i];
+	abort();
 }
 
 /* Whether a scenario in LIST boots Linux (and needs its kernel). */
@@ -542,7 +547,13 @@ static void usage(FILE *f)
 		"      --kvmtrack-only     skip QEMU (to compare kvmtrack builds)\n"
 		"      --kvmtrack-migrate-args STR\n"
 		"                          append STR's words (split at blanks) to\n"
-		"                          every `kvmtrack migrate`, e.g. \"--verify sent\"\n");
+		"                          every `kvmtrack migrate`, e.g. \"--verify sent\"\n"
+		"      --tls none|psk|x509 the migration channel of both VMMs (default none)\n"
+		"      --tls-dir DIR       tests/tls/mkcreds.sh's output (default tests/tls/creds)\n"
+		"      --tls-userspace     kvmtrack's TLS records by GnuTLS in the process,\n"
+		"                          not by the kernel (KVMTRACK_X_TLS_USERSPACE=1)\n"
+		"      --tls-matrix        instead of the scenarios: (d) migrated plain and\n"
+		"                          with TLS by both VMMs, N rounds (bench_migrate_tls.c)\n");
 }
 
 /* --kvmtrack-migrate-args: the words for argv, and the tables' label. */
@@ -565,10 +576,20 @@ static int split_migrate_args(struct options *o)
 	}
 	o->env.migrate_argv = words;
 	o->env.nr_migrate_argv = n;
-	if (n)
-		snprintf(kvmtrack_label, sizeof(kvmtrack_label),
-			 "kvmtrack (migrate %s)", o->env.migrate_args);
 	return 0;
+}
+
+/* "kvmtrack (migrate ARGS, TLS MODE)" where either is given. */
+static void make_label(const struct bench_env *env)
+{
+	bool args = env->nr_migrate_argv > 0, tls = env->tls != TLS_NONE;
+
+	if (args || tls)
+		snprintf(kvmtrack_label, sizeof(kvmtrack_label),
+			 "kvmtrack (%s%s%s%s%s%s)", args ? "migrate " : "",
+			 args ? env->migrate_args : "", args && tls ? ", " : "",
+			 tls ? "TLS " : "", tls ? tls_name(env->tls) : "",
+			 tls && env->tls_userspace ? ", GnuTLS records" : "");
 }
 
 /* mkdir -p: path and every missing parent. */
@@ -608,6 +629,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "md", required_argument, NULL, 'm' },
 		{ "kvmtrack-migrate-args", required_argument, NULL, 'a' },
 		{ "kvmtrack-only", no_argument, NULL, 'K' },
+		{ "tls", required_argument, NULL, 'T' },
+		{ "tls-dir", required_argument, NULL, 'D' },
+		{ "tls-userspace", no_argument, NULL, 'U' },
+		{ "tls-matrix", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -627,18 +652,25 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'm': o->md_path = optarg; break;
 		case 'a': o->env.migrate_args = optarg; break;
 		case 'K': o->kvmtrack_only = true; break;
+		case 'T': o->env.tls = tls_parse(optarg); break;
+		case 'D': o->env.tls_dir = optarg; break;
+		case 'U': o->env.tls_userspace = true; break;
+		case 'X': o->tls_matrix = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
 	}
 	if (!o->runs || o->runs > MAX_RUNS || !o->converge_runs ||
-	    o->converge_runs > MAX_RUNS || optind != argc ||
-	    (wants_linux(o->only) &&
+	    o->converge_runs > MAX_RUNS || optind != argc || (int)o->env.tls < 0 ||
+	    (!o->tls_matrix && wants_linux(o->only) &&
 	     (!o->env.linux_kernel || !o->env.linux_initrd))) {
 		usage(stderr);
 		return -1;
 	}
-	return o->env.migrate_args ? split_migrate_args(o) : 0;
+	if (o->env.migrate_args && split_migrate_args(o))
+		return -1;
+	make_label(&o->env);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -648,7 +680,8 @@ int main(int argc, char **argv)
 		.runs = 5, .converge_runs = 3, .only = "abc",
 		.out_dir = "bench-results",
 		.env = { .kvmtrack = "./kvmtrack", .qemu = "qemu-system-x86_64",
-			 .guest = "guest/kvmtrack-guest.elf" },
+			 .guest = "guest/kvmtrack-guest.elf",
+			 .tls_dir = "tests/tls/creds" },
 	};
 	char log_dir[400], load0[64], load1[64];
 	FILE *md = NULL;
@@ -664,10 +697,19 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	if ((o.env.tls != TLS_NONE || o.tls_matrix) && tls_prepare(&o.env, log_dir))
+		return 1;
 	fprintf(stderr, "bench-migrate: harness priority: %s\n", realtime());
 	if (o.md_path && !(md = fopen(o.md_path, "w"))) {
 		perror(o.md_path);
 		return 1;
+	}
+	if (o.tls_matrix) {
+		/* (d): every page written is random, so all of it crosses */
+		failed = tls_matrix(&o.env, scenario("d"), o.runs, o.out_dir, md);
+		if (md && fclose(md))
+			failed = 1;
+		return failed ? 1 : 0;
 	}
 	if (md)
 		fprintf(md, "| scenario | metric | %s | QEMU | kvmtrack / QEMU | goal | result |\n"

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum vmm_id { VMM_KVMTRACK, VMM_QEMU, NR_VMMS };
 
@@ -39,6 +40,9 @@ struct scenario {
 
 #define MAX_MIGRATE_ARGS 16 /* words in --kvmtrack-migrate-args */
 
+/* The migration channel: both VMMs, both ends (--tls). */
+enum bench_tls { TLS_NONE, TLS_PSK, TLS_X509 };
+
 struct bench_env {
 	const char *kvmtrack;
 	const char *qemu;
@@ -53,6 +57,15 @@ struct bench_env {
 	const char *migrate_args;
 	char **migrate_argv;
 	int nr_migrate_argv;
+	/* --tls, with the credentials of tests/tls/mkcreds.sh in tls_dir
+	 * (dst/, src/, good.psk) and good.psk again as QEMU's keys.psk in
+	 * qemu_psk_dir */
+	enum bench_tls tls;
+	const char *tls_dir;
+	char qemu_psk_dir[300];
+	/* kvmtrack's records by GnuTLS in the process, not by the kernel
+	 * (KVMTRACK_X_TLS_USERSPACE=1 for both `kvmtrack run`s) */
+	bool tls_userspace;
 };
 
 /* What one migration measured; NAN (or -1 for counters) is "not known". */
@@ -66,6 +79,7 @@ struct run_result {
 	double downtime_ms;
 	double observed_ms; /* last source "hb" line -> first destination one */
 	double wire_bytes;
+	double wire_mbs; /* wire_bytes over total_ms, in MB/s (10^6) */
 	double passes;
 	double throttle_final; /* percent */
 	double throttle_max;
@@ -83,7 +97,49 @@ struct run_result {
 	char switchover[80];
 	long last_src_hb, first_dst_hb;
 	char first_dst_line[24]; /* a heartbeat, or the tail of a split one */
+	/* kvmtrack: the destination's "migration channel from ..." words */
+	char channel[96];
 };
+
+/* What bench_migrate.c reports of a run (its metrics[]). */
+enum { MT_TOTAL, MT_DOWNTIME, MT_OBSERVED, MT_WIRE, MT_PASSES, MT_SETUP,
+       MT_THROTTLE, MT_THROTTLE_MAX, MT_BEFORE, MT_DURING, MT_LAST_S,
+       MT_SLOWDOWN, MT_LOST, MT_WINDOW, MT_WARMUP, MT_HB_GAP, MT_WIRE_MBS,
+       NR_METRICS };
+
+#define MAX_RUNS 20
+
+struct stats {
+	unsigned int n;
+	double median, min, max;
+};
+
+/* The runs of one VMM (or one TLS variant) and their statistics. */
+struct vmm_runs {
+	struct run_result r[MAX_RUNS];
+	unsigned int nr, nr_ran, nr_completed;
+	struct stats st[NR_METRICS];
+};
+
+/* Fills v->st from v->r. */
+void runs_stats(struct vmm_runs *v);
+/* "name": {runs, completed, median, min, max, samples} as JSON. */
+void json_vmm(FILE *f, const struct vmm_runs *v, const char *name, bool last);
+void json_string(FILE *f, const char *s);
+/* x for a table: "n/a", no decimals from 100 on, else two. */
+void fmt(char *buf, size_t len, double x);
+void loadavg(char *buf, size_t len);
+
+/* "none", "psk", "x509" and back; -1 for another word. */
+const char *tls_name(enum bench_tls tls);
+enum bench_tls tls_parse(const char *word);
+/* bench_migrate_tls.c: --tls-dir's files present, QEMU's keys.psk made. */
+int tls_prepare(struct bench_env *env, const char *log_dir);
+/* --tls-matrix: base's workload migrated by every TLS variant, runs
+ * rounds; JSON in out_dir/migrate-tls.json, the table in md (if not NULL),
+ * summary rows on stdout. Returns -1 when a variant never ran. */
+int tls_matrix(struct bench_env *env, const struct scenario *base,
+	       unsigned int runs, const char *out_dir, FILE *md);
 
 /* Runs one migration of scenario sc with VMM vmm; false if it could not
  * even start (the result then says why in status). */

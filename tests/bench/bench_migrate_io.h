@@ -83,6 +83,8 @@ struct session {
 	struct qmp qmp;
 	char src_sock[108];
 	char uri[64];
+	char dst_err[300]; /* the destination's stderr, */
+	long dst_err_from; /* its size before this run */
 };
 
 /* Starts argv in its own process group with stdout on a pipe (*out_fd),

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -143,6 +144,12 @@ static int64_t qemu_migrate(struct session *s, struct run_result *res)
 		}
 		json_str(s->qmp.reply, "status", res->status,
 			 sizeof(res->status));
+		/* so far: one cancelled at its timeout moved these bytes
+		 * in this time (the throughput) */
+		if (!strcmp(res->status, "active")) {
+			json_num(s->qmp.reply, "total-time", &res->total_ms);
+			json_num(s->qmp.reply, "transferred", &res->wire_bytes);
+		}
 		if (json_num(s->qmp.reply, "cpu-throttle-percentage", &pct) &&
 		    pct > res->throttle_max)
 			res->throttle_max = res->throttle_final = pct;
@@ -171,6 +178,70 @@ static void qemu_results(const char *q, struct run_result *res)
 	json_num(q, "dirty-sync-count", &res->passes);
 }
 
+/* --- TLS ------------------------------------------------------------------- */
+
+/*
+ * The --tls options of one end, appended to argv at n; returns the new n.
+ * kvmtrack: `run --incoming` (dst) and `migrate` (the source's side) take
+ * --tls-creds DIR or --tls-psk FILE. QEMU: a tls-creds object named tls0
+ * and the migration's tls-creds parameter set to it from the command line,
+ * as migrate-set-parameters would (the destination listens at once). buf
+ * holds the path or the object's options.
+ */
+static int tls_args(const struct session *s, enum vmm_id vmm, bool dst,
+		    char **argv, int n, char *buf, size_t len)
+{
+	const struct bench_env *env = s->env;
+	bool psk = env->tls == TLS_PSK;
+
+	if (env->tls == TLS_NONE)
+		return n;
+	if (vmm == VMM_KVMTRACK) {
+		snprintf(buf, len, "%s/%s", env->tls_dir,
+			 psk ? "good.psk" : dst ? "dst" : "src");
+		argv[n++] = psk ? "--tls-psk" : "--tls-creds";
+		argv[n++] = buf;
+		return n;
+	}
+	if (psk)
+		snprintf(buf, len, "tls-creds-psk,id=tls0,dir=%s,endpoint=%s",
+			 env->qemu_psk_dir,
+			 dst ? "server" : "client,username=kvmtrack-src");
+	else
+		snprintf(buf, len, "tls-creds-x509,id=tls0,dir=%s/%s,endpoint=%s",
+			 env->tls_dir, dst ? "dst" : "src",
+			 dst ? "server,verify-peer=on" : "client");
+	argv[n++] = "-object";
+	argv[n++] = buf;
+	argv[n++] = "-global";
+	argv[n++] = "migration.tls-creds=tls0";
+	return n;
+}
+
+/* The words after "migration channel from ADDR: " in the destination's
+ * log from byte from on (kvmtrack logs them once the handshake is done),
+ * or "". */
+static void read_channel(const char *log_path, long from, char *out,
+			 size_t len)
+{
+	char line[512], *p;
+	FILE *f = fopen(log_path, "r");
+
+	*out = '\0';
+	if (f && fseek(f, from, SEEK_SET)) {
+		fclose(f);
+		f = NULL;
+	}
+	while (f && fgets(line, sizeof(line), f)) {
+		p = strstr(line, "migration channel from ");
+		p = p ? strstr(p, ": ") : NULL;
+		if (p)
+			snprintf(out, len, "%.*s", (int)strcspn(p + 2, "\n"), p + 2);
+	}
+	if (f)
+		fclose(f);
+}
+
 /* --- kvmtrack migrate ------------------------------------------------------- */
 
 static int64_t kvmtrack_migrate(struct session *s, struct run_result *res)
@@ -178,8 +249,8 @@ static int64_t kvmtrack_migrate(struct session *s, struct run_result *res)
 	static const char *const bd_keys[5] = { "stop", "final_pages", "state",
 						"digest", "destination" };
 	const char *bd;
-	char bw[32], timeout[16], err_path[300];
-	char *argv[16 + MAX_MIGRATE_ARGS] = {
+	char bw[32], timeout[16], err_path[300], tls[300];
+	char *argv[18 + MAX_MIGRATE_ARGS] = {
 		(char *)s->env->kvmtrack, "migrate", "--control", s->src_sock,
 		"--to", s->uri, "--json", "--downtime-ms", "300", "--timeout",
 		timeout
@@ -195,6 +266,7 @@ static int64_t kvmtrack_migrate(struct session *s, struct run_result *res)
 	}
 	if (s->sc->auto_converge)
 		argv[n++] = "--auto-converge";
+	n = tls_args(s, VMM_KVMTRACK, false, argv, n, tls, sizeof(tls));
 	for (int i = 0; i < s->env->nr_migrate_argv; i++)
 		argv[n++] = s->env->migrate_argv[i];
 	argv[n] = NULL;
@@ -230,7 +302,7 @@ static int64_t kvmtrack_migrate(struct session *s, struct run_result *res)
 
 static void vmm_argv(const struct session *s, enum vmm_id vmm, bool dst,
 		     char **argv, char *qmp_arg, size_t qmp_len, char *inc,
-		     size_t inc_len)
+		     size_t inc_len, char *tls, size_t tls_len)
 {
 	const struct scenario *sc = s->sc;
 	char *cpus = (char *)(sc->cpus ? sc->cpus : "1");
@@ -250,6 +322,7 @@ static void vmm_argv(const struct session *s, enum vmm_id vmm, bool dst,
 			argv[n++] = cpus;
 			argv[n++] = "--incoming";
 			argv[n++] = (char *)s->uri;
+			n = tls_args(s, vmm, true, argv, n, tls, tls_len);
 		} else {
 			argv[n++] = "-m";
 			argv[n++] = (char *)sc->mem;
@@ -304,6 +377,7 @@ static void vmm_argv(const struct session *s, enum vmm_id vmm, bool dst,
 		argv[n++] = "-qmp";
 		argv[n++] = qmp_arg;
 	}
+	n = tls_args(s, vmm, dst, argv, n, tls, tls_len);
 	argv[n] = NULL;
 }
 
@@ -328,35 +402,53 @@ static bool port_listening(int port)
 	return found;
 }
 
+static int start_failed(const struct session *s, const char *why)
+{
+	fprintf(stderr, "bench-migrate: %s on port %d: %s\n", s->sc->id,
+		s->env->port, why);
+	return -1;
+}
+
 static int start_vmms(struct session *s, enum vmm_id vmm, unsigned int run_no)
 {
 	const char *name = vmm == VMM_KVMTRACK ? "kvmtrack" : "qemu";
-	char *argv[32], qmp_arg[160], inc[80], err_path[2][300];
+	char *argv[32], qmp_arg[160], inc[80], tls[400], src_err[300];
+	struct stat st;
 	int64_t deadline;
 
-	for (int i = 0; i < 2; i++)
-		snprintf(err_path[i], sizeof(err_path[i]),
-			 "%s/migrate-%s-%s-%u-%s.err", s->env->log_dir, s->sc->id,
-			 name, run_no, i ? "dst" : "src");
-	vmm_argv(s, vmm, false, argv, qmp_arg, sizeof(qmp_arg), inc, sizeof(inc));
-	if (spawn(argv, err_path[0], &s->src_pid, &s->src.fd))
+	snprintf(src_err, sizeof(src_err), "%s/migrate-%s-%s-%u-src.err",
+		 s->env->log_dir, s->sc->id, name, run_no);
+	snprintf(s->dst_err, sizeof(s->dst_err), "%s/migrate-%s-%s-%u-dst.err",
+		 s->env->log_dir, s->sc->id, name, run_no);
+	s->dst_err_from = stat(s->dst_err, &st) ? 0 : st.st_size;
+	/* Both `kvmtrack run`s: the source's TLS is in its run process. */
+	if (s->env->tls_userspace)
+		setenv("KVMTRACK_X_TLS_USERSPACE", "1", 1);
+	else
+		unsetenv("KVMTRACK_X_TLS_USERSPACE");
+	vmm_argv(s, vmm, false, argv, qmp_arg, sizeof(qmp_arg), inc, sizeof(inc),
+		 tls, sizeof(tls));
+	if (spawn(argv, src_err, &s->src_pid, &s->src.fd))
 		return -1;
-	vmm_argv(s, vmm, true, argv, qmp_arg, sizeof(qmp_arg), inc, sizeof(inc));
-	if (spawn(argv, err_path[1], &s->dst_pid, &s->dst.fd))
+	vmm_argv(s, vmm, true, argv, qmp_arg, sizeof(qmp_arg), inc, sizeof(inc),
+		 tls, sizeof(tls));
+	if (spawn(argv, s->dst_err, &s->dst_pid, &s->dst.fd))
 		return -1;
 	if (vmm == VMM_QEMU && qemu_prepare(s))
-		return -1;
+		return start_failed(s, "no answer on QMP");
 	/* The source connects once: the destination must listen first. A
 	 * probe connection would be taken for the migration, so look. */
 	deadline = bench_now_ns() + BOOT_TIMEOUT_NS;
 	while (!port_listening(s->env->port)) {
 		if (bench_now_ns() > deadline || s->dst.eof)
-			return -1;
+			return start_failed(s, s->dst.eof ? "the destination ended"
+							  : "the destination does not listen");
 		pump(s, 20);
 	}
 	while (!s->src.started_ns) {
 		if (bench_now_ns() > deadline || s->src.eof)
-			return -1;
+			return start_failed(s, s->src.eof ? "the source ended"
+							  : "no workload start line from the source");
 		pump(s, 50);
 	}
 	return 0;
@@ -463,7 +555,7 @@ static void init_result(struct run_result *res)
 		.throttle_final = NAN, .throttle_max = NAN, .rate_before = NAN,
 		.rate_during = NAN, .rate_last_s = NAN, .slowdown_pct = NAN,
 		.max_hb_gap_ms = NAN, .lost_pages = NAN,
-		.slowdown_window_pct = NAN,
+		.slowdown_window_pct = NAN, .wire_mbs = NAN,
 		.bd_us = { NAN, NAN, NAN, NAN, NAN },
 		.last_src_hb = -1, .first_dst_hb = -1,
 	};
@@ -581,7 +673,12 @@ bool migrate_run(const struct bench_env *env, const struct scenario *sc,
 					    sc->window_ms + 200);
 	}
 	measure_guest(s, t_start, t_end, res);
+	if (res->wire_bytes > 0 && res->total_ms > 0)
+		res->wire_mbs = res->wire_bytes / 1e3 / res->total_ms;
 	end_session(s);
+	if (vmm == VMM_KVMTRACK)
+		read_channel(s->dst_err, s->dst_err_from, res->channel,
+			     sizeof(res->channel));
 	free(s);
 	return true;
 }

@@ -10,7 +10,9 @@
 #   QEMU (qemu-system-x86_64), DIRTYLOG_MEM (1G), DIRTYLOG_ITERATIONS (5),
 #   MIGRATE_RUNS (5), CONVERGE_RUNS (3), MIGRATE_SCENARIOS (abcdiln; i, l, n: Linux),
 #   MIGRATE_ARGS (none: extra words for every `kvmtrack migrate`, e.g.
-#   "--verify sent"; they are named in the migration table).
+#   "--verify sent"; they are named in the migration table), TLS_RUNS (3:
+#   rounds of the TLS benchmark; its credentials come from
+#   `make tests/tls/creds/ca-cert.pem`).
 # The machines are shared and noisy: compare numbers taken in one run.
 
 set -u
@@ -25,6 +27,7 @@ migrate_runs=${MIGRATE_RUNS:-5}
 converge_runs=${CONVERGE_RUNS:-3}
 migrate_scenarios=${MIGRATE_SCENARIOS:-abcdiln}
 migrate_args=${MIGRATE_ARGS:-}
+tls_runs=${TLS_RUNS:-3}
 qemu=${QEMU:-qemu-system-x86_64}
 status=0
 
@@ -144,6 +147,18 @@ if ! KVMTRACK=$kvmtrack GUEST=$guest tests/bench/bench-netns.sh \
 fi
 migrate_load1=$(uptime | sed 's/.*load average: //')
 
+# --- 4b. what TLS costs a migration, kvmtrack beside QEMU -------------------
+echo "bench: migration over TLS, (d) plain and with TLS, kvmtrack beside QEMU, $tls_runs rounds" >&2
+if [ ! -s tests/tls/creds/ca-cert.pem ]; then
+	echo "bench: no tests/tls/creds (make tests/tls/creds/ca-cert.pem): TLS skipped" >&2
+	status=1
+elif ! tests/bench/bench-migrate --tls-matrix --runs "$tls_runs" \
+	--tls-dir tests/tls/creds --kvmtrack "$kvmtrack" --qemu "$qemu" \
+	--guest "$guest" --out "$out" --md "$out/migrate-tls.md" >>"$rows"; then
+	echo "bench: migration over TLS failed" >&2
+	status=1
+fi
+
 # --- checkpoints: kvmtrack --every 1s beside QEMU's migrate to a file -------
 echo "bench: checkpoints, kvmtrack checkpoint --every 1s --keep 5 beside QEMU migrate exec:cat" >&2
 if ! KVMTRACK=$kvmtrack GUEST=$guest QEMU=$qemu tests/bench/bench-checkpoint.sh \
@@ -233,6 +248,19 @@ fi
 	echo "wire\" is query-migrate ram.transferred, its passes dirty-sync-count. netns: one kvmtrack"
 	echo "migration between two network namespaces over a veth pair shaped with tbf (1 Gbit/s,"
 	echo "burst 256k, latency 10 ms), 512M guest, wss=128M at 10000 pages/s; migrate-netns.json."
+	echo
+	echo "## Migration over TLS: kvmtrack beside QEMU $qemu_version"
+	echo
+	echo "Guest (d), migrated by each variant in turn, $tls_runs rounds (the order reversed every"
+	echo "other round), medians. Throughput: bytes on the wire (10^6) over the total time, per run"
+	echo "(kvmtrack transferred_bytes, QEMU ram.transferred: payload, not TLS records). kvmtrack's"
+	echo "\"records by GnuTLS\" runs with KVMTRACK_X_TLS_USERSPACE=1 in both \`kvmtrack run\`s;"
+	echo "QEMU 7.2 always keeps its records in GnuTLS. Credentials: tests/tls/mkcreds.sh (ECDSA"
+	echo "P-256), the same directories for both VMMs. A run that has not switched over after 20 s"
+	echo "is cancelled and counts, in throughput only, with what it moved by then; total time and"
+	echo "bytes are medians of the completed runs. JSON: migrate-tls.json."
+	echo
+	[ -s "$out/migrate-tls.md" ] && cat "$out/migrate-tls.md"
 } >"$out/summary.md"
 rm -f "$rows"
 cat "$out/summary.md"
