@@ -19,8 +19,8 @@ WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wpointer-arith -Wformat=2 -Wundef -Wvla -Wno-unused-parameter
 CFLAGS ?= -O2 -g
 KT_CFLAGS := $(CFLAGS) -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -I. -MMD -MP \
-	$(CAPSTONE_CFLAGS) -pthread
-KT_LIBS := $(FDT_LIBS) $(CAPSTONE_LIBS) -pthread -lm
+	$(CAPSTONE_CFLAGS) $(GNUTLS_CFLAGS) -pthread
+KT_LIBS := $(FDT_LIBS) $(CAPSTONE_LIBS) $(GNUTLS_LIBS) -pthread -lm
 
 # --- kvmtrack --------------------------------------------------------------
 # One folder per layer, from the bottom up (docs/architecture.md); every .c
@@ -144,6 +144,13 @@ $(LINUX_INITRAMFS): tests/linux/initramfs/mkinitramfs.sh \
 		$(LINUX_WRITER)
 TEST_IMAGES += $(LINUX_INITRAMFS)
 
+# The TLS tests' CA, certificates and keys (made afresh, never committed).
+TLS_CREDS := tests/tls/creds/ca-cert.pem
+$(TLS_CREDS): tests/tls/mkcreds.sh
+	@echo "  CERTS   $(dir $@)"
+	$(Q)tests/tls/mkcreds.sh $(dir $@)
+TEST_IMAGES += $(TLS_CREDS)
+
 TEST_BINS := tests/unit/unit-tests tests/kvm/kvm-tests tests/e2e/e2e-tests \
 	tests/linux/linux-tests
 
@@ -185,8 +192,8 @@ tests/bench/bench-alias: tests/bench/bench_alias.c $(LIB)
 
 BENCH_ENV := BENCH_OUT BOOT_RUNS PAGERATE_RUNS QEMU DIRTYLOG_MEM \
 	DIRTYLOG_ITERATIONS MIGRATE_RUNS CONVERGE_RUNS MIGRATE_SCENARIOS \
-	MIGRATE_ARGS
-bench: all $(BENCH_BINS) $(LINUX_INITRAMFS)
+	MIGRATE_ARGS TLS_RUNS
+bench: all $(BENCH_BINS) $(LINUX_INITRAMFS) $(TLS_CREDS)
 	$(Q)KVMTRACK_VM=$(VM) BENCH_COMMIT=$$(git rev-parse --short HEAD 2>/dev/null) \
 		tests/vm/with-kvm --timeout 5400 --env BENCH_COMMIT \
 		--back $(or $(BENCH_OUT),bench-results) \
@@ -202,7 +209,7 @@ FUZZ_CC ?= clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -O1 -g -std=gnu11 $(WARNINGS) -Wno-gnu-statement-expression -Wno-format-nonliteral \
 	-D_GNU_SOURCE -I. -pthread -fno-omit-frame-pointer $(FUZZ_SAN) \
-	$(CAPSTONE_CFLAGS)
+	$(CAPSTONE_CFLAGS) $(GNUTLS_CFLAGS)
 FUZZ_DIR := tests/fuzz/build
 FUZZ_TARGETS := migrate_recv vm_state control loaders checkpoint
 FUZZ_BINS := $(FUZZ_TARGETS:%=tests/fuzz/fuzz-%)

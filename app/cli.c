@@ -29,6 +29,14 @@ const char cli_run_usage[] =
 	"                          are dropped, each address counted in stats)\n"
 	"      --incoming URI      wait for a live migration (tcp:HOST:PORT)\n"
 	"                          instead of booting an IMAGE\n"
+	"      --tls-creds DIR     with --incoming: TLS 1.3, x509 in QEMU's layout\n"
+	"                          (ca-cert.pem, server-cert.pem, server-key.pem);\n"
+	"                          the source must show a certificate of the CA\n"
+	"      --tls-authz NAME    with --tls-creds: the source's certificate must\n"
+	"                          carry NAME, a host name or a whole DN\n"
+	"                          (repeatable: any of them)\n"
+	"      --tls-psk FILE      with --incoming: TLS 1.3 with a pre-shared key;\n"
+	"                          FILE as QEMU's keys.psk (identity:hexkey lines)\n"
 	"      --restore DIR[/NAME]  resume the guest of a checkpoint chain's\n"
 	"                          newest checkpoint (or NAME), verified, instead\n"
 	"                          of booting an IMAGE\n"
@@ -94,6 +102,9 @@ enum {
 	OPT_SHARE,
 	OPT_RESTORE,
 	OPT_RESTORE_MODE,
+	OPT_TLS_CREDS,
+	OPT_TLS_PSK,
+	OPT_TLS_AUTHZ,
 };
 
 static const struct option run_options[] = {
@@ -112,6 +123,9 @@ static const struct option run_options[] = {
 	{ "share", required_argument, NULL, OPT_SHARE },
 	{ "restore", required_argument, NULL, OPT_RESTORE },
 	{ "restore-mode", required_argument, NULL, OPT_RESTORE_MODE },
+	{ "tls-creds", required_argument, NULL, OPT_TLS_CREDS },
+	{ "tls-psk", required_argument, NULL, OPT_TLS_PSK },
+	{ "tls-authz", required_argument, NULL, OPT_TLS_AUTHZ },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -143,6 +157,25 @@ static int parse_window(int opt, const char *arg, struct vm_config *cfg,
 		 opt == OPT_ALIAS ? "alias" : "share", arg,
 		 opt == OPT_ALIAS ? VM_MAX_ALIAS_ARGS : VM_MAX_SHARE_ARGS);
 	return -EINVAL;
+}
+
+/* What they mean is checked by the migration's TLS (migrate/tls.h),
+ * which loads them before listening. */
+static int parse_tls(int opt, const char *arg, struct vm_config *cfg,
+		     char *err, size_t err_len)
+{
+	if (opt == OPT_TLS_CREDS)
+		cfg->tls_creds = arg;
+	else if (opt == OPT_TLS_PSK)
+		cfg->tls_psk = arg;
+	else if (cfg->nr_tls_authz < VM_MAX_TLS_AUTHZ)
+		cfg->tls_authz[cfg->nr_tls_authz++] = arg;
+	else {
+		snprintf(err, err_len, "--tls-authz '%s': at most %d allowed",
+			 arg, VM_MAX_TLS_AUTHZ);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int parse_one(int opt, const char *arg, struct vm_config *cfg,
@@ -212,6 +245,10 @@ static int parse_one(int opt, const char *arg, struct vm_config *cfg,
 	case OPT_ALIAS_WRITE:
 	case OPT_SHARE:
 		return parse_window(opt, arg, cfg, err, err_len);
+	case OPT_TLS_CREDS:
+	case OPT_TLS_PSK:
+	case OPT_TLS_AUTHZ:
+		return parse_tls(opt, arg, cfg, err, err_len);
 	}
 	return -EINVAL;
 }
@@ -243,6 +280,12 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err,
 	 * a restored one from its checkpoint. */
 	if (cfg->incoming_uri && cfg->restore_path) {
 		snprintf(err, err_len, "--incoming and --restore exclude each other");
+		return -EINVAL;
+	}
+	if ((cfg->tls_creds || cfg->tls_psk || cfg->nr_tls_authz) &&
+	    !cfg->incoming_uri) {
+		snprintf(err, err_len,
+			 "--tls-creds, --tls-psk and --tls-authz need --incoming (a source takes them in `kvmtrack migrate`)");
 		return -EINVAL;
 	}
 	if (cfg->restore_lazy && !cfg->restore_path) {

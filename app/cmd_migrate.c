@@ -30,6 +30,12 @@ static const char usage[] =
 	"      --verify sent|full   sent (default): digest of the pages as sent, and\n"
 	"                           a spot check of pages read again when stopped;\n"
 	"                           full: re-read all memory with the guest stopped\n"
+	"      --tls-creds DIR      TLS 1.3 with x509 in QEMU's layout (ca-cert.pem,\n"
+	"                           client-cert.pem, client-key.pem)\n"
+	"      --tls-hostname NAME  the name the destination's certificate must\n"
+	"                           carry (default: HOST of --to)\n"
+	"      --tls-psk FILE       TLS 1.3 with a pre-shared key, FILE as QEMU's\n"
+	"                           keys.psk (identity:hexkey; the first line's)\n"
 	"      --json               print the final statistics as one object\n";
 
 struct migrate_opts {
@@ -39,6 +45,7 @@ struct migrate_opts {
 	uint64_t x_lose; /* tests only: see mig_params */
 	int auto_converge, json;
 	const char *verify;
+	const char *tls_creds, *tls_psk, *tls_hostname;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -61,6 +68,9 @@ static int parse_opts(int argc, char **argv, struct migrate_opts *o)
 		{ "json", no_argument, NULL, 'j' },
 		{ "verify", required_argument, NULL, 'v' },
 		{ "x-lose-dirty-percent", required_argument, NULL, 'x' },
+		{ "tls-creds", required_argument, NULL, 'C' },
+		{ "tls-psk", required_argument, NULL, 'P' },
+		{ "tls-hostname", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -82,6 +92,9 @@ static int parse_opts(int argc, char **argv, struct migrate_opts *o)
 		case 'p': bad = parse_uint(optarg, 1, 10000, &o->max_passes); break;
 		case 'j': o->json = 1; break;
 		case 'x': bad = parse_uint(optarg, 0, 100, &o->x_lose); break;
+		case 'C': o->tls_creds = optarg; break;
+		case 'P': o->tls_psk = optarg; break;
+		case 'H': o->tls_hostname = optarg; break;
 		case 'v':
 			o->verify = optarg;
 			bad = strcmp(optarg, "full") && strcmp(optarg, "sent") ? -EINVAL : 0;
@@ -160,27 +173,47 @@ static void print_summary(const struct json_value *q, const char *status)
 		printf("  switch-over      %s\n", reason);
 }
 
+/* A path as the source kvmtrack, in its own directory, can open it. */
+static void put_path(struct jw *w, const char *key, const char *path)
+{
+	char *abs = path ? realpath(path, NULL) : NULL;
+
+	/* A path that does not resolve goes as given: the source names it
+	 * in its refusal. */
+	if (path)
+		jw_string(w, key, abs ? abs : path);
+	free(abs);
+}
+
 static int start(const struct migrate_opts *o)
 {
-	char args[512], err[256];
 	struct json_value *reply = NULL;
+	const char *args;
+	char err[256];
+	struct jw w;
 	int ret;
 
-	snprintf(args, sizeof(args),
-		 "{\"uri\":\"%s\",\"downtime_ms\":%llu,\"max_bandwidth\":%llu,"
-		 "\"auto_converge\":%s,\"timeout_ms\":%llu,\"max_passes\":%llu,"
-		 "\"verify\":\"%s\",\"x-lose-dirty-percent\":%llu}",
-		 o->to, (unsigned long long)o->downtime_ms,
-		 (unsigned long long)o->max_bandwidth,
-		 o->auto_converge ? "true" : "false",
-		 (unsigned long long)o->timeout_s * 1000,
-		 (unsigned long long)o->max_passes, o->verify,
-		 (unsigned long long)o->x_lose);
-	if (strchr(o->to, '"') || strchr(o->to, '\\')) {
-		fprintf(stderr, "kvmtrack migrate: bad destination '%s'\n", o->to);
-		return -EINVAL;
-	}
-	ret = control_call(o->control, "migrate", args, &reply, err, sizeof(err));
+	jw_init(&w);
+	jw_object_begin(&w, NULL);
+	jw_string(&w, "uri", o->to);
+	jw_u64(&w, "downtime_ms", o->downtime_ms);
+	jw_u64(&w, "max_bandwidth", o->max_bandwidth);
+	jw_bool(&w, "auto_converge", o->auto_converge);
+	jw_u64(&w, "timeout_ms", o->timeout_s * 1000);
+	jw_u64(&w, "max_passes", o->max_passes);
+	jw_string(&w, "verify", o->verify);
+	jw_u64(&w, "x-lose-dirty-percent", o->x_lose);
+	put_path(&w, "tls-creds", o->tls_creds);
+	put_path(&w, "tls-psk", o->tls_psk);
+	if (o->tls_hostname)
+		jw_string(&w, "tls-hostname", o->tls_hostname);
+	jw_object_end(&w);
+	args = jw_finish(&w);
+	ret = args ? control_call(o->control, "migrate", args, &reply, err,
+				  sizeof(err)) : -ENOMEM;
+	if (!args)
+		snprintf(err, sizeof(err), "out of memory");
+	jw_free(&w);
 	json_free(reply);
 	if (ret)
 		fprintf(stderr, "kvmtrack migrate: %s\n", err);

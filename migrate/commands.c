@@ -5,6 +5,7 @@
  *            "max_bandwidth": BYTES_PER_S, "auto_converge": false,
  *            "timeout_ms": 0, "max_passes": 50,
  *            "verify": "sent"|"full",
+ *            "tls-creds": DIR | "tls-psk": FILE, "tls-hostname": NAME,
  *            "x-lose-dirty-percent": 0 (tests only)} -> {} (started)
  *   query-migrate                                    -> status and figures
  *   migrate-cancel                                   -> {}
@@ -21,6 +22,41 @@
 #define DEFAULT_DOWNTIME_MS 300
 #define DEFAULT_MAX_PASSES 50
 #define QUERY_WAIT_MAX_MS 1000
+
+/* A string argument, absent (NULL) or refused for its type. */
+static int opt_string(const struct json_value *args, const char *key,
+		      const char **out, char *err, size_t err_len)
+{
+	int ret = json_get_string(args, key, out);
+
+	if (ret == -ENOENT) {
+		*out = NULL;
+		return 0;
+	}
+	if (ret)
+		snprintf(err, err_len, "'%s' must be a string", key);
+	return ret;
+}
+
+/* The TLS options, and their files loaded once here, so that a missing
+ * key fails the command, not the migration it would start. */
+static int parse_tls(const struct json_value *args, struct mig_tls_opts *o,
+		     char *err, size_t err_len)
+{
+	const char *creds, *psk, *name;
+	struct mig_tls *t;
+	int ret = opt_string(args, "tls-creds", &creds, err, err_len);
+
+	ret = ret ?: opt_string(args, "tls-psk", &psk, err, err_len);
+	ret = ret ?: opt_string(args, "tls-hostname", &name, err, err_len);
+	ret = ret ?: mig_tls_opts_set(o, creds, psk, &name, name ? 1 : 0, err,
+				      err_len);
+	if (ret || !mig_tls_wanted(o))
+		return ret;
+	ret = mig_tls_load(o, false, &t, err, err_len);
+	mig_tls_free(t);
+	return ret;
+}
 
 static int parse_params(const struct json_value *args, struct mig_params *p,
 			char *err, size_t err_len)
@@ -69,7 +105,7 @@ static int parse_params(const struct json_value *args, struct mig_params *p,
 		ret = -EINVAL;
 	}
 	p->max_passes = (unsigned int)passes;
-	return ret;
+	return ret ?: parse_tls(args, &p->tls, err, err_len);
 }
 
 static int cmd_migrate(struct vm *vm, void *opaque,
@@ -116,7 +152,7 @@ int migrate_register_commands(struct control *c, void *opaque)
 {
 	static const struct control_command_spec table[] = {
 		{ "migrate",
-		  "{uri, downtime_ms?, max_bandwidth?, auto_converge?, timeout_ms?, max_passes?, verify?}: start a live migration",
+		  "{uri, downtime_ms?, max_bandwidth?, auto_converge?, timeout_ms?, max_passes?, verify?, tls-creds? | tls-psk?, tls-hostname?}: start a live migration",
 		  cmd_migrate },
 		{ "query-migrate",
 		  "{wait_ms?}: status, progress and statistics of the migration, once it ended, a pass ended or wait_ms passed",

@@ -19,6 +19,7 @@
 #include "migrate/proto.h"
 #include "migrate/receive.h"
 #include "migrate/stream.h"
+#include "migrate/tls.h"
 #include "migrate/transport.h"
 #include "migrate/vm_state.h"
 #include "vmm/mem/memory.h"
@@ -30,6 +31,7 @@
 struct incoming {
 	struct mig_receive rx; /* the protocol, and what arrived */
 	char peer[128];
+	struct mig_tls *tls; /* --tls-creds or --tls-psk, else NULL */
 	struct vm *vm;
 	uint64_t start_ns;
 	uint64_t total_ms;
@@ -107,6 +109,7 @@ static void discard(struct incoming *in)
 	in->rx.passes = 0;
 	in->rx.verified = false;
 	mig_send_error(&in->rx.s, in->rx.s.err, in->rx.s.err_msg);
+	mig_shutdown(in->rx.s.fd);
 	vm_destroy(in->vm);
 	in->vm = NULL;
 	in->rx.mem = NULL;
@@ -165,6 +168,48 @@ static int get_ready(struct incoming *in,
 	return 0;
 }
 
+/* The credentials, loaded before we listen: a typo fails the start. */
+static int load_tls(struct incoming *in, const struct vm_config *cfg,
+		    char *err, size_t err_len)
+{
+	struct mig_tls_opts o;
+	int ret = mig_tls_opts_set(&o, cfg->tls_creds, cfg->tls_psk,
+				   cfg->tls_authz, cfg->nr_tls_authz, err,
+				   err_len);
+
+	if (ret || !mig_tls_wanted(&o))
+		return ret;
+	return mig_tls_load(&o, true, &in->tls, err, err_len);
+}
+
+/*
+ * The handshake, before the first frame. A refused source is one more
+ * discarded attempt; one that runs without TLS hears why in the only
+ * words it understands, a plain ERROR frame.
+ */
+static int secure(struct incoming *in)
+{
+	char how[256];
+	int ret = mig_tls_handshake(in->tls, in->rx.s.fd, NULL,
+				    &in->rx.s.tls_io, how, sizeof(how));
+
+	if (!ret) {
+		in->rx.s.tls = true;
+		log_info("migration channel from %s: %s", in->peer, how);
+		return 0;
+	}
+	log_err("incoming migration from %s refused: TLS: %s; waiting for the next",
+		in->peer, how);
+	if (ret == -EPROTO) {
+		mig_send_error(&in->rx.s, -EACCES,
+			       "this destination takes TLS only: migrate with --tls-creds or --tls-psk");
+		mig_shutdown(in->rx.s.fd);
+	}
+	close(in->rx.s.fd);
+	mig_stream_free(&in->rx.s);
+	return ret;
+}
+
 int incoming_receive(const struct vm_config *cfg,
 		     int (*prepare)(struct vm *vm, void *arg), void *arg,
 		     struct incoming **in_out, struct vm **vm_out, char *err,
@@ -178,19 +223,21 @@ int incoming_receive(const struct vm_config *cfg,
 	if (!in)
 		return -ENOMEM;
 	ret = mig_uri_parse(cfg->incoming_uri, &uri, err, err_len);
-	lfd = ret ? ret : mig_listen(&uri, err, err_len);
+	ret = ret ?: load_tls(in, cfg, err, err_len);
+	lfd = ret ? ret : mig_listen_socket(&uri, err, err_len);
 	if (lfd < 0) {
-		free(in);
+		incoming_free(in);
 		return lfd;
 	}
-	if (!mig_listen_is_loopback(lfd))
+	if (!in->tls && !mig_listen_is_loopback(lfd))
 		log_err("warning: the migration stream on %s is not authenticated nor encrypted: whoever reaches it can hand this kvmtrack a guest, and read or alter guest memory on the way",
 			cfg->incoming_uri);
 	/* Creating a VM's vCPU threads blocks the stop signals in this
 	 * thread (vm_run() takes them from a signalfd): a discarded attempt
 	 * must not leave us deaf to SIGTERM and SIGINT while we wait. */
 	pthread_sigmask(SIG_SETMASK, NULL, &listen_mask);
-	log_info("waiting for a migration on %s", cfg->incoming_uri);
+	log_info("waiting for a migration on %s%s%s", cfg->incoming_uri,
+		 in->tls ? ", TLS with " : "", in->tls ? mig_tls_kind(in->tls) : "");
 	for (;;) {
 		int fd;
 
@@ -201,6 +248,8 @@ int incoming_receive(const struct vm_config *cfg,
 		if (fd < 0)
 			continue;
 		mig_stream_init(&in->rx.s, fd);
+		if (in->tls && secure(in))
+			continue;
 		in->start_ns = clock_now_ns();
 		if (receive_one(in, cfg) == 0 && get_ready(in, prepare, arg) == 0)
 			break;
@@ -242,5 +291,6 @@ void incoming_free(struct incoming *in)
 	if (in->rx.s.fd > 0)
 		close(in->rx.s.fd);
 	mig_stream_free(&in->rx.s);
+	mig_tls_free(in->tls);
 	free(in);
 }

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "migrate/tls.h"
+
 struct mig_params {
 	char uri[300];
 	uint64_t downtime_ms; /* default 300 */
@@ -33,6 +35,7 @@ struct mig_params {
 	 * below this are not sent by dirty passes, as if the dirty log had
 	 * missed them, to show that verification catches it. */
 	unsigned int x_lose_dirty_percent;
+	struct mig_tls_opts tls; /* all empty: a plain TCP stream */
 };
 
 #endif

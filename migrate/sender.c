@@ -6,10 +6,12 @@
 #include "migrate/sender.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/clock.h"
+#include "lib/log.h"
 #include "lib/wire.h"
 #include "migrate/alias_state.h"
 #include "migrate/params.h"
@@ -17,6 +19,7 @@
 #include "migrate/proto.h"
 #include "migrate/receive.h"
 #include "migrate/throttle.h"
+#include "migrate/tls.h"
 #include "migrate/transport.h"
 #include "migrate/vm_state.h"
 #include "vmm/alias/alias.h"
@@ -55,6 +58,24 @@ static int send_hello_and_config(struct sender *sd)
 	return ret;
 }
 
+/* TLS before the first frame: a destination that refuses us never sees
+ * the machine, nor a page. */
+static int secure(struct sender *sd, const struct mig_uri *uri, char *err,
+		  size_t err_len)
+{
+	char how[256];
+	int ret = mig_tls_handshake(sd->tls, sd->s.fd, uri->host, &sd->s.tls_io,
+				    how, sizeof(how));
+
+	if (ret) {
+		snprintf(err, err_len, "TLS with %s: %s", sd->params->uri, how);
+		return ret;
+	}
+	sd->s.tls = true;
+	log_info("migration channel to %s: %s", sd->params->uri, how);
+	return 0;
+}
+
 static int connect_peer(struct sender *sd, char *err, size_t err_len)
 {
 	struct mig_uri uri;
@@ -62,12 +83,18 @@ static int connect_peer(struct sender *sd, char *err, size_t err_len)
 
 	if (ret)
 		return ret;
+	if (mig_tls_wanted(&sd->params->tls)) {
+		ret = mig_tls_load(&sd->params->tls, false, &sd->tls, err,
+				   err_len);
+		if (ret)
+			return ret;
+	}
 	fd = mig_connect(&uri, CONNECT_TIMEOUT_MS, IO_TIMEOUT_MS, err, err_len);
 	if (fd < 0)
 		return fd;
 	mig_stream_init(&sd->s, fd);
 	mig_progress_set_fd(sd->progress, fd);
-	return 0;
+	return sd->tls ? secure(sd, &uri, err, err_len) : 0;
 }
 
 int sender_pass_frame(struct sender *sd, unsigned int pass)
@@ -150,4 +177,6 @@ void sender_cleanup(struct sender *sd)
 	ram_sender_free(&sd->rs);
 	mig_progress_close_fd(sd->progress, sd->s.fd);
 	mig_stream_free(&sd->s);
+	mig_tls_free(sd->tls);
+	sd->tls = NULL;
 }

@@ -38,6 +38,7 @@ struct sender {
 	bool digest_job_called; /* handed to a vCPU by vm_pause_then() */
 	struct digest_job digest_job;
 	struct throttle *throttle;
+	struct mig_tls *tls; /* the credentials, where params ask for TLS */
 	uint64_t stop_ns;
 	uint64_t written_pages; /* sent by the first pass: all written memory */
 };

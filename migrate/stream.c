@@ -14,6 +14,7 @@
 #include "lib/crc32c.h"
 #include "lib/wire.h"
 #include "migrate/proto.h"
+#include "migrate/tls.h"
 
 /* A RAM frame: its page list and its pages, each from guest memory. */
 #define MAX_IOV (MIG_RAM_FRAME_PAGES + 1)
@@ -45,6 +46,8 @@ void mig_stream_free(struct mig_stream *s)
 	free(s->payload);
 	s->payload = NULL;
 	s->payload_cap = 0;
+	mig_tls_io_free(s->tls_io);
+	s->tls_io = NULL;
 }
 
 int mig_stream_fail(struct mig_stream *s, int err, const char *fmt, ...)
@@ -67,6 +70,11 @@ static int io_error(struct mig_stream *s, const char *what, ssize_t got)
 				       "%s: connection closed by the peer", what);
 	if (errno == EAGAIN || errno == EWOULDBLOCK)
 		return mig_stream_fail(s, -ETIMEDOUT, "%s: timed out", what);
+	/* What kernel TLS and GnuTLS say of a record whose tag is wrong. */
+	if (s->tls && errno == EBADMSG)
+		return mig_stream_fail(s, -EBADMSG,
+				       "%s: a TLS record failed its integrity check: altered on the way",
+				       what);
 	return mig_stream_fail(s, -errno, "%s: %s", what, strerror(errno));
 }
 
@@ -76,7 +84,8 @@ static int read_full(struct mig_stream *s, void *buf, size_t len,
 	uint8_t *p = buf;
 
 	while (len > 0) {
-		ssize_t got = read(s->fd, p, len);
+		ssize_t got = s->tls_io ? mig_tls_io_recv(s->tls_io, p, len) :
+					  read(s->fd, p, len);
 
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -108,7 +117,8 @@ static int send_all(struct mig_stream *s, struct iovec *iov, int n)
 {
 	while (n > 0) {
 		struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)n };
-		ssize_t sent = sendmsg(s->fd, &msg, MSG_NOSIGNAL);
+		ssize_t sent = s->tls_io ? mig_tls_io_send(s->tls_io, iov, n) :
+					   sendmsg(s->fd, &msg, MSG_NOSIGNAL);
 
 		if (sent < 0 && errno == EINTR)
 			continue;
@@ -230,6 +240,11 @@ static int check_header(struct mig_stream *s, const uint8_t *hdr)
 	uint16_t version = get_le16(hdr + 4), type = get_le16(hdr + 6);
 	uint32_t seq = get_le32(hdr + 12);
 
+	/* A TLS record: alert (21), handshake (22) or data (23), then the
+	 * version's major byte, 3. */
+	if (!s->tls && hdr[0] >= 0x15 && hdr[0] <= 0x17 && hdr[1] == 0x03)
+		return mig_stream_fail(s, -EPROTO,
+				       "the peer speaks TLS: give this end the same --tls-creds or --tls-psk");
 	if (magic != MIG_MAGIC)
 		return mig_stream_fail(s, -EPROTO,
 				       "frame %u: bad magic 0x%08x: not a kvmtrack migration stream",
@@ -293,7 +308,9 @@ int mig_recv_payload_iov(struct mig_stream *s, const struct iovec *iov,
 	memcpy(work, iov, sizeof(*iov) * (size_t)n);
 	/* readv until all arrived, advancing over partly filled pieces. */
 	while (left > 0) {
-		ssize_t got = readv(s->fd, cur, left);
+		ssize_t got = s->tls_io ? mig_tls_io_recv(s->tls_io, cur->iov_base,
+							  cur->iov_len) :
+					  readv(s->fd, cur, left);
 
 		if (got < 0 && errno == EINTR)
 			continue;

@@ -7,12 +7,19 @@
 #ifndef KVMTRACK_STREAM_H
 #define KVMTRACK_STREAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
+struct mig_tls_io;
+
 struct mig_stream {
 	int fd;
+	/* TLS (tls.h): records by GnuTLS in this process, else NULL (none,
+	 * or the kernel's, on fd); tls: whether either carries the stream. */
+	struct mig_tls_io *tls_io;
+	bool tls;
 	uint32_t send_seq;
 	uint32_t recv_seq;
 	uint64_t bytes_sent;

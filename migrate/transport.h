@@ -22,7 +22,8 @@ int mig_uri_parse(const char *uri, struct mig_uri *out, char *err,
 int mig_connect(const struct mig_uri *uri, int timeout_ms, int io_timeout_ms,
 		char *err, size_t err_len);
 /* A listening socket for the destination; returns the fd or -errno. */
-int mig_listen(const struct mig_uri *uri, char *err, size_t err_len);
+int mig_listen_socket(const struct mig_uri *uri, char *err,
+		      size_t err_len);
 /*
  * Whether listen_fd is bound to a loopback address (127.0.0.0/8, ::1, or
  * an IPv4-mapped 127/8), which no other host can reach. A wildcard or any
@@ -30,6 +31,13 @@ int mig_listen(const struct mig_uri *uri, char *err, size_t err_len);
  * destination warns (incoming.c).
  */
 bool mig_listen_is_loopback(int listen_fd);
+/*
+ * Ends our side after our last words (an ERROR frame, a TLS alert): what
+ * the peer sent and we did not read would turn the close into a reset,
+ * which can destroy those words before the peer reads them. The caller
+ * still closes fd.
+ */
+void mig_shutdown(int fd);
 /* Accepts one connection and sets it up like mig_connect's. */
 int mig_accept(int listen_fd, int io_timeout_ms, char *peer, size_t peer_len);
 

@@ -136,7 +136,7 @@ int mig_connect(const struct mig_uri *uri, int timeout_ms, int io_timeout_ms,
 	return fd;
 }
 
-int mig_listen(const struct mig_uri *uri, char *err, size_t err_len)
+int mig_listen_socket(const struct mig_uri *uri, char *err, size_t err_len)
 {
 	struct addrinfo *res;
 	int fd = -1, one = 1, ret = resolve(uri, true, &res, err, err_len);
@@ -201,4 +201,13 @@ int mig_accept(int listen_fd, int io_timeout_ms, char *peer, size_t peer_len)
 	snprintf(peer, peer_len, "%s:%s", host, port);
 	tune_socket(fd, io_timeout_ms);
 	return fd;
+}
+
+void mig_shutdown(int fd)
+{
+	char buf[4096];
+
+	shutdown(fd, SHUT_WR);
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
 }

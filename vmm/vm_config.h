@@ -16,6 +16,8 @@
 
 #define VM_DEFAULT_MEM_BYTES (256ull << 20)
 #define VM_MIN_MEM_BYTES (2ull << 20)
+/* --tls-authz: the names a source's certificate may carry. */
+#define VM_MAX_TLS_AUTHZ 8
 
 struct device_ops;
 
@@ -35,6 +37,12 @@ struct vm_config {
 	struct serial_config serial;
 	const char *control_path; /* NULL: no control socket */
 	const char *incoming_uri; /* --incoming: receive a migration */
+	/* --tls-creds, --tls-psk, --tls-authz: the incoming stream's TLS
+	 * (migrate/tls.h); NULL and 0 without. */
+	const char *tls_creds;
+	const char *tls_psk;
+	const char *tls_authz[VM_MAX_TLS_AUTHZ];
+	unsigned int nr_tls_authz;
 	const char *restore_path; /* --restore DIR[/NAME]: from a checkpoint */
 	/* --restore-mode lazy: the guest runs before its memory is in place */
 	bool restore_lazy;

@@ -455,3 +455,43 @@ long long mig_json_field(const char *json, const char *key)
 	p = json ? strstr(json, pat) : NULL;
 	return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
 }
+
+void mig_expect_failed(const struct proc_result *r, const char *status,
+		       const char *needle)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "\"status\":\"%s\"", status);
+	cr_expect_eq(r->status, 1, "migrate exit status %d: %s", r->status,
+		     r->err);
+	cr_expect(r->out && strstr(r->out, want), "want %s: %s", want, r->out);
+	cr_expect(r->out && strstr(r->out, "\"verified\":false"), "%s",
+		  r->out);
+	if (needle)
+		cr_expect(r->out && strstr(r->out, "\"error\":") &&
+				  strstr(strstr(r->out, "\"error\":"), needle),
+			  "the error does not name \"%s\": %s", needle, r->out);
+}
+
+long long mig_expect_migrates(struct mig_host *src, struct mig_host *dst,
+			      const char *const *extra)
+{
+	struct proc_result r = mig_migrate(src, dst->port, extra), end;
+	long long pages;
+	long last;
+
+	cr_assert_eq(r.status, 0, "retry failed: %s %s", r.out, r.err);
+	cr_expect(strstr(r.out, "\"status\":\"completed\""), "%s", r.out);
+	cr_expect(strstr(r.out, "\"verified\":true"), "%s", r.out);
+	pages = mig_json_field(r.out, "normal_pages");
+	proc_result_free(&r);
+	bg_wait(&src->proc, 20, &end);
+	cr_expect_eq(end.status, 0, "%s", end.err);
+	cr_expect(strstr(end.err, "guest migrated to"), "%s", end.err);
+	proc_result_free(&end);
+	last = mig_last_heartbeat(src);
+	cr_expect(mig_wait_heartbeat(dst, last + 2, 10000),
+		  "the guest does not run at the destination (beat %ld there, %ld at the source)",
+		  mig_last_heartbeat(dst), last);
+	return pages;
+}

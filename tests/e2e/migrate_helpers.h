@@ -98,6 +98,16 @@ long mig_last_heartbeat(const struct mig_host *h);
 long mig_first_heartbeat(const struct mig_host *h);
 /* Waits until the host's serial file has a heartbeat above n. */
 bool mig_wait_heartbeat(const struct mig_host *h, long n, int timeout_ms);
+/* migrate --json ended with `status`, and its error names `needle`
+ * (NULL: any error). */
+void mig_expect_failed(const struct proc_result *r, const char *status,
+		       const char *needle);
+/* The guest moves from src to dst (a fresh or a still listening one),
+ * migrate given extra (NULL or more options): completed, verified, the
+ * source ended, the guest runs at dst. Returns how many pages with data
+ * the source sent. */
+long long mig_expect_migrates(struct mig_host *src, struct mig_host *dst,
+			      const char *const *extra);
 /* A numeric field of the migrate --json output, or -1. */
 long long mig_json_field(const char *json, const char *key);
 

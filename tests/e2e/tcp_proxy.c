@@ -3,6 +3,7 @@
 #include "tests/e2e/tcp_proxy.h"
 
 #include <arpa/inet.h>
+#include <criterion/criterion.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -149,6 +150,11 @@ static bool forward_up(struct proxy *px, bool *close_all)
 	}
 	if (px->fault == TCP_PROXY_FLIP || px->fault == TCP_PROXY_FLIP_LIST)
 		scan_and_flip(px, buf, (size_t)n);
+	if (px->fault == TCP_PROXY_FLIP_AT && !px->injected &&
+	    px->forwarded + (uint64_t)n > px->after_bytes) {
+		buf[px->after_bytes - px->forwarded] ^= 0x01;
+		px->injected = true;
+	}
 	px->forwarded += (uint64_t)n;
 	return send_all(px->tfd, buf, (size_t)n);
 }
@@ -317,4 +323,23 @@ bool tcp_proxy_finish(struct tcp_proxy *p, int timeout_ms)
 		usleep(10000);
 	}
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+struct proc_result mig_migrate_via_proxy(struct mig_host *src,
+					 const struct mig_host *dst,
+					 int proxy_port,
+					 enum tcp_proxy_fault fault,
+					 uint64_t after_bytes,
+					 const char *const *opts,
+					 const char *missed)
+{
+	struct tcp_proxy px;
+	struct proc_result r;
+
+	cr_assert_eq(tcp_proxy_start(&px, proxy_port, dst->port, fault,
+				     after_bytes), 0);
+	mig_track(px.pid);
+	r = mig_migrate(src, px.port, opts);
+	cr_expect(tcp_proxy_finish(&px, 5000), "%s", missed);
+	return r;
 }

@@ -14,6 +14,8 @@
  *                    client);
  *   TCP_PROXY_FLIP_LIST a bit of the page list of the first RAM or RAM_LIVE
  *                    frame from that point, which the frame's CRC covers;
+ *   TCP_PROXY_FLIP_AT flips a bit of byte after_bytes, whatever the stream
+ *                    (TLS records, say), and goes on forwarding;
  *   TCP_PROXY_EAT_DONE forwards everything but the target's DONE frame:
  *                    there it closes both connections, as a network that
  *                    fails just as the guest moved would (after_bytes is
@@ -26,12 +28,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "tests/e2e/migrate_helpers.h"
+
 enum tcp_proxy_fault {
 	TCP_PROXY_PASS,
 	TCP_PROXY_CLOSE,
 	TCP_PROXY_FLIP,
 	TCP_PROXY_FLIP_LIST,
 	TCP_PROXY_EAT_DONE,
+	TCP_PROXY_FLIP_AT,
 };
 
 struct tcp_proxy {
@@ -48,5 +53,18 @@ int tcp_proxy_start(struct tcp_proxy *p, int listen_port, int target_port,
  * TCP_PROXY_PASS, when the connection was forwarded to its end).
  */
 bool tcp_proxy_finish(struct tcp_proxy *p, int timeout_ms);
+
+/*
+ * src -> dst through a fault-injecting proxy listening on proxy_port; the
+ * proxy has finished, and injected its fault (what it failed to do says
+ * `missed`), when this returns.
+ */
+struct proc_result mig_migrate_via_proxy(struct mig_host *src,
+					 const struct mig_host *dst,
+					 int proxy_port,
+					 enum tcp_proxy_fault fault,
+					 uint64_t after_bytes,
+					 const char *const *opts,
+					 const char *missed);
 
 #endif

@@ -34,48 +34,6 @@
 /* 16 MiB/s: the first pass alone lasts over a second. */
 static const char *const capped[] = { "--max-bandwidth", "16M", NULL };
 
-/* migrate --json ended with `status`, and its error names `needle`. */
-static void expect_failed(const struct proc_result *r, const char *status,
-			  const char *needle)
-{
-	char want[64];
-
-	snprintf(want, sizeof(want), "\"status\":\"%s\"", status);
-	cr_expect_eq(r->status, 1, "migrate exit status %d: %s", r->status,
-		     r->err);
-	cr_expect(r->out && strstr(r->out, want), "want %s: %s", want, r->out);
-	cr_expect(r->out && strstr(r->out, "\"verified\":false"), "%s",
-		  r->out);
-	if (needle)
-		cr_expect(r->out && strstr(r->out, "\"error\":") &&
-				  strstr(strstr(r->out, "\"error\":"), needle),
-			  "the error does not name \"%s\": %s", needle, r->out);
-}
-
-/* The guest moves from src to dst (a fresh or a still listening one);
- * returns how many pages with data the source sent. */
-static long long expect_migrates(struct mig_host *src, struct mig_host *dst)
-{
-	struct proc_result r = mig_migrate(src, dst->port, NULL), end;
-	long long pages;
-	long last;
-
-	cr_assert_eq(r.status, 0, "retry failed: %s %s", r.out, r.err);
-	cr_expect(strstr(r.out, "\"status\":\"completed\""), "%s", r.out);
-	cr_expect(strstr(r.out, "\"verified\":true"), "%s", r.out);
-	pages = mig_json_field(r.out, "normal_pages");
-	proc_result_free(&r);
-	bg_wait(&src->proc, 20, &end);
-	cr_expect_eq(end.status, 0, "%s", end.err);
-	cr_expect(strstr(end.err, "guest migrated to"), "%s", end.err);
-	proc_result_free(&end);
-	last = mig_last_heartbeat(src);
-	cr_expect(mig_wait_heartbeat(dst, last + 2, 10000),
-		  "the guest does not run at the destination (beat %ld there, %ld at the source)",
-		  mig_last_heartbeat(dst), last);
-	return pages;
-}
-
 /*
  * The guest writes for `duration` seconds, then verifies and ends: it must
  * outlive every step of the test before its last migration, which in the
@@ -90,30 +48,6 @@ static void boot_writer(struct mig_host *h, const char *name,
 	snprintf(cmdline, sizeof(cmdline), WRITER "duration=%s", duration);
 	mig_boot(h, name, "1", cmdline);
 	cr_assert(mig_wait_heartbeat(h, 5, 10000), "%s does not run", name);
-}
-
-/*
- * src -> dst through a fault-injecting proxy listening on proxy_port; the
- * proxy has finished, and injected its fault (what it failed to do says
- * `missed`), when this returns.
- */
-static struct proc_result migrate_via_proxy(struct mig_host *src,
-					    const struct mig_host *dst,
-					    int proxy_port,
-					    enum tcp_proxy_fault fault,
-					    uint64_t after_bytes,
-					    const char *const *opts,
-					    const char *missed)
-{
-	struct tcp_proxy px;
-	struct proc_result r;
-
-	cr_assert_eq(tcp_proxy_start(&px, proxy_port, dst->port, fault,
-				     after_bytes), 0);
-	mig_track(px.pid);
-	r = mig_migrate(src, px.port, opts);
-	cr_expect(tcp_proxy_finish(&px, 5000), "%s", missed);
-	return r;
 }
 
 Test(migrate_failures, destination_killed_mid_transfer, .timeout = 90,
@@ -133,11 +67,11 @@ Test(migrate_failures, destination_killed_mid_transfer, .timeout = 90,
 	cr_expect_eq(b_end.status, 128 + SIGKILL);
 	proc_result_free(&b_end);
 	r = mig_migrate_wait(&mig, 30);
-	expect_failed(&r, "failed", "");
+	mig_expect_failed(&r, "failed", "");
 	proc_result_free(&r);
 	mig_expect_guest_runs(&a, "after the destination was killed");
 	mig_listen(&c, "kill-c", mig_test_port(12));
-	expect_migrates(&a, &c);
+	mig_expect_migrates(&a, &c, NULL);
 	mig_expect_guest_verifies(&c, 30);
 }
 
@@ -151,9 +85,9 @@ Test(migrate_failures, connection_closed_mid_pass, .timeout = 90,
 	boot_writer(&a, "cut-a", "10");
 	mig_listen(&b, "cut-b", mig_test_port(21));
 	/* 6 MiB in: the middle of the first pass at 16 MiB/s. */
-	r = migrate_via_proxy(&a, &b, mig_test_port(22), TCP_PROXY_CLOSE,
+	r = mig_migrate_via_proxy(&a, &b, mig_test_port(22), TCP_PROXY_CLOSE,
 			      6 << 20, capped, "the proxy did not cut");
-	expect_failed(&r, "failed", "");
+	mig_expect_failed(&r, "failed", "");
 	cr_expect(mig_json_field(r.out, "transferred_bytes") >= 6 << 20, "%s",
 		  r.out);
 	proc_result_free(&r);
@@ -165,7 +99,7 @@ Test(migrate_failures, connection_closed_mid_pass, .timeout = 90,
 	free(b_err);
 	mig_stop(&b);
 	mig_listen(&c, "cut-c", mig_test_port(23));
-	expect_migrates(&a, &c);
+	mig_expect_migrates(&a, &c, NULL);
 	mig_expect_guest_verifies(&c, 30);
 }
 
@@ -188,9 +122,9 @@ static void corrupted_frame(enum tcp_proxy_fault fault, const char *name,
 	snprintf(b_name, sizeof(b_name), "%s-b", name);
 	boot_writer(&a, a_name, "12");
 	mig_listen(&b, b_name, mig_test_port(port));
-	r = migrate_via_proxy(&a, &b, mig_test_port(port + 1), fault,
+	r = mig_migrate_via_proxy(&a, &b, mig_test_port(port + 1), fault,
 			      after_bytes, opts, "the proxy flipped no bit");
-	expect_failed(&r, "failed", "corrupted in transit");
+	mig_expect_failed(&r, "failed", "corrupted in transit");
 	proc_result_free(&r);
 	mig_expect_guest_runs(&a, "after the corrupted frame");
 	cr_expect(mig_wait_stderr(&b, "discarded, waiting for the next", 5000));
@@ -198,7 +132,7 @@ static void corrupted_frame(enum tcp_proxy_fault fault, const char *name,
 	cr_expect(strstr(b_err, reason), "not \"%s\": %s", reason, b_err);
 	free(b_err);
 	/* Nothing of the failed attempt shows in what it received. */
-	pages = expect_migrates(&a, &b);
+	pages = mig_expect_migrates(&a, &b, NULL);
 	r = mig_ctl(&b, "query-incoming");
 	cr_expect_eq(mig_json_field(r.out, "normal_pages"), pages, "sent %lld: %s",
 		     pages, r.out);
@@ -239,7 +173,7 @@ static void expect_loss_caught(const struct proc_result *r, const char *check)
 {
 	const char *err = r->out ? strstr(r->out, "\"error\":") : NULL;
 
-	expect_failed(r, "failed", NULL);
+	mig_expect_failed(r, "failed", NULL);
 	cr_expect(err && (strstr(err, check) ||
 			  strstr(err, "a dirty page the source missed")),
 		  "the error names neither \"%s\" nor a torn page not sent again: %s",
@@ -273,7 +207,7 @@ Test(migrate_failures, missed_dirty_writes_are_caught, .timeout = 90,
 	expect_loss_caught(&r, "memory digest mismatch");
 	proc_result_free(&r);
 	mig_expect_guest_runs(&a, "after the digest mismatch");
-	expect_migrates(&a, &b);
+	mig_expect_migrates(&a, &b, NULL);
 	mig_expect_guest_verifies(&b, 30);
 }
 
@@ -292,9 +226,9 @@ Test(migrate_failures, lost_done_leaves_the_source_paused, .timeout = 90,
 
 	boot_writer(&a, "done-a", "12");
 	mig_listen(&b, "done-b", mig_test_port(93));
-	r = migrate_via_proxy(&a, &b, mig_test_port(94), TCP_PROXY_EAT_DONE, 0,
+	r = mig_migrate_via_proxy(&a, &b, mig_test_port(94), TCP_PROXY_EAT_DONE, 0,
 			      NULL, "the proxy saw no DONE");
-	expect_failed(&r, "failed", "the destination may be running it, so it stays paused here");
+	mig_expect_failed(&r, "failed", "the destination may be running it, so it stays paused here");
 	proc_result_free(&r);
 	r = mig_ctl(&a, "status");
 	cr_expect(strstr(r.out, "paused"), "the source runs: %s", r.out);
@@ -322,7 +256,7 @@ Test(migrate_failures, cancel_mid_transfer, .timeout = 90,
 	cr_expect_eq(r.status, 0, "%s %s", r.out, r.err);
 	proc_result_free(&r);
 	r = mig_migrate_wait(&mig, 30);
-	expect_failed(&r, "cancelled", "cancelled");
+	mig_expect_failed(&r, "cancelled", "cancelled");
 	proc_result_free(&r);
 	r = mig_ctl(&a, "status");
 	cr_expect(strstr(r.out, "running"), "%s", r.out);
@@ -331,7 +265,7 @@ Test(migrate_failures, cancel_mid_transfer, .timeout = 90,
 	cr_expect(mig_wait_stderr(&b, "discarded, waiting for the next", 5000));
 	mig_stop(&b);
 	mig_listen(&c, "cancel-c", mig_test_port(42));
-	expect_migrates(&a, &c);
+	mig_expect_migrates(&a, &c, NULL);
 	mig_expect_guest_verifies(&c, 30);
 }
 
@@ -495,7 +429,7 @@ Test(migrate_failures, converges_only_with_auto_converge, .timeout = 900,
 	}
 	a = *src;
 	b = *dst;
-	expect_failed(&r, "failed", "timeout");
+	mig_expect_failed(&r, "failed", "timeout");
 	cr_expect_eq(mig_json_field(r.out, "throttle_percent"), 0, "%s", r.out);
 	cr_expect_geq(mig_json_field(r.out, "passes"), 3, "%s", r.out);
 	proc_result_free(&r);
@@ -650,7 +584,7 @@ Test(migrate_failures, source_refuses_version_1, .timeout = 30,
 	boot_writer(&a, "v1-a", "2");
 	fake = fake_v1_destination(mig_test_port(62));
 	r = mig_migrate(&a, mig_test_port(62), NULL);
-	expect_failed(&r, "failed", "speaks migration protocol version 1");
+	mig_expect_failed(&r, "failed", "speaks migration protocol version 1");
 	proc_result_free(&r);
 	cr_expect_eq(waitpid(fake, &status, 0), fake);
 	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
@@ -670,7 +604,7 @@ Test(migrate_failures, incompatible_machine_refused, .timeout = 30,
 	boot_writer(&a, "mem-a", "2");
 	mig_listen_opts(&b, "mem-b", mig_test_port(71), small);
 	r = mig_migrate(&a, b.port, NULL);
-	expect_failed(&r, "failed",
+	mig_expect_failed(&r, "failed",
 		      "incompatible machine: the source has 256 MiB of RAM, the destination was started with 128 MiB");
 	cr_expect_eq(mig_json_field(r.out, "normal_pages"), 0,
 		     "memory was sent: %s", r.out);

@@ -18,7 +18,7 @@ static bool loopback(const char *uri_text)
 
 	cr_assert_eq(mig_uri_parse(uri_text, &uri, err, sizeof(err)), 0, "%s",
 		     err);
-	fd = mig_listen(&uri, err, sizeof(err));
+	fd = mig_listen_socket(&uri, err, sizeof(err));
 	cr_assert_geq(fd, 0, "%s", err);
 	ret = mig_listen_is_loopback(fd);
 	close(fd);

@@ -4,7 +4,8 @@
 # Builds the test VM's boot files (tests/vm/README.md): Debian's kernel and
 # an initramfs that holds everything the suites run inside it, taken from
 # this host's Debian packages:
-#   - the kernel's modules for kvm_amd, 9p over virtio, veth and tbf;
+#   - the kernel's modules for kvm_amd, 9p over virtio, veth, tbf and
+#     kernel TLS (the migration channel's records);
 #   - busybox-static for /init and the basic commands, with bash, coreutils,
 #     mawk, sed, grep, tar, iproute2 and QEMU itself (the benchmark peer);
 #   - every shared library those programs and the BINARIES given need.
@@ -42,8 +43,11 @@ ip tc qemu-system-x86_64 busybox strace tmux"
 DATA="/usr/share/qemu /usr/share/seabios /usr/lib/ipxe/qemu /lib/terminfo
 /usr/lib/locale/C.utf8"
 # Modules insmod'ed by /init, in order; busybox modprobe adds what each
-# needs from modules.dep.
-MODULES="virtio_pci 9pnet_virtio 9p kvm_amd veth sch_tbf"
+# needs from modules.dep. Kernel TLS asks for its ciphers by algorithm name,
+# which needs modules.alias and a modprobe the kernel can call: AES-GCM's
+# are loaded here instead (GnuTLS picks AES-GCM where the CPU has AES-NI).
+MODULES="virtio_pci 9pnet_virtio 9p kvm_amd veth sch_tbf tls gcm aesni_intel
+ghash_clmulni_intel"
 
 "$top/tests/linux/fetch-kernel.sh" "$top/tests/linux-cache" ||
 	fail "cannot get Debian's kernel"

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inside the migration channel's TLS (tls.h): the loaded credentials,
+ * shared by tls_creds.c (options, keys.psk), tls_x509.c (QEMU's x509
+ * layout, the peer's certificate check) and tls_session.c (handshake,
+ * kernel TLS, records in this process).
+ */
+#ifndef KVMTRACK_TLS_CREDS_H
+#define KVMTRACK_TLS_CREDS_H
+
+#include <gnutls/gnutls.h>
+#include <stdint.h>
+
+#include "migrate/tls.h"
+
+#define MIG_TLS_MAX_PSK_KEYS 64
+/* QEMU's keys.psk has one identity per line; a file holding only a key
+ * stands for this identity. */
+#define MIG_TLS_PSK_DEFAULT_ID "kvmtrack"
+
+struct mig_tls_psk_key {
+	char identity[129];
+	uint8_t key[64];
+	size_t key_len;
+};
+
+struct mig_tls {
+	bool server;
+	char names[MIG_TLS_PATH_MAX]; /* see mig_tls_opts */
+	gnutls_certificate_credentials_t x509;
+	gnutls_psk_client_credentials_t psk_client;
+	gnutls_psk_server_credentials_t psk_server;
+	/* The source uses the first; the destination any the source names. */
+	unsigned int nr_keys;
+	struct mig_tls_psk_key keys[MIG_TLS_MAX_PSK_KEYS];
+};
+
+/* One handshake's working state; GnuTLS's callbacks find it through the
+ * session's pointer (gnutls_session_set_ptr). */
+struct mig_tls_io {
+	gnutls_session_t session;
+	const struct mig_tls *t;
+	int fd;
+	const char *host; /* the source's name to verify, else NULL */
+	/* The first bytes the peer sent: a plain kvmtrack frame there means
+	 * the peer runs without TLS. */
+	uint8_t first[4];
+	size_t first_len;
+	char why[256]; /* a refusal's reason, found in a callback */
+};
+
+/* x509 credentials from dir (tls_x509.c); names the missing file. */
+int mig_tls_load_x509(struct mig_tls *t, const char *dir, char *err,
+		      size_t err_len);
+/* GnuTLS's objects for the loaded keys (tls_creds.c). */
+int mig_tls_gnutls_creds(struct mig_tls *t, char *err, size_t err_len);
+
+#endif
