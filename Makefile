@@ -185,6 +185,12 @@ tests/bench/bench-dirtyrate: tests/bench/bench_dirtyrate.c $(LIB)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(KT_CFLAGS) -o $@ $^ $(KT_LIBS)
 
+# What TLS costs the migration channel, on this machine's CPU: no guest.
+BENCH_BINS += tests/bench/bench-channel
+tests/bench/bench-channel: tests/bench/bench_channel.c $(LIB)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(KT_CFLAGS) -o $@ $< $(LIB) $(KT_LIBS)
+
 BENCH_BINS += tests/bench/bench-alias
 tests/bench/bench-alias: tests/bench/bench_alias.c $(LIB)
 	@echo "  CC      $@"
@@ -198,6 +204,9 @@ bench: all $(BENCH_BINS) $(LINUX_INITRAMFS) $(TLS_CREDS)
 		tests/vm/with-kvm --timeout 5400 --env BENCH_COMMIT \
 		--back $(or $(BENCH_OUT),bench-results) \
 		$(foreach v,$(BENCH_ENV),--env $(v)) tests/bench/run.sh
+	@# Here, after the VM: the channel's cost on this CPU, not an emulator's.
+	$(Q)tests/bench/bench-channel --json $(or $(BENCH_OUT),bench-results)/channel.json \
+		| tee $(or $(BENCH_OUT),bench-results)/channel.md
 
 # --- fuzz targets (tests/fuzz/; docs/security.md) -------------------------
 # libFuzzer with AddressSanitizer and UndefinedBehaviorSanitizer, from

@@ -14,6 +14,7 @@
 #include "migrate/tls.h"
 
 #define MIG_TLS_MAX_PSK_KEYS 64
+#define MIG_TLS_RECORD_BYTES 16384 /* TLS's largest plaintext record */
 /* QEMU's keys.psk has one identity per line; a file holding only a key
  * stands for this identity. */
 #define MIG_TLS_PSK_DEFAULT_ID "kvmtrack"
@@ -47,6 +48,10 @@ struct mig_tls_io {
 	uint8_t first[4];
 	size_t first_len;
 	char why[256]; /* a refusal's reason, found in a callback */
+	/* Records in this process: pieces (a frame header, pages) gathered
+	 * into one full record before GnuTLS encrypts it. */
+	uint8_t out[MIG_TLS_RECORD_BYTES];
+	size_t out_len;
 };
 
 /* x509 credentials from dir (tls_x509.c); names the missing file. */

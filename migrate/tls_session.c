@@ -328,23 +328,52 @@ static ssize_t as_errno(ssize_t ret)
 	return -1;
 }
 
+static int flush_record(struct mig_tls_io *io)
+{
+	size_t done = 0;
+
+	while (done < io->out_len) {
+		ssize_t ret = gnutls_record_send(io->session, io->out + done,
+						 io->out_len - done);
+
+		if (ret == GNUTLS_E_INTERRUPTED)
+			continue;
+		if (ret < 0)
+			return (int)as_errno(ret);
+		done += (size_t)ret;
+	}
+	io->out_len = 0;
+	return 0;
+}
+
+/*
+ * Full records: one each for a frame header and every 4 KiB page would
+ * cost a record's header, tag and syscall each. The pieces are copied into
+ * one record-sized buffer, which stays in cache; GnuTLS's own gathering
+ * (corking) copies the whole frame into a growing buffer first, slower.
+ */
 ssize_t mig_tls_io_send(struct mig_tls_io *io, const struct iovec *iov, int n)
 {
 	ssize_t total = 0;
 
-	/* Corked, the pieces (a frame header, then pages) go out in full
-	 * records, not one record each. */
-	gnutls_record_cork(io->session);
 	for (int i = 0; i < n; i++) {
-		ssize_t ret = gnutls_record_send(io->session, iov[i].iov_base,
-						 iov[i].iov_len);
+		const uint8_t *p = iov[i].iov_base;
+		size_t left = iov[i].iov_len;
 
-		if (ret < 0)
-			return as_errno(ret);
-		total += ret;
+		while (left) {
+			size_t take = sizeof(io->out) - io->out_len;
+
+			take = take < left ? take : left;
+			memcpy(io->out + io->out_len, p, take);
+			io->out_len += take;
+			p += take;
+			left -= take;
+			if (io->out_len == sizeof(io->out) && flush_record(io))
+				return -1;
+		}
+		total += (ssize_t)iov[i].iov_len;
 	}
-	return as_errno(gnutls_record_uncork(io->session, GNUTLS_RECORD_WAIT)) < 0 ?
-		       -1 : total;
+	return flush_record(io) ? -1 : total;
 }
 
 ssize_t mig_tls_io_recv(struct mig_tls_io *io, void *buf, size_t len)
