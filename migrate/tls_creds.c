@@ -4,7 +4,8 @@
  * loading x509 files in QEMU's layout or a keys.psk file, with every
  * problem named before a peer is involved.
  */
-#include "migrate/tls_creds.h"
+#include "migrate/tls_types.h"
+#include "migrate/tls_x509.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -202,31 +203,6 @@ static int load_psk(struct mig_tls *t, const char *path, char *err,
 	return ret;
 }
 
-int mig_tls_load(const struct mig_tls_opts *o, bool server,
-		 struct mig_tls **out, char *err, size_t err_len)
-{
-	struct mig_tls *t = calloc(1, sizeof(*t));
-	int ret;
-
-	*out = NULL;
-	if (!t)
-		return -ENOMEM;
-	err[0] = '\0';
-	t->server = server;
-	snprintf(t->names, sizeof(t->names), "%s", o->names);
-	if (o->creds[0])
-		ret = mig_tls_load_x509(t, o->creds, err, err_len);
-	else
-		ret = load_psk(t, o->psk, err, err_len);
-	ret = ret ?: mig_tls_gnutls_creds(t, err, err_len);
-	if (ret) {
-		mig_tls_free(t);
-		return ret;
-	}
-	*out = t;
-	return 0;
-}
-
 /* The destination's lookup of the identity a source names. */
 static int psk_server_key(gnutls_session_t session,
 			  const gnutls_datum_t *identity, gnutls_datum_t *key)
@@ -253,7 +229,8 @@ static int psk_server_key(gnutls_session_t session,
 	return -1;
 }
 
-int mig_tls_gnutls_creds(struct mig_tls *t, char *err, size_t err_len)
+/* GnuTLS's objects for the keys loaded. */
+static int gnutls_creds(struct mig_tls *t, char *err, size_t err_len)
 {
 	const struct mig_tls_psk_key *k = &t->keys[0];
 	int ret;
@@ -279,6 +256,31 @@ int mig_tls_gnutls_creds(struct mig_tls *t, char *err, size_t err_len)
 		snprintf(err, err_len, "pre-shared key: %s", gnutls_strerror(ret));
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int mig_tls_load(const struct mig_tls_opts *o, bool server,
+		 struct mig_tls **out, char *err, size_t err_len)
+{
+	struct mig_tls *t = calloc(1, sizeof(*t));
+	int ret;
+
+	*out = NULL;
+	if (!t)
+		return -ENOMEM;
+	err[0] = '\0';
+	t->server = server;
+	snprintf(t->names, sizeof(t->names), "%s", o->names);
+	if (o->creds[0])
+		ret = mig_tls_load_x509(t, o->creds, err, err_len);
+	else
+		ret = load_psk(t, o->psk, err, err_len);
+	ret = ret ?: gnutls_creds(t, err, err_len);
+	if (ret) {
+		mig_tls_free(t);
+		return ret;
+	}
+	*out = t;
 	return 0;
 }
 

@@ -15,7 +15,7 @@
 
 #include "lib/le.h"
 #include "migrate/proto.h"
-#include "migrate/tls_creds.h"
+#include "migrate/tls_types.h"
 #include "migrate/transport.h"
 
 /*

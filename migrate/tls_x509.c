@@ -12,7 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "migrate/tls_creds.h"
+#include "migrate/tls_types.h"
+#include "migrate/tls_x509.h"
 
 struct x509_paths {
 	char ca[MIG_TLS_PATH_MAX + 16];

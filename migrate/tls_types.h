@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Inside the migration channel's TLS (tls.h): the loaded credentials,
- * shared by tls_creds.c (options, keys.psk), tls_x509.c (QEMU's x509
- * layout, the peer's certificate check) and tls_session.c (handshake,
- * kernel TLS, records in this process).
+ * Inside the migration channel's TLS (tls.h): the loaded credentials and
+ * one connection's state, shared by tls_creds.c (options, keys.psk),
+ * tls_x509.c (QEMU's x509 layout, the peer's certificate check) and
+ * tls_session.c (handshake, kernel TLS, records in this process).
  */
-#ifndef KVMTRACK_TLS_CREDS_H
-#define KVMTRACK_TLS_CREDS_H
+#ifndef KVMTRACK_TLS_TYPES_H
+#define KVMTRACK_TLS_TYPES_H
 
 #include <gnutls/gnutls.h>
 #include <stdint.h>
@@ -53,11 +53,5 @@ struct mig_tls_io {
 	uint8_t out[MIG_TLS_RECORD_BYTES];
 	size_t out_len;
 };
-
-/* x509 credentials from dir (tls_x509.c); names the missing file. */
-int mig_tls_load_x509(struct mig_tls *t, const char *dir, char *err,
-		      size_t err_len);
-/* GnuTLS's objects for the loaded keys (tls_creds.c). */
-int mig_tls_gnutls_creds(struct mig_tls *t, char *err, size_t err_len);
 
 #endif
