@@ -11,6 +11,7 @@
 
 #include "app/cli.h"
 #include "app/cmd.h"
+#include "app/testdev_commands.h"
 #include "checkpoint/checkpoint.h"
 #include "dirtyrate/dirtyrate.h"
 #include "lib/log.h"
@@ -83,6 +84,7 @@ static int ready_to_run(struct vm *vm, void *arg)
 	       checkpointer_create(vm, migration_busy, m, &m->ckpt) ?:
 	       vm_add_control_commands(vm, migrate_register_commands, m->mig) ?:
 	       vm_add_control_commands(vm, dirtyrate_register_commands, NULL) ?:
+	       vm_add_control_commands(vm, testdev_register_commands, NULL) ?:
 	       vm_add_control_commands(vm, checkpoint_register_commands,
 				       m->ckpt);
 }

@@ -47,7 +47,7 @@ struct vm {
 	struct {
 		int (*fn)(struct control *c, void *opaque);
 		void *opaque;
-	} control_groups[4];
+	} control_groups[VM_MAX_CONTROL_GROUPS];
 	unsigned int nr_control_groups;
 	bool threads_created; /* vm_prestart() */
 	void (*on_started)(void *arg);
@@ -431,7 +431,7 @@ int vm_add_control_commands(struct vm *vm,
 			    int (*fn)(struct control *c, void *opaque),
 			    void *opaque)
 {
-	if (vm->nr_control_groups == 4)
+	if (vm->nr_control_groups == VM_MAX_CONTROL_GROUPS)
 		return -ENOSPC;
 	vm->control_groups[vm->nr_control_groups].fn = fn;
 	vm->control_groups[vm->nr_control_groups++].opaque = opaque;

@@ -52,7 +52,10 @@ int vm_build_fdt(struct vm *vm, void *buf, size_t len);
 void vm_on_started(struct vm *vm, void (*fn)(void *arg), void *arg);
 
 /* More control commands: fn(control, opaque) runs when the control socket
- * starts. At most 4 groups. */
+ * starts. At most VM_MAX_CONTROL_GROUPS groups (a destination's: its own,
+ * and a running VM's migration, dirty-rate, test-device and checkpoint
+ * commands); -ENOSPC beyond. */
+#define VM_MAX_CONTROL_GROUPS 8
 int vm_add_control_commands(struct vm *vm,
 			    int (*fn)(struct control *c, void *opaque),
 			    void *opaque);
