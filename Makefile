@@ -167,6 +167,16 @@ check-layers: kvmtrack guest/kvmtrack-guest.elf
 check-vm:
 	$(Q)$(MAKE) --no-print-directory check VM=1
 
+# The soak (tests/e2e/test_soak.c): SOAK_HOPS (50) ping-pong hops of a
+# writing guest and as many failed attempts at one destination, each
+# process held to no descriptor, thread or memory growth; make check runs
+# the same with 10.
+SOAK_HOPS ?= 50
+soak: all tests/e2e/e2e-tests
+	$(Q)KVMTRACK_VM=$(VM) KVMTRACK_SOAK_HOPS=$(SOAK_HOPS) tests/vm/with-kvm \
+		--timeout 3600 --env KVMTRACK_SOAK_HOPS \
+		tests/e2e/e2e-tests --filter 'soak/*' -j1 --verbose
+
 # --- benchmarks (tests/bench/) ---------------------------------------------
 BENCH_BINS := tests/bench/bench-boot tests/bench/bench-migrate
 
@@ -296,7 +306,7 @@ clean:
 distclean: clean
 	$(Q)rm -f config.mak config-host.h
 
-.PHONY: all check check-layers check-vm bench clean distclean
+.PHONY: all check check-layers check-vm soak bench clean distclean
 -include $(wildcard $(ALL_OBJS:.o=.d))
 
 # The README's first command: boot the bundled guest, migrate it live to a

@@ -253,9 +253,12 @@ int incoming_receive(const struct vm_config *cfg,
 		in->start_ns = clock_now_ns();
 		if (receive_one(in, cfg) == 0 && get_ready(in, prepare, arg) == 0)
 			break;
+		/* Said once it is so: the attempt thrown away and the VM for
+		 * the next built (the error outlives the stream's clean-up). */
+		discard(in);
+		prebuild_vm(in, cfg);
 		log_err("incoming migration from %s failed: %s; discarded, waiting for the next",
 			in->peer, mig_stream_error(&in->rx.s));
-		discard(in);
 		pthread_sigmask(SIG_SETMASK, &listen_mask, NULL);
 	}
 	/* The memory is verified: the guest runs here from now on. Its

@@ -3,11 +3,14 @@
 #include "tests/e2e/migrate_helpers.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -269,8 +272,14 @@ struct proc_result mig_migrate_wait(struct bg_proc *p, int timeout_s)
 
 struct proc_result mig_ctl(const struct mig_host *h, const char *command)
 {
+	return mig_ctl_args(h, command, NULL);
+}
+
+struct proc_result mig_ctl_args(const struct mig_host *h, const char *command,
+				const char *args)
+{
 	const char *argv[] = { KVMTRACK_BIN, "ctl", "--control", h->sock,
-			       command, NULL };
+			       command, args, NULL };
 	struct proc_result r;
 
 	cr_assert_eq(run_cmd(argv, 30, &r), 0);
@@ -298,12 +307,21 @@ char *mig_stderr(const struct mig_host *h)
 	return read_file(h->proc.err_path, NULL);
 }
 
-bool mig_wait_stderr(const struct mig_host *h, const char *needle,
-		     int timeout_ms)
+static int count_of(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = text; p && (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+bool mig_wait_stderr_count(const struct mig_host *h, const char *needle,
+			   int count, int timeout_ms)
 {
 	for (int waited = 0; waited < timeout_ms; waited += 20) {
 		char *err = mig_stderr(h);
-		bool found = err && strstr(err, needle);
+		bool found = count_of(err, needle) >= count;
 
 		free(err);
 		if (found)
@@ -311,6 +329,28 @@ bool mig_wait_stderr(const struct mig_host *h, const char *needle,
 		usleep(20000);
 	}
 	return false;
+}
+
+bool mig_wait_stderr(const struct mig_host *h, const char *needle,
+		     int timeout_ms)
+{
+	return mig_wait_stderr_count(h, needle, 1, timeout_ms);
+}
+
+int mig_connect_local(int port)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
+	char service[16];
+	int fd;
+
+	snprintf(service, sizeof(service), "%d", port);
+	cr_assert_eq(getaddrinfo("127.0.0.1", service, &hints, &ai), 0);
+	fd = socket(ai->ai_family, ai->ai_socktype, 0);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(connect(fd, ai->ai_addr, ai->ai_addrlen), 0,
+		     "connect to %d: %s", port, strerror(errno));
+	freeaddrinfo(ai);
+	return fd;
 }
 
 void mig_move(struct mig_host *src, struct mig_host *dst, const char *dst_name,
@@ -494,4 +534,54 @@ long long mig_expect_migrates(struct mig_host *src, struct mig_host *dst,
 		  "the guest does not run at the destination (beat %ld there, %ld at the source)",
 		  mig_last_heartbeat(dst), last);
 	return pages;
+}
+
+static const char *const hop_same_machine[] = { "-m", "256M", "-c", "2", NULL };
+
+void mig_hop(struct mig_host *src, struct mig_host *dst, int n, int port)
+{
+	struct proc_result r, src_end;
+	char name[32];
+	long src_last, dst_first;
+
+	snprintf(name, sizeof(name), "pp-%d", n);
+	/* Every other destination is started with the machine's options and
+	 * builds its VM before the source connects; the others learn it from
+	 * the source. */
+	if (n % 2)
+		mig_listen_opts(dst, name, port, hop_same_machine);
+	else
+		mig_listen(dst, name, port);
+	r = mig_migrate(src, port, NULL);
+	cr_assert_eq(r.status, 0, "hop %d failed: %s %s", n, r.out, r.err);
+	cr_expect(strstr(r.out, "\"status\":\"completed\""), "hop %d: %s", n,
+		  r.out);
+	cr_expect(strstr(r.out, "\"verified\":true"), "hop %d: %s", n, r.out);
+	cr_expect_gt(mig_json_field(r.out, "normal_pages"), 0, "hop %d: %s", n,
+		     r.out);
+	proc_result_free(&r);
+	bg_wait(&src->proc, 20, &src_end);
+	cr_expect_eq(src_end.status, 0, "hop %d, source: %s", n, src_end.err);
+	cr_expect(strstr(src_end.err, "guest migrated to tcp:127.0.0.1:"),
+		  "hop %d: %s", n, src_end.err);
+	proc_result_free(&src_end);
+
+	src_last = mig_last_heartbeat(src);
+	cr_assert(mig_wait_heartbeat(dst, src_last + 2, 10000),
+		  "hop %d: no progress at the destination (beat %ld there, %ld at the source)",
+		  n, mig_last_heartbeat(dst), src_last);
+	dst_first = mig_first_heartbeat(dst);
+	cr_expect(dst_first > src_last && dst_first <= src_last + 2,
+		  "hop %d: the source's heartbeat ended at %ld, the destination's began at %ld",
+		  n, src_last, dst_first);
+}
+
+void mig_end_guest_verified(struct mig_host *h)
+{
+	struct proc_result r = mig_ctl_args(h, "testdev",
+					    "{\"command\":\"stop\"}");
+
+	cr_expect_eq(r.status, 0, "%s %s", r.out, r.err);
+	proc_result_free(&r);
+	mig_expect_guest_verifies(h, 60);
 }

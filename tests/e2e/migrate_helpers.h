@@ -61,6 +61,9 @@ void mig_migrate_bg(struct mig_host *src, int port, const char *const *extra,
 struct proc_result mig_migrate_wait(struct bg_proc *p, int timeout_s);
 /* `kvmtrack ctl --control SOCK COMMAND` (stdout holds the JSON reply). */
 struct proc_result mig_ctl(const struct mig_host *h, const char *command);
+/* The same with arguments, a JSON object (NULL: none). */
+struct proc_result mig_ctl_args(const struct mig_host *h, const char *command,
+				const char *args);
 /* Waits until the source's query-migrate shows the migration active with
  * at least `bytes` sent; false on a timeout or a final status. */
 bool mig_wait_transferred(const struct mig_host *src, long long bytes,
@@ -70,6 +73,11 @@ char *mig_stderr(const struct mig_host *h);
 /* Waits until `needle` appears in the process's stderr. */
 bool mig_wait_stderr(const struct mig_host *h, const char *needle,
 		     int timeout_ms);
+/* The same until it appears `count` times. */
+bool mig_wait_stderr_count(const struct mig_host *h, const char *needle,
+			   int count, int timeout_ms);
+/* A TCP connection to 127.0.0.1:port (asserts it connects). */
+int mig_connect_local(int port);
 /*
  * Migrates src to a new destination dst listening on port (a Linux guest's
  * without --strict-io) and checks what a user would: the migration
@@ -81,6 +89,9 @@ void mig_move(struct mig_host *src, struct mig_host *dst, const char *dst_name,
 /* Waits for the guest to end there; expects status 0 and every page it
  * wrote verified. */
 void mig_expect_guest_verifies(struct mig_host *h, int timeout_s);
+/* The bundled guest ends by its own steps (the testdev command stop), as
+ * with mig_expect_guest_verifies(): for a guest with no duration. */
+void mig_end_guest_verified(struct mig_host *h);
 /* Expects the guest to go on running there: 3 more heartbeats. */
 void mig_expect_guest_runs(const struct mig_host *h, const char *why);
 /* The control command quit, then waits: the guest's host ends with 0. */
@@ -98,6 +109,14 @@ long mig_last_heartbeat(const struct mig_host *h);
 long mig_first_heartbeat(const struct mig_host *h);
 /* Waits until the host's serial file has a heartbeat above n. */
 bool mig_wait_heartbeat(const struct mig_host *h, long n, int timeout_ms);
+/*
+ * Hop n of a ping-pong: src -> dst, a new process listening on port (every
+ * other one started with the machine's options, -m 256M -c 2, so that it
+ * builds its VM before the source connects); the migration completed,
+ * verified, the source ended saying where the guest went, and the guest's
+ * heartbeat goes on at dst, numbered after the source's last.
+ */
+void mig_hop(struct mig_host *src, struct mig_host *dst, int n, int port);
 /* migrate --json ended with `status`, and its error names `needle`
  * (NULL: any error). */
 void mig_expect_failed(const struct proc_result *r, const char *status,

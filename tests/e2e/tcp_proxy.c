@@ -112,7 +112,7 @@ static void scan_and_flip(struct proxy *px, uint8_t *buf, size_t n)
 	sc->stream_at += n;
 }
 
-static bool send_all(int fd, const uint8_t *buf, size_t n)
+bool tcp_proxy_send_all(int fd, const uint8_t *buf, size_t n)
 {
 	while (n > 0) {
 		ssize_t sent = send(fd, buf, n, MSG_NOSIGNAL);
@@ -143,7 +143,7 @@ static bool forward_up(struct proxy *px, bool *close_all)
 	}
 	if (px->fault == TCP_PROXY_CLOSE &&
 	    px->forwarded + (uint64_t)n >= px->after_bytes) {
-		send_all(px->tfd, buf, px->after_bytes - px->forwarded);
+		tcp_proxy_send_all(px->tfd, buf, px->after_bytes - px->forwarded);
 		px->injected = true;
 		*close_all = true;
 		return false;
@@ -156,7 +156,7 @@ static bool forward_up(struct proxy *px, bool *close_all)
 		px->injected = true;
 	}
 	px->forwarded += (uint64_t)n;
-	return send_all(px->tfd, buf, (size_t)n);
+	return tcp_proxy_send_all(px->tfd, buf, (size_t)n);
 }
 
 /* How many of buf's n bytes come before a DONE frame's header. */
@@ -206,9 +206,9 @@ static bool forward_down(struct proxy *px)
 		return false;
 	}
 	if (px->fault != TCP_PROXY_EAT_DONE)
-		return send_all(px->cfd, buf, (size_t)n);
+		return tcp_proxy_send_all(px->cfd, buf, (size_t)n);
 	pass = before_done(&px->down, buf, (size_t)n);
-	if (!send_all(px->cfd, buf, pass))
+	if (!tcp_proxy_send_all(px->cfd, buf, pass))
 		return false;
 	if (pass < (size_t)n) {
 		px->injected = true;
@@ -247,7 +247,7 @@ static void relay(struct proxy *px)
 	close(px->tfd);
 }
 
-static int connect_local(int port)
+int tcp_proxy_connect(int port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET,
 				 .sin_port = htons((uint16_t)port),
@@ -261,7 +261,7 @@ static int connect_local(int port)
 	return fd;
 }
 
-static int listen_local(int port)
+int tcp_proxy_listen(int port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET,
 				 .sin_port = htons((uint16_t)port),
@@ -285,7 +285,7 @@ int tcp_proxy_start(struct tcp_proxy *p, int listen_port, int target_port,
 		    enum tcp_proxy_fault fault, uint64_t after_bytes)
 {
 	struct proxy px = { .fault = fault, .after_bytes = after_bytes };
-	int lfd = listen_local(listen_port);
+	int lfd = tcp_proxy_listen(listen_port);
 
 	if (lfd < 0)
 		return lfd;
@@ -302,7 +302,7 @@ int tcp_proxy_start(struct tcp_proxy *p, int listen_port, int target_port,
 	/* The child: one connection, then exit without the test's atexit. */
 	px.cfd = accept(lfd, NULL, NULL);
 	close(lfd);
-	px.tfd = px.cfd < 0 ? -1 : connect_local(target_port);
+	px.tfd = px.cfd < 0 ? -1 : tcp_proxy_connect(target_port);
 	if (px.cfd < 0 || px.tfd < 0)
 		_exit(2);
 	relay(&px);

@@ -25,6 +25,7 @@
 #define KVMTRACK_TESTS_TCP_PROXY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -44,6 +45,11 @@ struct tcp_proxy {
 	int port;
 };
 
+/* 127.0.0.1:port, listening (backlog 1) or connected; -errno or -1. */
+int tcp_proxy_listen(int port);
+int tcp_proxy_connect(int port);
+/* All of buf to fd; false when the connection failed. */
+bool tcp_proxy_send_all(int fd, const uint8_t *buf, size_t n);
 /* Listens before it returns, so a client may connect at once. */
 int tcp_proxy_start(struct tcp_proxy *p, int listen_port, int target_port,
 		    enum tcp_proxy_fault fault, uint64_t after_bytes);

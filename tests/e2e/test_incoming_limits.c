@@ -26,22 +26,6 @@
 #define WARNING "is not authenticated nor encrypted"
 
 /* A connection to the destination on this host. */
-static int connect_port(int port)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
-	char service[16];
-	int fd;
-
-	snprintf(service, sizeof(service), "%d", port);
-	cr_assert_eq(getaddrinfo("127.0.0.1", service, &hints, &ai), 0);
-	fd = socket(ai->ai_family, ai->ai_socktype, 0);
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(connect(fd, ai->ai_addr, ai->ai_addrlen), 0,
-		     "connect to %d: %s", port, strerror(errno));
-	freeaddrinfo(ai);
-	return fd;
-}
-
 /* The destination's answer to one attempt: its ERROR names want. */
 static void expect_refused(struct mig_stream *s, const struct mig_host *h,
 			   const char *want)
@@ -64,7 +48,7 @@ static void attempt_config(const struct mig_host *h, uint64_t mem_bytes,
 {
 	struct mig_stream s;
 
-	mig_stream_init(&s, connect_port(h->port));
+	mig_stream_init(&s, mig_connect_local(h->port));
 	send_hello_and_config(&s, mem_bytes, cpus);
 	expect_refused(&s, h, want);
 }
@@ -83,7 +67,7 @@ Test(incoming_limits, huge_announcements_refused_and_still_listening,
 		       "1000000 vCPUs, at most 16 work here");
 	/* A 4 GiB frame: only its header, which is enough to refuse it. */
 	put_le32(hdr + 16, mig_header_put(hdr, MIG_HELLO, UINT32_MAX, 0));
-	mig_stream_init(&s, connect_port(b.port));
+	mig_stream_init(&s, mig_connect_local(b.port));
 	cr_assert_eq(write(s.fd, hdr, sizeof(hdr)), (ssize_t)sizeof(hdr));
 	expect_refused(&s, &b, "payload of 4294967295 bytes, at most 4194304 allowed");
 	/* Still listening after all three, and none of them took memory. */

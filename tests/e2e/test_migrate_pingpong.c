@@ -17,47 +17,6 @@
 
 #define ROUND_TRIPS 5
 
-static const char *const same_machine[] = { "-m", "256M", "-c", "2", NULL };
-
-/* src -> dst (a new process listening on port); dst runs the guest now. */
-static void hop(struct mig_host *src, struct mig_host *dst, int n, int port)
-{
-	struct proc_result r, src_end;
-	char name[32];
-	long src_last, dst_first;
-
-	snprintf(name, sizeof(name), "pp-%d", n);
-	/* Every other destination is started with the machine's options and
-	 * builds its VM before the source connects; the others learn it from
-	 * the source. */
-	if (n % 2)
-		mig_listen_opts(dst, name, port, same_machine);
-	else
-		mig_listen(dst, name, port);
-	r = mig_migrate(src, port, NULL);
-	cr_assert_eq(r.status, 0, "hop %d failed: %s %s", n, r.out, r.err);
-	cr_expect(strstr(r.out, "\"status\":\"completed\""), "hop %d: %s", n,
-		  r.out);
-	cr_expect(strstr(r.out, "\"verified\":true"), "hop %d: %s", n, r.out);
-	cr_expect_gt(mig_json_field(r.out, "normal_pages"), 0, "hop %d: %s", n,
-		     r.out);
-	proc_result_free(&r);
-	bg_wait(&src->proc, 20, &src_end);
-	cr_expect_eq(src_end.status, 0, "hop %d, source: %s", n, src_end.err);
-	cr_expect(strstr(src_end.err, "guest migrated to tcp:127.0.0.1:"),
-		  "hop %d: %s", n, src_end.err);
-	proc_result_free(&src_end);
-
-	src_last = mig_last_heartbeat(src);
-	cr_assert(mig_wait_heartbeat(dst, src_last + 2, 10000),
-		  "hop %d: no progress at the destination (beat %ld there, %ld at the source)",
-		  n, mig_last_heartbeat(dst), src_last);
-	dst_first = mig_first_heartbeat(dst);
-	cr_expect(dst_first > src_last && dst_first <= src_last + 2,
-		  "hop %d: the source's heartbeat ended at %ld, the destination's began at %ld",
-		  n, src_last, dst_first);
-}
-
 Test(migrate_pingpong, five_round_trips, .timeout = 120,
      .fini = mig_kill_leftovers)
 {
@@ -72,7 +31,7 @@ Test(migrate_pingpong, five_round_trips, .timeout = 120,
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* Odd hops land on B's port, even ones back on A's. */
 	for (int n = 1; n <= 2 * ROUND_TRIPS; n++) {
-		hop(&hosts[n - 1], &hosts[n], n, port[n % 2 ? 1 : 0]);
+		mig_hop(&hosts[n - 1], &hosts[n], n, port[n % 2 ? 1 : 0]);
 		beats[n - 1] = mig_last_heartbeat(&hosts[n - 1]);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
