@@ -52,7 +52,7 @@ static bool is_phase(struct fp *p, unsigned int type, bool up)
 	switch (p->phase) {
 	case FP_CONFIG: return type == F_CONFIG;
 	case FP_FIRST_PASS: return pass;
-	case FP_LATER_PASS: return pass && p->seen_pass && type != F_PASS;
+	case FP_LATER_PASS: return pass && p->seen_pass;
 	case FP_STOP_COPY: return type == F_RAM;
 	case FP_STATE: return type == F_STATE;
 	case FP_DIGEST: return type == F_DIGEST;
@@ -166,7 +166,10 @@ static bool relay_chunk(struct fp *p, bool up)
 		if (!inject(p))
 			return false;
 		pace(p, (size_t)n);
-		return tcp_proxy_send_all(to, buf + at, (size_t)n - at) || true;
+		/* This way goes on until the source closes, whatever the
+		 * destination still takes. */
+		tcp_proxy_send_all(to, buf + at, (size_t)n - at);
+		return true;
 	}
 	pace(p, (size_t)n);
 	return tcp_proxy_send_all(to, buf, (size_t)n);

@@ -81,10 +81,10 @@ static void run_end(struct end *e, bool server)
 						     &s.tls_io, e->msg,
 						     sizeof(e->msg));
 		s.tls = e->ret == 0;
-		if (e->ret == -EPROTO && server)
+		if (e->ret == -EPROTO && server) {
 			mig_send_error(&s, -EACCES, "TLS only here");
-		if (e->ret == -EPROTO && server)
 			mig_shutdown(e->fd);
+		}
 	}
 	if (!e->ret) {
 		memcpy(e->how, e->msg, sizeof(e->how));
@@ -92,10 +92,10 @@ static void run_end(struct end *e, bool server)
 		exchange(e, &s, !server);
 	}
 	/* As incoming.c's discard(): the peer hears our ERROR. */
-	if (s.err && server)
+	if (s.err && server) {
 		mig_send_error(&s, s.err, s.err_msg);
-	if (s.err && server)
 		mig_shutdown(e->fd);
+	}
 	mig_stream_free(&s);
 	mig_tls_free(t);
 	close(e->fd);
