@@ -190,14 +190,23 @@ static int load_tls(struct incoming *in, const struct vm_config *cfg,
 static int secure(struct incoming *in)
 {
 	char how[256];
-	int ret = mig_tls_handshake(in->tls, in->rx.s.fd, NULL,
-				    &in->rx.s.tls_io, how, sizeof(how));
+	int ret = mig_stream_arm(&in->rx.s);
 
+	if (ret)
+		snprintf(how, sizeof(how), "%s", mig_stream_error(&in->rx.s));
+	else
+		ret = mig_tls_handshake(in->tls, in->rx.s.fd, NULL,
+					&in->rx.s.tls_io, how, sizeof(how));
 	if (!ret) {
 		in->rx.s.tls = true;
 		log_info("migration channel from %s: %s", in->peer, how);
 		return 0;
 	}
+	/* The handshake's whole wait was what the opening's deadline left. */
+	if (ret == -ETIMEDOUT)
+		snprintf(how, sizeof(how),
+			 MIG_OPENING_TOO_SLOW " (the TLS handshake unfinished)",
+			 IO_TIMEOUT_MS / 1000);
 	log_err("incoming migration from %s refused: TLS: %s; waiting for the next",
 		in->peer, how);
 	if (ret == -EPROTO) {
@@ -248,6 +257,8 @@ int incoming_receive(const struct vm_config *cfg,
 		if (fd < 0)
 			continue;
 		mig_stream_init(&in->rx.s, fd);
+		/* From here, and for each frame: see mig_stream_deadlines(). */
+		mig_stream_deadlines(&in->rx.s, IO_TIMEOUT_MS);
 		if (in->tls && secure(in))
 			continue;
 		in->start_ns = clock_now_ns();

@@ -142,6 +142,7 @@ static int receive_setup(struct mig_receive *rx, const struct vm_config *cfg,
 	if (ret)
 		return mig_stream_fail(&rx->s, ret, "incompatible machine: %s",
 				       why);
+	mig_stream_opened(&rx->s);
 	return mig_send_buf(&rx->s, MIG_READY, NULL, 0);
 }
 

@@ -8,9 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/crc32c.h"
 #include "lib/wire.h"
 #include "migrate/proto.h"
@@ -78,26 +80,6 @@ static int io_error(struct mig_stream *s, const char *what, ssize_t got)
 	return mig_stream_fail(s, -errno, "%s: %s", what, strerror(errno));
 }
 
-static int read_full(struct mig_stream *s, void *buf, size_t len,
-		     const char *what)
-{
-	uint8_t *p = buf;
-
-	while (len > 0) {
-		ssize_t got = s->tls_io ? mig_tls_io_recv(s->tls_io, p, len) :
-					  read(s->fd, p, len);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			return io_error(s, what, got);
-		p += got;
-		len -= (size_t)got;
-		s->bytes_received += (uint64_t)got;
-	}
-	return 0;
-}
-
 /* Moves iov and n past `done` bytes that went out or came in. */
 static void iov_advance(struct iovec **iov, int *n, size_t done)
 {
@@ -110,6 +92,144 @@ static void iov_advance(struct iovec **iov, int *n, size_t done)
 		(*iov)->iov_base = (uint8_t *)(*iov)->iov_base + done;
 		(*iov)->iov_len -= done;
 	}
+}
+
+long mig_deadline_arm_ms(uint64_t now_ns, uint64_t until_ns,
+			 unsigned int io_ms)
+{
+	uint64_t left_ms;
+
+	if (!until_ns)
+		return io_ms;
+	left_ms = now_ns < until_ns ? (until_ns - now_ns) / 1000000 : 0;
+	if (!left_ms)
+		return -ETIMEDOUT;
+	return io_ms && io_ms < left_ms ? (long)io_ms : (long)left_ms;
+}
+
+void mig_stream_deadlines(struct mig_stream *s, unsigned int ms)
+{
+	struct timeval tv;
+	socklen_t len = sizeof(tv);
+
+	if (getsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) == 0)
+		s->io_ms = (unsigned int)(tv.tv_sec * 1000 + tv.tv_usec / 1000);
+	s->armed_ms = s->io_ms;
+	s->deadline_ms = ms;
+	s->open_until_ns = clock_now_ns() + ms * 1000000ull;
+}
+
+void mig_stream_opened(struct mig_stream *s)
+{
+	s->open_until_ns = 0;
+}
+
+/* Where the current frame stands: "4 of frame 0's 20-byte header". */
+static void frame_part(const struct mig_stream *s, char *out, size_t len)
+{
+	uint64_t got = s->bytes_received - s->frame_from_bytes;
+
+	if (!got)
+		snprintf(out, len, "frame %u not begun", s->recv_seq);
+	else if (got < MIG_HEADER_BYTES)
+		snprintf(out, len, "%llu of frame %u's %u-byte header",
+			 (unsigned long long)got, s->recv_seq, MIG_HEADER_BYTES);
+	else
+		snprintf(out, len, "%llu of frame %u (%s)'s %llu bytes",
+			 (unsigned long long)got, s->recv_seq,
+			 mig_frame_name(s->type),
+			 (unsigned long long)MIG_HEADER_BYTES + s->len);
+}
+
+/* A deadline passed: the nearer one, with what had come by then. */
+static int expired(struct mig_stream *s)
+{
+	unsigned int secs = s->deadline_ms / 1000;
+	char part[96];
+
+	frame_part(s, part, sizeof(part));
+	if (s->open_until_ns &&
+	    (!s->frame_until_ns || s->open_until_ns <= s->frame_until_ns))
+		return mig_stream_fail(s, -ETIMEDOUT,
+				       MIG_OPENING_TOO_SLOW " (%llu bytes in: %s)",
+				       secs,
+				       (unsigned long long)s->bytes_received,
+				       part);
+	return mig_stream_fail(s, -ETIMEDOUT,
+			       "a frame came too slowly: %s in the %u s since its first byte",
+			       part, secs);
+}
+
+int mig_stream_arm(struct mig_stream *s)
+{
+	uint64_t until = s->open_until_ns;
+	struct timeval tv;
+	long ms;
+
+	if (!s->deadline_ms)
+		return 0;
+	if (s->frame_until_ns && (!until || s->frame_until_ns < until))
+		until = s->frame_until_ns;
+	ms = mig_deadline_arm_ms(clock_now_ns(), until, s->io_ms);
+	if (ms < 0)
+		return expired(s);
+	s->armed_short = until && (!s->io_ms || ms < s->io_ms);
+	if ((unsigned long)ms == s->armed_ms)
+		return 0;
+	tv = (struct timeval){ .tv_sec = ms / 1000,
+			       .tv_usec = (ms % 1000) * 1000 };
+	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+		return mig_stream_fail(s, -errno, "receive timeout: %s",
+				       strerror(errno));
+	s->armed_ms = (unsigned int)ms;
+	return 0;
+}
+
+/*
+ * One read into iov[0..n) (GnuTLS takes the first piece alone), bounded
+ * by the deadlines: what came, or the stream's error. A read the
+ * deadline's SO_RCVTIMEO ended, maybe a clock tick early, is armed again
+ * until nothing is left.
+ */
+static ssize_t recv_some(struct mig_stream *s, const struct iovec *iov, int n)
+{
+	ssize_t got;
+
+	do {
+		if (mig_stream_arm(s))
+			return s->err;
+		got = s->tls_io ? mig_tls_io_recv(s->tls_io, iov->iov_base,
+						  iov->iov_len) :
+				  readv(s->fd, iov, n);
+	} while (got < 0 && (errno == EINTR ||
+			     (s->armed_short && errno == EAGAIN)));
+	if (got <= 0)
+		return io_error(s, "receive", got);
+	if (s->deadline_ms && !s->frame_until_ns)
+		s->frame_until_ns = clock_now_ns() + s->deadline_ms * 1000000ull;
+	s->bytes_received += (uint64_t)got;
+	return got;
+}
+
+/* Reads until all of iov[0..n) arrived. */
+static int recv_all(struct mig_stream *s, struct iovec *iov, int n)
+{
+	iov_advance(&iov, &n, 0); /* empty pieces ahead: nothing to read */
+	while (n > 0) {
+		ssize_t got = recv_some(s, iov, n);
+
+		if (got < 0)
+			return (int)got;
+		iov_advance(&iov, &n, (size_t)got);
+	}
+	return 0;
+}
+
+static int read_full(struct mig_stream *s, void *buf, size_t len)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+
+	return recv_all(s, &iov, len ? 1 : 0);
 }
 
 /* sendmsg until everything in iov went out, advancing over partial sends. */
@@ -147,6 +267,7 @@ static int pick_up_peer_error(struct mig_stream *s)
 	struct timeval old, tv = { .tv_usec = PEER_ERROR_WAIT_MS * 1000 };
 	socklen_t len = sizeof(old);
 	int saved_err = s->err;
+	unsigned int io_ms = s->io_ms;
 	char saved_msg[sizeof(s->err_msg)];
 
 	if (saved_err != -EPIPE && saved_err != -ECONNRESET)
@@ -155,6 +276,8 @@ static int pick_up_peer_error(struct mig_stream *s)
 		return saved_err;
 	memcpy(saved_msg, s->err_msg, sizeof(saved_msg));
 	setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* Under deadlines, the stream's reads arm the short wait too. */
+	s->io_ms = s->armed_ms = PEER_ERROR_WAIT_MS;
 	s->err = 0;
 	if (recv_frame(s) == 0 || s->type != MIG_ERROR ||
 	    strncmp(s->err_msg, "peer: ", 6) != 0) {
@@ -162,6 +285,8 @@ static int pick_up_peer_error(struct mig_stream *s)
 		memcpy(s->err_msg, saved_msg, sizeof(saved_msg));
 	}
 	setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &old, sizeof(old));
+	s->io_ms = io_ms;
+	s->armed_ms = (unsigned int)(old.tv_sec * 1000 + old.tv_usec / 1000);
 	return s->err;
 }
 
@@ -290,7 +415,7 @@ int mig_recv_finish(struct mig_stream *s, uint32_t crc)
 int mig_recv_payload_into(struct mig_stream *s, void *dst, size_t len,
 			  uint32_t *crc)
 {
-	int ret = read_full(s, dst, len, "receive");
+	int ret = read_full(s, dst, len);
 
 	if (!ret)
 		*crc = crc32c(*crc, dst, len);
@@ -300,25 +425,13 @@ int mig_recv_payload_into(struct mig_stream *s, void *dst, size_t len,
 int mig_recv_payload_iov(struct mig_stream *s, const struct iovec *iov,
 			 int n, uint32_t *crc)
 {
-	struct iovec work[MIG_RECV_MAX_IOV], *cur = work;
-	int left = n;
+	struct iovec work[MIG_RECV_MAX_IOV];
 
 	if (n > MIG_RECV_MAX_IOV)
 		return mig_stream_fail(s, -EINVAL, "frame with %d pieces", n);
 	memcpy(work, iov, sizeof(*iov) * (size_t)n);
-	/* readv until all arrived, advancing over partly filled pieces. */
-	while (left > 0) {
-		ssize_t got = s->tls_io ? mig_tls_io_recv(s->tls_io, cur->iov_base,
-							  cur->iov_len) :
-					  readv(s->fd, cur, left);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			return io_error(s, "receive", got);
-		s->bytes_received += (uint64_t)got;
-		iov_advance(&cur, &left, (size_t)got);
-	}
+	if (recv_all(s, work, n))
+		return s->err;
 	for (int i = 0; crc && i < n; i++)
 		*crc = crc32c(*crc, iov[i].iov_base, iov[i].iov_len);
 	return 0;
@@ -372,7 +485,10 @@ static int recv_frame(struct mig_stream *s)
 	uint32_t crc;
 	int ret;
 
-	ret = read_full(s, s->pending_hdr, MIG_HEADER_BYTES, "receive");
+	/* A new frame: its deadline starts with its first byte. */
+	s->frame_until_ns = 0;
+	s->frame_from_bytes = s->bytes_received;
+	ret = read_full(s, s->pending_hdr, MIG_HEADER_BYTES);
 	ret = ret ?: check_header(s, s->pending_hdr);
 	/* RAM pages are read straight into guest memory by ram_recv.c. */
 	if (ret || s->type == MIG_RAM || s->type == MIG_RAM_LIVE)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include "lib/le.h"
 #include "migrate/proto.h"
@@ -44,6 +45,23 @@ static int pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
 	struct pollfd p = { .fd = io->fd, .events = POLLIN };
 
 	return poll(&p, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)ms);
+}
+
+/*
+ * The socket's receive timeout, in ms (0: none), to bound GnuTLS's whole
+ * wait by it as the kernel bounds one recv(): GnuTLS reads a record or a
+ * handshake message in as many recv() calls as its bytes take to come,
+ * so a peer trickling them would hold it for ever under SO_RCVTIMEO alone.
+ * The destination shortens it to what its deadlines leave (stream.h).
+ */
+static unsigned int rcvtimeo_ms(int fd)
+{
+	struct timeval tv;
+	socklen_t len = sizeof(tv);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len))
+		return 0;
+	return (unsigned int)(tv.tv_sec * 1000 + tv.tv_usec / 1000);
 }
 
 static ssize_t push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int n)
@@ -148,7 +166,8 @@ static int ktls_start(struct mig_tls_io *io)
 
 /*
  * Why the handshake failed, as the person at this end needs to hear it;
- * -EPROTO where the peer runs without TLS, else -EACCES.
+ * -EPROTO where the peer runs without TLS, -ETIMEDOUT where it did not
+ * finish in time, else -EACCES.
  */
 static int explain(struct mig_tls_io *io, int ret, char *err, size_t err_len)
 {
@@ -164,11 +183,13 @@ static int explain(struct mig_tls_io *io, int ret, char *err, size_t err_len)
 		snprintf(err, err_len, "%s", io->why);
 		return -EACCES;
 	}
+	if (ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_TIMEDOUT) {
+		snprintf(err, err_len, "the %s did not answer in time", peer);
+		return -ETIMEDOUT;
+	}
 	if (ret == GNUTLS_E_FATAL_ALERT_RECEIVED)
 		snprintf(err, err_len, "the %s refused: %s", peer,
 			 gnutls_alert_get_name(gnutls_alert_get(io->session)));
-	else if (ret == GNUTLS_E_AGAIN)
-		snprintf(err, err_len, "the %s did not answer in time", peer);
 	else if (ret == GNUTLS_E_CERTIFICATE_REQUIRED)
 		/* A client offers only a certificate of a CA the server
 		 * named: one of another CA looks like none. */
@@ -279,6 +300,7 @@ int mig_tls_handshake(const struct mig_tls *t, int fd, const char *host,
 		      struct mig_tls_io **io_out, char *err, size_t err_len)
 {
 	struct mig_tls_io *io = calloc(1, sizeof(*io));
+	unsigned int timeout_ms;
 	int ret;
 
 	*io_out = NULL;
@@ -293,6 +315,9 @@ int mig_tls_handshake(const struct mig_tls *t, int fd, const char *host,
 		mig_tls_io_free(io);
 		return -EINVAL;
 	}
+	timeout_ms = rcvtimeo_ms(fd);
+	if (timeout_ms) /* else GnuTLS's default */
+		gnutls_handshake_set_timeout(io->session, timeout_ms);
 	do
 		ret = gnutls_handshake(io->session);
 	while (ret == GNUTLS_E_INTERRUPTED || ret == GNUTLS_E_WARNING_ALERT_RECEIVED);
@@ -321,7 +346,7 @@ static ssize_t as_errno(ssize_t ret)
 		return ret;
 	if (ret == GNUTLS_E_PREMATURE_TERMINATION)
 		return 0;
-	errno = ret == GNUTLS_E_AGAIN ? EAGAIN :
+	errno = ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_TIMEDOUT ? EAGAIN :
 		ret == GNUTLS_E_INTERRUPTED ? EINTR :
 		ret == GNUTLS_E_DECRYPTION_FAILED ? EBADMSG :
 		ret == GNUTLS_E_PUSH_ERROR ? EPIPE : EIO;
@@ -378,6 +403,9 @@ ssize_t mig_tls_io_send(struct mig_tls_io *io, const struct iovec *iov, int n)
 
 ssize_t mig_tls_io_recv(struct mig_tls_io *io, void *buf, size_t len)
 {
+	/* Nothing to wait for where a record's bytes are already here. */
+	if (!gnutls_record_check_pending(io->session))
+		gnutls_record_set_timeout(io->session, rcvtimeo_ms(io->fd));
 	return as_errno(gnutls_record_recv(io->session, buf, len));
 }
 
