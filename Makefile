@@ -75,9 +75,9 @@ guest/kvmtrack-guest.elf: $(GUEST_OBJS) guest/lib/guest.ld
 # --- tests ---------------------------------------------------------------
 TEST_CFLAGS := $(KT_CFLAGS) $(CRITERION_CFLAGS)
 TEST_LIBS := $(LIB) $(KT_LIBS) $(CRITERION_LIBS)
-UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_SRCS := $(wildcard tests/unit/*.c) tests/page_forge.c
 KVM_SRCS := $(wildcard tests/kvm/*.c) tests/helpers.c
-E2E_SRCS := $(wildcard tests/e2e/*.c) tests/helpers.c
+E2E_SRCS := $(wildcard tests/e2e/*.c) tests/helpers.c tests/page_forge.c
 
 tests/%.t.o: tests/%.c config-host.h
 	@echo "  CC      $@"

@@ -44,6 +44,10 @@ const char cli_run_usage[] =
 	"                          the guest runs) or lazy (the guest runs at\n"
 	"                          once; each page is put in place, checked,\n"
 	"                          at its first touch or by a background fill)\n"
+	"      --mac-psk FILE      with --restore: the layers must carry keyed\n"
+	"                          MACs under a key of FILE (keys.psk), checked\n"
+	"                          with every page; required for a chain taken\n"
+	"                          with checkpoint --mac-psk\n"
 	"      --dirty-log KIND    bitmap | manual | ring[:ENTRIES] (default: the\n"
 	"                          best the host has; `status` names it)\n"
 	"      --alias GPA=SRC_GPA+SIZE  read-only alias of guest memory (repeatable)\n"
@@ -102,6 +106,7 @@ enum {
 	OPT_SHARE,
 	OPT_RESTORE,
 	OPT_RESTORE_MODE,
+	OPT_MAC_PSK,
 	OPT_TLS_CREDS,
 	OPT_TLS_PSK,
 	OPT_TLS_AUTHZ,
@@ -123,6 +128,7 @@ static const struct option run_options[] = {
 	{ "share", required_argument, NULL, OPT_SHARE },
 	{ "restore", required_argument, NULL, OPT_RESTORE },
 	{ "restore-mode", required_argument, NULL, OPT_RESTORE_MODE },
+	{ "mac-psk", required_argument, NULL, OPT_MAC_PSK },
 	{ "tls-creds", required_argument, NULL, OPT_TLS_CREDS },
 	{ "tls-psk", required_argument, NULL, OPT_TLS_PSK },
 	{ "tls-authz", required_argument, NULL, OPT_TLS_AUTHZ },
@@ -234,6 +240,9 @@ static int parse_one(int opt, const char *arg, struct vm_config *cfg,
 	case OPT_RESTORE:
 		cfg->restore_path = arg;
 		return 0;
+	case OPT_MAC_PSK:
+		cfg->restore_mac_psk = arg;
+		return 0;
 	case OPT_RESTORE_MODE:
 		cfg->restore_lazy = !strcmp(arg, "lazy");
 		if (cfg->restore_lazy || !strcmp(arg, "copy"))
@@ -286,6 +295,10 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *err,
 	    !cfg->incoming_uri) {
 		snprintf(err, err_len,
 			 "--tls-creds, --tls-psk and --tls-authz need --incoming (a source takes them in `kvmtrack migrate`)");
+		return -EINVAL;
+	}
+	if (cfg->restore_mac_psk && !cfg->restore_path) {
+		snprintf(err, err_len, "--mac-psk goes with --restore");
 		return -EINVAL;
 	}
 	if (cfg->restore_lazy && !cfg->restore_path) {

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * `kvmtrack checkpoint --control PATH --to DIR [--incremental] [--stop]
- * [--json]`: asks the kvmtrack behind a control socket for one checkpoint
+ * [--json] [--mac-psk FILE]`: asks the kvmtrack behind a control socket for one checkpoint
  * of its guest into the chain in DIR (checkpoint/), and prints what it
  * took. `kvmtrack checkpoint-info DIR` lists a chain.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 #include "app/cmd.h"
 #include "checkpoint/chain.h"
+#include "checkpoint/mac.h"
 #include "checkpoint/merge.h"
 #include "control/client.h"
 #include "lib/clock.h"
@@ -40,10 +42,13 @@ static const char usage[] =
     "                       all but the first are incremental\n"
     "      --keep N         with --every: keep the chain at N checkpoints,\n"
     "                       older ones merged into its base\n"
+    "      --mac-psk FILE   authenticate the layer with a keyed MAC under the\n"
+    "                       first key of FILE (keys.psk: identity:hexkey)\n"
     "      --json           print the result as one JSON object\n";
 
 struct ckpt_opts {
 	const char *control, *to;
+	char mac_psk[PATH_MAX]; /* absolute: the guest's kvmtrack reads it */
 	bool incremental, stop, json;
 	uint64_t max_pause_ms, max_passes;
 	uint64_t every_ms, keep;
@@ -82,6 +87,7 @@ static int parse_opts(int argc, char **argv, struct ckpt_opts *o)
 	    {"max-passes", required_argument, NULL, 'p'},
 	    {"every", required_argument, NULL, 'e'},
 	    {"keep", required_argument, NULL, 'k'},
+	    {"mac-psk", required_argument, NULL, 'M'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -119,6 +125,14 @@ static int parse_opts(int argc, char **argv, struct ckpt_opts *o)
 			break;
 		case 'k':
 			bad = parse_uint(optarg, 1, 100000, &o->keep);
+			break;
+		case 'M':
+			if (!realpath(optarg, o->mac_psk)) {
+				fprintf(stderr,
+					"kvmtrack checkpoint: --mac-psk %s: %s\n",
+					optarg, strerror(errno));
+				return -EINVAL;
+			}
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -187,8 +201,9 @@ static void print_json(const struct json_value *r)
  * the older ones into its base. What was done goes into what (empty when
  * nothing).
  */
-static int keep_last(const char *dir, uint64_t keep, char *what,
-		     size_t what_len, char *err, size_t err_len)
+static int keep_last(const char *dir, uint64_t keep,
+		     const struct ckpt_keys *keys, char *what, size_t what_len,
+		     char *err, size_t err_len)
 {
 	char newest[CKPT_NAME_MAX];
 	struct ckpt_layer *layers = NULL;
@@ -197,11 +212,11 @@ static int keep_last(const char *dir, uint64_t keep, char *what,
 	int ret = ckpt_chain_newest(dir, newest, err, err_len);
 
 	what[0] = '\0';
-	ret =
-	    ret ?: ckpt_chain_resolve(dir, newest, &layers, &nr, err, err_len);
+	ret = ret ?: ckpt_chain_resolve(dir, newest, keys, &layers, &nr, err,
+				       err_len);
 	if (!ret && nr > keep) {
-		ret = ckpt_merge(dir, layers[nr - keep].m.name, &res, err,
-				 err_len);
+		ret = ckpt_merge(dir, layers[nr - keep].m.name, keys, &res,
+				 err, err_len);
 		if (!ret)
 			snprintf(
 			    what, what_len,
@@ -247,9 +262,16 @@ static int checkpoint_every(const struct ckpt_opts *o)
 	struct sigaction sa = {.sa_handler = on_signal};
 	uint64_t every_ns = o->every_ms * 1000000ull, next = clock_now_ns();
 	uint64_t taken = 0, missed = 0;
+	struct ckpt_keys *keys = NULL;
 	char err[1024], what[160];
 	int status = 0;
 
+	/* --keep merges here: the layers' MACs are checked and made again. */
+	if (o->keep && o->mac_psk[0] &&
+	    ckpt_keys_load(o->mac_psk, &keys, err, sizeof(err))) {
+		fprintf(stderr, "kvmtrack checkpoint: %s\n", err);
+		return 1;
+	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	for (bool incremental = o->incremental; !interrupted;
@@ -266,7 +288,7 @@ static int checkpoint_every(const struct ckpt_opts *o)
 			break;
 		}
 		ret = ret
-			  ?: o->keep ? keep_last(o->to, o->keep, what,
+			  ?: o->keep ? keep_last(o->to, o->keep, keys, what,
 						 sizeof(what), err, sizeof(err))
 				     : (what[0] = '\0', 0);
 		if (ret) {
@@ -292,6 +314,7 @@ static int checkpoint_every(const struct ckpt_opts *o)
 		"ticks missed\n",
 		(unsigned long long)taken, (unsigned long long)o->every_ms,
 		(unsigned long long)missed);
+	ckpt_keys_free(keys);
 	return status;
 }
 
@@ -310,6 +333,8 @@ static int take_one(const struct ckpt_opts *o, bool incremental,
 	jw_bool(&args, "stop", o->stop);
 	jw_u64(&args, "max_pause_ms", o->max_pause_ms);
 	jw_u64(&args, "max_passes", o->max_passes);
+	if (o->mac_psk[0])
+		jw_string(&args, "mac_psk", o->mac_psk);
 	jw_object_end(&args);
 	ret = control_call_timeout(o->control, "checkpoint", jw_finish(&args),
 				   CHECKPOINT_TIMEOUT_MS, reply, err, err_len);

@@ -63,6 +63,10 @@ static void print_layer(const struct ckpt_layer *l)
 	       (unsigned long long)m->files[CKPT_FILE_STATE].digest,
 	       (unsigned long long)m->files[CKPT_FILE_PAGES].digest,
 	       (unsigned long long)m->files[CKPT_FILE_MEMORY].digest);
+	/* Listed, not checked: run --restore --mac-psk checks them. */
+	if (m->auth.kind == CKPT_AUTH_HMAC_SHA256)
+		printf("       authenticated: HMAC-SHA256 per page and file, key identity '%s'\n",
+		       m->auth.identity);
 }
 
 int cmd_checkpoint_info(int argc, char **argv)

@@ -180,7 +180,58 @@ int ckpt_layer_read(const char *dir, const char *name, struct ckpt_layer *l,
 	if (ret)
 		snprintf(err, err_len, "checkpoint %s: manifest: %s", name,
 			 why);
+	memcpy(l->link_tag,
+	       l->m.merged_from ? l->m.auth.merged_from_tag : l->m.auth.tag,
+	       CKPT_TAG_BYTES);
+	l->key = NULL;
 	return ret;
+}
+
+/*
+ * With keys, every layer must be authenticated and its manifest pass its
+ * tag; without, none may be: a layer that says it needs a key is not
+ * trusted without one.
+ */
+static int check_auth(struct ckpt_layer *l, const struct ckpt_keys *keys,
+		      char *err, size_t err_len)
+{
+	const struct ckpt_auth *a = &l->m.auth;
+	uint8_t tag[CKPT_TAG_BYTES];
+
+	if (a->kind == CKPT_AUTH_NONE && !keys)
+		return 0;
+	if (a->kind == CKPT_AUTH_NONE) {
+		snprintf(err, err_len,
+			 "checkpoint %s carries no MAC, but --mac-psk asks for "
+			 "authenticated layers (taken without a key, or its "
+			 "MACs stripped)",
+			 l->m.name);
+		return -EACCES;
+	}
+	if (!keys) {
+		snprintf(err, err_len,
+			 "checkpoint %s is authenticated (HMAC-SHA256, identity "
+			 "'%s'): give its key with --mac-psk FILE",
+			 l->m.name, a->identity);
+		return -EACCES;
+	}
+	l->key = ckpt_keys_find(keys, a->identity);
+	if (!l->key) {
+		snprintf(err, err_len,
+			 "checkpoint %s is authenticated with the key of "
+			 "identity '%s', which --mac-psk does not hold",
+			 l->m.name, a->identity);
+		return -EACCES;
+	}
+	ckpt_mac_manifest(l->key, a->body_sha256, tag);
+	if (!ckpt_mac_equal(tag, a->tag, CKPT_TAG_BYTES)) {
+		snprintf(err, err_len,
+			 "checkpoint %s: its manifest fails its MAC (altered, "
+			 "or another key of identity '%s')",
+			 l->m.name, a->identity);
+		return -EBADMSG;
+	}
+	return 0;
 }
 
 /* Child's parent must be `parent`, unchanged since the child was taken. */
@@ -190,6 +241,15 @@ static int check_link(const struct ckpt_layer *child,
 {
 	char why[256];
 
+	if (child->key && !ckpt_mac_equal(parent->link_tag,
+					  child->m.auth.parent_tag,
+					  CKPT_TAG_BYTES)) {
+		snprintf(err, err_len,
+			 "checkpoint %s: its parent %s is not the one it was "
+			 "taken after (another tag)",
+			 child->m.name, parent->m.name);
+		return -EINVAL;
+	}
 	if (parent->digest != child->m.parent_digest) {
 		snprintf(err, err_len,
 			 "checkpoint %s: its parent %s is not the one it was "
@@ -209,6 +269,7 @@ static int check_link(const struct ckpt_layer *child,
 }
 
 int ckpt_chain_resolve(const char *dir, const char *name,
+		       const struct ckpt_keys *keys,
 		       struct ckpt_layer **layers, unsigned int *nr, char *err,
 		       size_t err_len)
 {
@@ -235,6 +296,7 @@ int ckpt_chain_resolve(const char *dir, const char *name,
 		}
 		list = grown;
 		ret = ckpt_layer_read(dir, next, &list[n], err, err_len);
+		ret = ret ?: check_auth(&list[n], keys, err, err_len);
 		if (ret && n > 0 && ret == -ENOENT)
 			snprintf(
 			    err, err_len,

@@ -23,6 +23,11 @@
 struct ckpt_layer {
 	struct ckpt_manifest m;
 	uint64_t digest;
+	/* The same for an authenticated one: its manifest's tag, or for a
+	 * merged one the tag of the checkpoint it replaced. */
+	uint8_t link_tag[CKPT_TAG_BYTES];
+	/* Its key, once ckpt_chain_resolve() checked its tag; else NULL. */
+	const struct ckpt_key *key;
 	char path[4096]; /* its directory */
 };
 
@@ -54,9 +59,14 @@ int ckpt_layer_read(const char *dir, const char *name, struct ckpt_layer *l,
 /*
  * The chain that ends at dir/name, base first: *layers (free it) has *nr
  * entries. Each parent must be there, with the digest its child
- * recorded, and the same machine. err names the layer at fault.
+ * recorded, and the same machine. With keys (--mac-psk), every layer must
+ * be authenticated, its manifest pass its tag under the key of its
+ * identity, and each parent have the tag its child recorded; without,
+ * an authenticated layer is refused (its key is needed to trust it).
+ * err names the layer at fault.
  */
 int ckpt_chain_resolve(const char *dir, const char *name,
+		       const struct ckpt_keys *keys,
 		       struct ckpt_layer **layers, unsigned int *nr, char *err,
 		       size_t err_len);
 

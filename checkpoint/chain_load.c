@@ -103,7 +103,8 @@ static int open_layers(struct chain_pages *cp, unsigned int *failed, char *why,
 
 		*failed = i;
 		ret = check_layout(&l->m, cp->mem, why, why_len);
-		ret = ret ?: page_table_read(&l->m, l->path, pt, why, why_len);
+		ret = ret ?: page_table_read(&l->m, l->key, l->path, pt, why,
+					     why_len);
 		cp->fd[i] = ret ? -1 : open_memory(l, why, why_len);
 		ret = ret ?: cp->fd[i] < 0 ? cp->fd[i] : 0;
 		if (!ret)
@@ -168,6 +169,7 @@ static int read_checked(const struct chain_pages *cp, unsigned int i,
 			uint8_t *buf, char *err, size_t err_len)
 {
 	const struct page_table *pt = &cp->pt[i];
+	char why[256];
 	int ret = ckpt_file_io(cp->fd[i], buf, (end - first) * GUEST_PAGE_BYTES,
 			       cp->layers[i].m.regions[r].file_offset +
 				   first * GUEST_PAGE_BYTES,
@@ -180,17 +182,12 @@ static int read_checked(const struct chain_pages *cp, unsigned int i,
 		    ret == -EIO ? "it ends early (truncated)" : strerror(-ret));
 		return ret;
 	}
-	for (uint64_t p = first; p < end; p++, buf += GUEST_PAGE_BYTES)
-		if (page_hash(buf) != pt->hash_of[r][p]) {
-			snprintf(err, err_len,
-				 "checkpoint %s: the memory page at GPA %#llx "
-				 "does not match its hash (altered)",
-				 cp->layers[i].m.name,
-				 (unsigned long long)(pt->gpa[r] +
-						      p * GUEST_PAGE_BYTES));
-			return -EBADMSG;
-		}
-	return 0;
+	for (uint64_t p = first; p < end && !ret; p++, buf += GUEST_PAGE_BYTES)
+		ret = page_table_check(pt, r, p, buf, why, sizeof(why));
+	if (ret)
+		snprintf(err, err_len, "checkpoint %s: %s",
+			 cp->layers[i].m.name, why);
+	return ret;
 }
 
 int chain_pages_read(const struct chain_pages *cp, unsigned int r,

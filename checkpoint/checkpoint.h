@@ -48,6 +48,9 @@ struct ckpt_request {
 	bool stop; /* leave the guest paused afterwards */
 	uint64_t max_pause_ms; /* 0: CKPT_DEFAULT_MAX_PAUSE_MS */
 	unsigned int max_passes; /* live passes at most; 0: the default */
+	/* A keys.psk file: the layer gets MACs under its first key (mac.h);
+	 * an incremental one's parent must have them too. NULL: none. */
+	const char *mac_psk;
 };
 
 /* The steps of the pause, in order. */

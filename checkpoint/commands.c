@@ -2,7 +2,7 @@
 /*
  * The control command of checkpoints:
  *   checkpoint {"to": DIR, "incremental": false, "stop": false,
- *               "max_pause_ms": 5}
+ *               "max_pause_ms": 5, "mac_psk": FILE}
  *     -> {name, parent (null for a full one), digest, pause_ms, total_ms,
  *         pages, pause_pages, bytes, passes, switchover,
  *         pause_breakdown_us: {stop, pages, state, resume}}
@@ -65,6 +65,12 @@ static int cmd_checkpoint(struct vm *vm, void *opaque,
 		  ?: json_opt_u64(args, "max_pause_ms", &rq.max_pause_ms, err,
 				  err_len);
 	ret = ret ?: json_opt_u64(args, "max_passes", &passes, err, err_len);
+	if (!ret && json_get(args, "mac_psk") &&
+	    (json_get_string(args, "mac_psk", &rq.mac_psk) < 0 ||
+	     !rq.mac_psk[0])) {
+		snprintf(err, err_len, "'mac_psk' must be a file's path");
+		ret = -EINVAL;
+	}
 	if (!ret && (rq.max_pause_ms > 3600000 || passes > 10000)) {
 		snprintf(err, err_len, "'%s' is out of range",
 			 passes > 10000 ? "max_passes" : "max_pause_ms");
@@ -81,8 +87,9 @@ int checkpoint_register_commands(struct control *c, void *opaque)
 {
 	static const struct control_command_spec table[] = {
 	    {"checkpoint",
-	     "{to, incremental?, stop?, max_pause_ms?, max_passes?}: write a "
-	     "checkpoint of the guest into the chain in directory 'to'",
+	     "{to, incremental?, stop?, max_pause_ms?, max_passes?, mac_psk?}: "
+	     "write a checkpoint of the guest into the chain in directory 'to' "
+	     "(with MACs under mac_psk's first key)",
 	     cmd_checkpoint},
 	};
 

@@ -45,14 +45,38 @@ static void put_machine(const struct ckpt_machine *mc, struct wbuf *w)
 	wbuf_put_bytes(w, mc->windows, mc->windows_bytes);
 }
 
-int ckpt_manifest_encode(const struct ckpt_manifest *m, struct wbuf *w)
+/* Version 3's MAC section; its tag covers everything before it. */
+static void put_auth(const struct ckpt_auth *a, const struct ckpt_key *key,
+		     struct wbuf *w)
 {
+	uint8_t sha[CKPT_SHA256_BYTES], tag[CKPT_TAG_BYTES];
+
+	wbuf_put_u32(w, a->kind);
+	wbuf_put_str(w, a->identity);
+	wbuf_put_bytes(w, a->parent_tag, CKPT_TAG_BYTES);
+	wbuf_put_bytes(w, a->merged_from_tag, CKPT_TAG_BYTES);
+	wbuf_put_bytes(w, a->state_tag, CKPT_TAG_BYTES);
+	wbuf_put_bytes(w, a->pages_tag, CKPT_TAG_BYTES);
+	if (w->err)
+		return;
+	ckpt_sha256(w->data, w->len, sha);
+	ckpt_mac_manifest(key, sha, tag);
+	wbuf_put_bytes(w, tag, CKPT_TAG_BYTES);
+}
+
+int ckpt_manifest_encode(const struct ckpt_manifest *m,
+			 const struct ckpt_key *key, struct wbuf *w)
+{
+	bool authenticated = m->auth.kind != CKPT_AUTH_NONE;
+
 	if (m->machine.fdt_bytes > CKPT_FDT_MAX_BYTES ||
 	    m->machine.windows_bytes > CKPT_WINDOWS_MAX_BYTES ||
 	    m->nr_regions > MEM_MAX_REGIONS)
 		return -E2BIG;
+	if (authenticated && (!key || m->auth.kind != CKPT_AUTH_HMAC_SHA256))
+		return -EINVAL;
 	wbuf_put_u64(w, CKPT_MAGIC);
-	wbuf_put_u32(w, CKPT_VERSION);
+	wbuf_put_u32(w, authenticated ? CKPT_VERSION : 2u);
 	wbuf_put_str(w, m->name);
 	wbuf_put_str(w, m->parent);
 	wbuf_put_u64(w, m->parent_digest);
@@ -73,6 +97,8 @@ int ckpt_manifest_encode(const struct ckpt_manifest *m, struct wbuf *w)
 		wbuf_put_u64(w, m->files[i].size_bytes);
 		wbuf_put_u64(w, m->files[i].digest);
 	}
+	if (authenticated)
+		put_auth(&m->auth, key, w);
 	if (!w->err)
 		wbuf_put_u32(w, crc32c(0, w->data, w->len));
 	return w->err;
@@ -165,6 +191,32 @@ static int get_files(struct rbuf *r, struct ckpt_manifest *m, char *err,
 	return 0;
 }
 
+static int get_auth(struct rbuf *r, struct ckpt_auth *a, char *err,
+		    size_t err_len)
+{
+	a->kind = rbuf_get_u32(r);
+	if (r->err || a->kind == CKPT_AUTH_NONE)
+		return 0;
+	if (a->kind != CKPT_AUTH_HMAC_SHA256) {
+		snprintf(err, err_len, "MAC kind %u, this kvmtrack knows 1",
+			 a->kind);
+		return -EINVAL;
+	}
+	rbuf_get_str(r, a->identity, sizeof(a->identity));
+	rbuf_get_bytes(r, a->parent_tag, CKPT_TAG_BYTES);
+	rbuf_get_bytes(r, a->merged_from_tag, CKPT_TAG_BYTES);
+	rbuf_get_bytes(r, a->state_tag, CKPT_TAG_BYTES);
+	rbuf_get_bytes(r, a->pages_tag, CKPT_TAG_BYTES);
+	if (!r->err)
+		ckpt_sha256(r->data, r->pos, a->body_sha256);
+	rbuf_get_bytes(r, a->tag, CKPT_TAG_BYTES);
+	if (!r->err && !a->identity[0]) {
+		snprintf(err, err_len, "an authenticated manifest without identity");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int get_body(struct rbuf *r, uint32_t version, struct ckpt_manifest *m,
 		    char *err, size_t err_len)
 {
@@ -190,7 +242,8 @@ static int get_body(struct rbuf *r, uint32_t version, struct ckpt_manifest *m,
 		m->regions[i].file_offset = rbuf_get_u64(r);
 		m->regions[i].held_pages = rbuf_get_u64(r);
 	}
-	return get_files(r, m, err, err_len);
+	return get_files(r, m, err, err_len)
+		   ?: (version >= 3 ? get_auth(r, &m->auth, err, err_len) : 0);
 }
 
 int ckpt_manifest_decode(const void *data, size_t len, struct ckpt_manifest *m,
@@ -268,6 +321,8 @@ uint64_t ckpt_pages_file_bytes(const struct ckpt_manifest *m)
 		uint64_t pages = m->regions[i].size_bytes / GUEST_PAGE_BYTES;
 
 		bytes += (pages + 63) / 64 * 8 + m->regions[i].held_pages * 8;
+		if (m->auth.kind != CKPT_AUTH_NONE)
+			bytes += m->regions[i].held_pages * CKPT_MAC_BYTES;
 	}
 	return bytes;
 }

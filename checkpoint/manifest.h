@@ -13,11 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "checkpoint/mac.h"
 #include "vmm/mem/memory.h"
 
 #define CKPT_MAGIC 0x544b5043544b544bull /* "KTKTCPKT" */
-/* 2 added merged_from; 1 is still read. */
-#define CKPT_VERSION 2u
+/* 2 added merged_from; 3 the MACs (written only for an authenticated
+ * checkpoint, so that others stay readable by older kvmtracks). */
+#define CKPT_VERSION 3u
 #define CKPT_NAME_MAX 32 /* with the NUL */
 #define CKPT_CMDLINE_MAX 4096
 #define CKPT_FDT_MAX_BYTES 65536
@@ -60,6 +62,23 @@ struct ckpt_machine {
 	uint8_t windows[CKPT_WINDOWS_MAX_BYTES];
 };
 
+/* A layer authenticated with a pre-shared key (mac.h). */
+enum { CKPT_AUTH_NONE, CKPT_AUTH_HMAC_SHA256 };
+struct ckpt_auth {
+	uint32_t kind;
+	char identity[sizeof(((struct ckpt_key *)0)->identity)];
+	/* The parent's tag (ckpt_layer.link_tag); zeros without a parent. */
+	uint8_t parent_tag[CKPT_TAG_BYTES];
+	/* A merged checkpoint's: the tag of the one it replaced. */
+	uint8_t merged_from_tag[CKPT_TAG_BYTES];
+	uint8_t state_tag[CKPT_TAG_BYTES];
+	uint8_t pages_tag[CKPT_TAG_BYTES];
+	/* Decoded: the manifest's tag, and the SHA-256 of what it covers
+	 * (everything before it), for ckpt_mac_manifest(). */
+	uint8_t tag[CKPT_TAG_BYTES];
+	uint8_t body_sha256[CKPT_SHA256_BYTES];
+};
+
 struct ckpt_manifest {
 	char name[CKPT_NAME_MAX];
 	char parent[CKPT_NAME_MAX]; /* "" for a full checkpoint */
@@ -74,6 +93,7 @@ struct ckpt_manifest {
 	uint32_t nr_regions;
 	struct ckpt_region regions[MEM_MAX_REGIONS];
 	struct ckpt_file_ref files[CKPT_NR_FILES];
+	struct ckpt_auth auth;
 };
 
 /*
@@ -83,15 +103,19 @@ struct ckpt_manifest {
  */
 uint64_t ckpt_bytes_digest(const void *data, size_t len);
 
-/* The manifest's bytes; 0 or -ENOMEM / -E2BIG. out is wbuf_free()d by
- * the caller either way. */
+/* The manifest's bytes, with its tag under key when m->auth.kind says so;
+ * 0 or -ENOMEM / -E2BIG / -EINVAL (no key). out is wbuf_free()d by the
+ * caller either way. */
 struct wbuf;
-int ckpt_manifest_encode(const struct ckpt_manifest *m, struct wbuf *out);
+int ckpt_manifest_encode(const struct ckpt_manifest *m,
+			 const struct ckpt_key *key, struct wbuf *out);
 
 /*
  * Decodes and checks a manifest: magic, version, CRC, every length and
  * count against its limit, the regions against the RAM size. 0, or
- * -EBADMSG / -EINVAL with what is wrong in err.
+ * -EBADMSG / -EINVAL with what is wrong in err. The tag of an
+ * authenticated one is not checked here (no key): ckpt_chain_resolve()
+ * does.
  */
 int ckpt_manifest_decode(const void *data, size_t len, struct ckpt_manifest *m,
 			 char *err, size_t err_len);
@@ -101,7 +125,8 @@ bool ckpt_machine_same(const struct ckpt_machine *a,
 		       const struct ckpt_machine *b, char *err, size_t err_len);
 
 /* The pages file's size for these regions and held counts: per region
- * its bitmap (a u64 per 64 pages), then a u64 hash per held page. */
+ * its bitmap (a u64 per 64 pages), then a u64 hash per held page, then
+ * for an authenticated layer a MAC per held page. */
 uint64_t ckpt_pages_file_bytes(const struct ckpt_manifest *m);
 
 #endif

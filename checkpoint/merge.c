@@ -87,18 +87,10 @@ static int overlay_run(const struct page_table *ct, unsigned int r, uint64_t p,
 {
 	int ret = ckpt_file_io(from, buf, n * GUEST_PAGE_BYTES, off, false);
 
-	for (uint64_t i = 0; i < n && !ret; i++) {
-		if (page_hash(buf + i * GUEST_PAGE_BYTES) !=
-		    ct->hash_of[r][p + i]) {
-			snprintf(
-			    err, err_len,
-			    "the memory page at GPA %#llx does not match its "
-			    "hash (altered)",
-			    (unsigned long long)(ct->gpa[r] +
-						 (p + i) * GUEST_PAGE_BYTES));
+	for (uint64_t i = 0; i < n && !ret; i++)
+		if (page_table_check(ct, r, p + i, buf + i * GUEST_PAGE_BYTES,
+				     err, err_len))
 			return -EBADMSG;
-		}
-	}
 	if (!ret && to < 0)
 		unhold_zero_pages(merged, r, p, n, buf);
 	ret = ret
@@ -162,7 +154,8 @@ static int overlay(const struct ckpt_manifest *m, const struct page_table *ct,
 /* Steps 2-4 for dir/.NAME.tmp, whose manifest is tm, over the old layer
  * dir/NAME. */
 static int roll_forward(const char *dir, const struct ckpt_manifest *tm,
-			uint64_t *written, char *err, size_t err_len)
+			const struct ckpt_keys *keys, uint64_t *written,
+			char *err, size_t err_len)
 {
 	char tmp[CKPT_NAME_MAX + 8], old[CKPT_NAME_MAX + 12], a[4300], b[4300];
 	struct page_table ct = {0};
@@ -186,7 +179,9 @@ static int roll_forward(const char *dir, const struct ckpt_manifest *tm,
 	ret = ret ?: ckpt_sync_dir(dir);
 	if (!ret)
 		crash_point(2);
-	ret = ret ?: page_table_read(&l->m, l->path, &ct, err, err_len);
+	ret = ret ?: page_table_read(&l->m,
+				     ckpt_keys_find(keys, l->m.auth.identity),
+				     l->path, &ct, err, err_len);
 	from = ret ? -1 : open_at(dir, tm->name, O_RDONLY);
 	to = ret ? -1 : open_at(dir, tmp, O_RDWR);
 	if (!ret && (from < 0 || to < 0)) {
@@ -229,7 +224,8 @@ static bool ends_with(const char *s, const char *tail)
 /* A leftover .N.tmp: the first step of a merge (finish it), or anything
  * else (a checkpoint that was never committed, the old layer of a merge
  * that was): removed. */
-static int recover_tmp(const char *dir, const char *entry, char *err,
+static int recover_tmp(const char *dir, const char *entry,
+		       const struct ckpt_keys *keys, char *err,
 		       size_t err_len)
 {
 	struct ckpt_manifest *m = malloc(sizeof(*m));
@@ -242,7 +238,7 @@ static int recover_tmp(const char *dir, const char *entry, char *err,
 	snprintf(path, sizeof(path), "%s/%s", dir, entry);
 	if (!ckpt_manifest_read(path, m, &digest, why, sizeof(why)) &&
 	    m->merged_from) {
-		ret = roll_forward(dir, m, &written, why, sizeof(why));
+		ret = roll_forward(dir, m, keys, &written, why, sizeof(why));
 		if (ret)
 			snprintf(err, err_len,
 				 "finishing the interrupted merge into %s: %s",
@@ -283,7 +279,8 @@ static int leftovers(const char *dir, char (**names)[CKPT_NAME_MAX + 8],
 	return 0;
 }
 
-int ckpt_chain_recover(const char *dir, char *err, size_t err_len)
+int ckpt_chain_recover(const char *dir, const struct ckpt_keys *keys,
+		       char *err, size_t err_len)
 {
 	char(*names)[CKPT_NAME_MAX + 8];
 	unsigned int nr;
@@ -293,7 +290,7 @@ int ckpt_chain_recover(const char *dir, char *err, size_t err_len)
 		snprintf(err, err_len, "%s: %s", dir, strerror(-ret));
 	for (unsigned int i = 0; i < nr && !ret; i++) {
 		if (ends_with(names[i], ".tmp"))
-			ret = recover_tmp(dir, names[i], err, err_len);
+			ret = recover_tmp(dir, names[i], keys, err, err_len);
 		else
 			ckpt_dir_remove(dir, names[i]);
 	}
@@ -323,6 +320,10 @@ static int merge_tables(struct page_table *pt, const struct page_table *ct,
 				pt->held[r] += !page_table_holds(pt, r, p);
 				pt->bitmap[r][w] |= 1ull << (p % 64);
 				pt->hash_of[r][p] = ct->hash_of[r][p];
+				if (ct->mac_of[r] && pt->mac_of[r])
+					memcpy(pt->mac_of[r][p],
+					       ct->mac_of[r][p],
+					       CKPT_MAC_BYTES);
 			}
 	fd = open_at(child->path, "", O_RDONLY);
 	if (fd < 0) {
@@ -352,6 +353,8 @@ static int write_first_step(const char *dir, const struct ckpt_layer *parent,
 	m->parent[0] = '\0';
 	m->parent_digest = 0;
 	m->merged_from = child->digest;
+	memset(m->auth.parent_tag, 0, CKPT_TAG_BYTES);
+	memcpy(m->auth.merged_from_tag, child->link_tag, CKPT_TAG_BYTES);
 	m->files[CKPT_FILE_MEMORY].digest = 0;
 	wbuf_init(&pages);
 	wbuf_init(&man);
@@ -359,12 +362,15 @@ static int write_first_step(const char *dir, const struct ckpt_layer *parent,
 		m->regions[r].held_pages = pt->held[r];
 		m->files[CKPT_FILE_MEMORY].digest += page_table_put_region(
 		    pt->gpa[r], pt->pages[r], pt->bitmap[r], pt->hash_of[r],
-		    &pages);
+		    (const uint8_t(*)[CKPT_MAC_BYTES])pt->mac_of[r], &pages);
 	}
 	m->files[CKPT_FILE_PAGES].size_bytes = pages.len;
 	m->files[CKPT_FILE_PAGES].digest =
 	    ckpt_bytes_digest(pages.data, pages.len);
-	ret = pages.err ?: ckpt_manifest_encode(m, &man);
+	if (child->key && !pages.err)
+		ckpt_mac_file(child->key, "pages", pages.data, pages.len,
+			      m->auth.pages_tag);
+	ret = pages.err ?: ckpt_manifest_encode(m, child->key, &man);
 	ret = ret ?: ckpt_dir_begin(dir, child->m.name, &tmp_fd, err, err_len);
 	if (ret) {
 		snprintf(err, err_len, "%s", strerror(-ret));
@@ -395,7 +401,8 @@ free_bufs:
 }
 
 /* Folds child into its full parent: child becomes full. */
-static int merge_pair(const char *dir, const struct ckpt_layer *parent,
+static int merge_pair(const char *dir, const struct ckpt_keys *keys,
+		      const struct ckpt_layer *parent,
 		      const struct ckpt_layer *child, uint64_t *written,
 		      char *err, size_t err_len)
 {
@@ -404,12 +411,19 @@ static int merge_pair(const char *dir, const struct ckpt_layer *parent,
 	char why[256] = "";
 	uint64_t digest;
 	char path[4300];
-	int ret =
-	    page_table_read(&parent->m, parent->path, &pt, why, sizeof(why));
+	int ret = page_table_read(&parent->m, parent->key, parent->path, &pt,
+				  why, sizeof(why));
 
+	/* The parent's pages keep their MACs: one key must cover both. */
+	if (!ret && strcmp(parent->m.auth.identity, child->m.auth.identity)) {
+		snprintf(why, sizeof(why),
+			 "their MAC keys differ (identities '%.64s' and '%.64s')",
+			 parent->m.auth.identity, child->m.auth.identity);
+		ret = -EINVAL;
+	}
 	ret = ret
-		  ?: page_table_read(&child->m, child->path, &ct, why,
-				     sizeof(why));
+		  ?: page_table_read(&child->m, child->key, child->path, &ct,
+				     why, sizeof(why));
 	ret = ret ?: merge_tables(&pt, &ct, child, why, sizeof(why));
 	ret =
 	    ret ?: write_first_step(dir, parent, child, &pt, why, sizeof(why));
@@ -422,7 +436,7 @@ static int merge_pair(const char *dir, const struct ckpt_layer *parent,
 	ret = ret ?: ckpt_manifest_read(path, tm, &digest, why, sizeof(why));
 	if (!ret)
 		crash_point(1);
-	ret = ret ?: roll_forward(dir, tm, written, why, sizeof(why));
+	ret = ret ?: roll_forward(dir, tm, keys, written, why, sizeof(why));
 	if (ret)
 		snprintf(err, err_len, "merging %s into %s: %s", child->m.name,
 			 parent->m.name, why);
@@ -454,13 +468,14 @@ static int exchange_works(const char *dir, char *err, size_t err_len)
 }
 
 static int merge_locked(const char *dir, const char *name,
+			const struct ckpt_keys *keys,
 			struct ckpt_merge_result *res, char *err,
 			size_t err_len)
 {
 	char newest[CKPT_NAME_MAX];
 	struct ckpt_layer *layers = NULL;
 	unsigned int nr = 0;
-	int ret = ckpt_chain_recover(dir, err, err_len);
+	int ret = ckpt_chain_recover(dir, keys, err, err_len);
 
 	if (!ret && (!name || !name[0])) {
 		ret = ckpt_chain_newest(dir, newest, err, err_len);
@@ -468,22 +483,27 @@ static int merge_locked(const char *dir, const char *name,
 			snprintf(err, err_len, "%s holds no checkpoint", dir);
 		name = newest;
 	}
-	ret = ret ?: ckpt_chain_resolve(dir, name, &layers, &nr, err, err_len);
+	ret = ret ?: ckpt_chain_resolve(dir, name, keys, &layers, &nr, err,
+				       err_len);
 	ret = ret ?: nr > 1 ? exchange_works(dir, err, err_len) : 0;
 	res->layers = ret ? 0 : nr;
 	/* The base, then each layer over the result of the one before. */
 	for (unsigned int i = 1; i < nr && !ret; i++) {
-		ret = merge_pair(dir, &layers[i - 1], &layers[i],
+		ret = merge_pair(dir, keys, &layers[i - 1], &layers[i],
 				 &res->pages_written, err, err_len);
 		ret = ret
 			  ?: ckpt_layer_read(dir, layers[i].m.name, &layers[i],
 					     err, err_len);
+		/* Written here under that key: no tag to check again. */
+		layers[i].key = ckpt_keys_find(keys,
+					       layers[i].m.auth.identity);
 	}
 	free(layers);
 	return ret;
 }
 
-int ckpt_merge(const char *dir, const char *name, struct ckpt_merge_result *res,
+int ckpt_merge(const char *dir, const char *name,
+	       const struct ckpt_keys *keys, struct ckpt_merge_result *res,
 	       char *err, size_t err_len)
 {
 	uint64_t t0 = clock_now_ns();
@@ -494,7 +514,7 @@ int ckpt_merge(const char *dir, const char *name, struct ckpt_merge_result *res,
 		snprintf(err, err_len, "%s: %s", dir, strerror(ENOENT));
 		ret = -ENOENT;
 	}
-	ret = ret ?: merge_locked(dir, name, res, err, err_len);
+	ret = ret ?: merge_locked(dir, name, keys, res, err, err_len);
 	ckpt_chain_unlock(fd);
 	res->ns = clock_now_ns() - t0;
 	return ret;

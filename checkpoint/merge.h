@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct ckpt_keys;
+
 struct ckpt_merge_result {
 	unsigned int layers; /* folded into the result, itself included */
 	uint64_t pages_written; /* pages of the newer layers written */
@@ -28,16 +30,21 @@ struct ckpt_merge_result {
  * Folds the chain that ends at dir/name (its newest checkpoint when name
  * is NULL or "") into one full checkpoint of that name; the layers below
  * it are removed. Each layer's pages are checked against their hashes on
- * the way. 0 (also for a chain of one), or -errno with err naming the
- * layer and what is wrong; the chain is then as it was.
+ * the way, and an authenticated chain's against their MACs under keys
+ * (ckpt_chain_resolve() says which chains need them); the result is
+ * authenticated as its layers were. 0 (also for a chain of one), or
+ * -errno with err naming the layer and what is wrong; the chain is then
+ * as it was.
  */
 int ckpt_merge(const char *dir, const char *name,
-	       struct ckpt_merge_result *res, char *err, size_t err_len);
+	       const struct ckpt_keys *keys, struct ckpt_merge_result *res,
+	       char *err, size_t err_len);
 
 /*
  * Finishes a merge that a crash interrupted and removes what one left;
  * dir locked by the caller. 0, or -errno with err.
  */
-int ckpt_chain_recover(const char *dir, char *err, size_t err_len);
+int ckpt_chain_recover(const char *dir, const struct ckpt_keys *keys,
+		       char *err, size_t err_len);
 
 #endif

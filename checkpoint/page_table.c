@@ -16,6 +16,7 @@
 
 uint64_t page_table_put_region(uint64_t gpa, uint64_t nr_pages,
 			       const uint64_t *bitmap, const uint64_t *hash_of,
+			       const uint8_t (*mac_of)[CKPT_MAC_BYTES],
 			       struct wbuf *out)
 {
 	uint64_t words = (nr_pages + 63) / 64, digest = 0;
@@ -30,7 +31,33 @@ uint64_t page_table_put_region(uint64_t gpa, uint64_t nr_pages,
 			digest += page_digest_term(gpa + p * GUEST_PAGE_BYTES,
 						   hash_of[p]);
 		}
+	for (uint64_t w = 0; mac_of && w < words; w++)
+		for (uint64_t b = bitmap[w]; b; b &= b - 1)
+			wbuf_put_bytes(out,
+				       mac_of[w * 64 + (uint64_t)__builtin_ctzll(b)],
+				       CKPT_MAC_BYTES);
 	return digest;
+}
+
+int page_table_check(const struct page_table *pt, unsigned int r, uint64_t p,
+		     const void *page, char *err, size_t err_len)
+{
+	uint64_t gpa = pt->gpa[r] + p * GUEST_PAGE_BYTES;
+	uint8_t mac[CKPT_MAC_BYTES];
+	const char *what = NULL;
+
+	if (page_hash(page) != pt->hash_of[r][p])
+		what = "does not match its hash (altered)";
+	else if (pt->mac_of[r]) {
+		ckpt_mac_page(pt->key, gpa, page, mac);
+		if (!ckpt_mac_equal(mac, pt->mac_of[r][p], CKPT_MAC_BYTES))
+			what = "fails its MAC (altered)";
+	}
+	if (!what)
+		return 0;
+	snprintf(err, err_len, "the memory page at GPA %#llx %s",
+		 (unsigned long long)gpa, what);
+	return -EBADMSG;
 }
 
 void page_table_free(struct page_table *pt)
@@ -38,6 +65,7 @@ void page_table_free(struct page_table *pt)
 	for (unsigned int r = 0; r < MEM_MAX_REGIONS; r++) {
 		free(pt->bitmap[r]);
 		free(pt->hash_of[r]);
+		free(pt->mac_of[r]);
 	}
 	memset(pt, 0, sizeof(*pt));
 }
@@ -62,13 +90,43 @@ static bool get_region(struct page_table *pt, unsigned int r,
 		for (uint64_t b = pt->bitmap[r][w]; b; b &= b - 1, hashes += 8)
 			pt->hash_of[r][w * 64 + (uint64_t)__builtin_ctzll(b)] =
 			    get_le64(hashes);
+	for (uint64_t w = 0; pt->mac_of[r] && w < words; w++)
+		for (uint64_t b = pt->bitmap[r][w]; b;
+		     b &= b - 1, hashes += CKPT_MAC_BYTES)
+			memcpy(pt->mac_of[r][w * 64 +
+					     (uint64_t)__builtin_ctzll(b)],
+			       hashes, CKPT_MAC_BYTES);
 	pt->held[r] = held;
 	*at = hashes;
 	return true;
 }
 
-int page_table_read(const struct ckpt_manifest *m, const char *layer_path,
-		    struct page_table *pt, char *err, size_t err_len)
+/* An authenticated layer's pages file against its tag, before anything
+ * in it is believed. */
+static int check_tag(const struct ckpt_manifest *m, const struct ckpt_key *key,
+		     const uint8_t *data, char *err, size_t err_len)
+{
+	uint8_t tag[CKPT_TAG_BYTES];
+
+	if (m->auth.kind == CKPT_AUTH_NONE)
+		return 0;
+	if (!key) {
+		snprintf(err, err_len, "the pages file is authenticated and no key was given");
+		return -EACCES;
+	}
+	ckpt_mac_file(key, "pages", data, m->files[CKPT_FILE_PAGES].size_bytes,
+		      tag);
+	if (!ckpt_mac_equal(tag, m->auth.pages_tag, CKPT_TAG_BYTES)) {
+		snprintf(err, err_len,
+			 "the pages file fails its MAC (altered, or another key)");
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+int page_table_read(const struct ckpt_manifest *m, const struct ckpt_key *key,
+		    const char *layer_path, struct page_table *pt, char *err,
+		    size_t err_len)
 {
 	const struct ckpt_file_ref *pf = &m->files[CKPT_FILE_PAGES];
 	const uint8_t *at;
@@ -78,8 +136,11 @@ int page_table_read(const struct ckpt_manifest *m, const char *layer_path,
 	memset(pt, 0, sizeof(*pt));
 	ret = ckpt_read_file(layer_path, "pages", pf->size_bytes, &data, err,
 			     err_len);
-	if (ret)
+	ret = ret ?: check_tag(m, key, data, err, err_len);
+	if (ret) {
+		free(data);
 		return ret;
+	}
 	if (ckpt_bytes_digest(data, pf->size_bytes) != pf->digest) {
 		snprintf(err, err_len,
 			 "the pages file does not match its digest (altered)");
@@ -87,13 +148,18 @@ int page_table_read(const struct ckpt_manifest *m, const char *layer_path,
 		return -EBADMSG;
 	}
 	pt->nr_regions = m->nr_regions;
+	pt->key = key;
 	at = data;
 	for (unsigned int r = 0; r < m->nr_regions && !ret; r++) {
 		pt->gpa[r] = m->regions[r].gpa;
 		pt->pages[r] = m->regions[r].size_bytes / GUEST_PAGE_BYTES;
 		pt->bitmap[r] = calloc((pt->pages[r] + 63) / 64, 8);
 		pt->hash_of[r] = calloc(pt->pages[r] ? pt->pages[r] : 1, 8);
-		if (!pt->bitmap[r] || !pt->hash_of[r]) {
+		if (m->auth.kind != CKPT_AUTH_NONE)
+			pt->mac_of[r] = calloc(pt->pages[r] ? pt->pages[r] : 1,
+					       CKPT_MAC_BYTES);
+		if (!pt->bitmap[r] || !pt->hash_of[r] ||
+		    (m->auth.kind != CKPT_AUTH_NONE && !pt->mac_of[r])) {
 			snprintf(err, err_len, "out of memory");
 			ret = -ENOMEM;
 		} else if (!get_region(pt, r, &at, m->regions[r].held_pages)) {

@@ -153,11 +153,66 @@ int layer_pages_add_bits(struct layer_pages *lp, unsigned int region,
 	return lp->err;
 }
 
-int layer_pages_finish(struct layer_pages *lp, struct ckpt_manifest *m,
-		       struct wbuf *out)
+/*
+ * Each held page's MAC over its bytes in the memory file, read back in
+ * runs of MAX_RUN_PAGES (from the page cache: the guest runs again and
+ * may have changed its memory since).
+ */
+static int mac_region(struct layer_pages *lp, const struct ckpt_key *key,
+		      unsigned int r, uint8_t (*mac_of)[CKPT_MAC_BYTES],
+		      uint8_t *buf)
 {
+	const struct mem_region *reg = &lp->mem->regions[r];
+	uint64_t pages = mem_region_pages(reg), base = file_offset(lp->mem, r);
+	int ret = 0;
+
+	for (uint64_t p = 0, end; p < pages && !ret; p = end) {
+		if (!(lp->bitmap[r][p / 64] & (1ull << (p % 64)))) {
+			end = p + 1;
+			continue;
+		}
+		for (end = p + 1; end < pages && end - p < MAX_RUN_PAGES &&
+				  lp->bitmap[r][end / 64] & (1ull << (end % 64));)
+			end++;
+		ret = ckpt_file_io(lp->fd, buf, (end - p) * GUEST_PAGE_BYTES,
+				   base + p * GUEST_PAGE_BYTES, false);
+		for (uint64_t q = p; q < end && !ret; q++)
+			ckpt_mac_page(key, reg->gpa + q * GUEST_PAGE_BYTES,
+				      buf + (q - p) * GUEST_PAGE_BYTES,
+				      mac_of[q]);
+	}
+	return ret;
+}
+
+/* The pages file's region r, with its MACs under key when there is one. */
+static uint64_t put_region(struct layer_pages *lp, const struct ckpt_key *key,
+			   unsigned int r, uint8_t *buf, struct wbuf *out)
+{
+	const struct mem_region *reg = &lp->mem->regions[r];
+	uint8_t (*mac_of)[CKPT_MAC_BYTES] = NULL;
+	uint64_t digest;
+
+	if (key && !lp->err) {
+		mac_of = calloc(mem_region_pages(reg) ?: 1, CKPT_MAC_BYTES);
+		lp->err = mac_of ? mac_region(lp, key, r, mac_of, buf)
+				 : -ENOMEM;
+	}
+	digest = page_table_put_region(reg->gpa, mem_region_pages(reg),
+				       lp->bitmap[r], lp->hash_of[r],
+				       (const uint8_t(*)[CKPT_MAC_BYTES])mac_of,
+				       out);
+	free(mac_of);
+	return digest;
+}
+
+int layer_pages_finish(struct layer_pages *lp, struct ckpt_manifest *m,
+		       const struct ckpt_key *key, struct wbuf *out)
+{
+	uint8_t *buf = key ? malloc(MAX_RUN_PAGES * GUEST_PAGE_BYTES) : NULL;
 	uint64_t digest = 0;
 
+	if (key && !buf)
+		return -ENOMEM;
 	flush_run(lp);
 	m->nr_regions = lp->mem->nr_regions;
 	for (unsigned int r = 0; r < lp->mem->nr_regions; r++) {
@@ -169,15 +224,17 @@ int layer_pages_finish(struct layer_pages *lp, struct ckpt_manifest *m,
 		    .file_offset = file_offset(lp->mem, r),
 		    .held_pages = lp->held[r],
 		};
-		digest +=
-		    page_table_put_region(reg->gpa, mem_region_pages(reg),
-					  lp->bitmap[r], lp->hash_of[r], out);
+		digest += put_region(lp, key, r, buf, out);
 	}
+	free(buf);
 	m->files[CKPT_FILE_MEMORY].size_bytes = lp->mem->ram_bytes;
 	m->files[CKPT_FILE_MEMORY].digest = digest;
 	m->files[CKPT_FILE_PAGES].size_bytes = out->len;
 	m->files[CKPT_FILE_PAGES].digest =
 	    ckpt_bytes_digest(out->data, out->len);
+	if (key && !out->err)
+		ckpt_mac_file(key, "pages", out->data, out->len,
+			      m->auth.pages_tag);
 	return lp->err ?: out->err;
 }
 

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "checkpoint/mac.h"
 #include "vmm/mem/memory.h"
 
 struct ckpt_manifest;
@@ -52,10 +53,13 @@ int layer_pages_add_bits(struct layer_pages *lp, unsigned int region,
 int layer_pages_flush(struct layer_pages *lp);
 /*
  * Writes what is still pending, fills m's regions and its memory and
- * pages file entries, and puts the pages file's bytes into out.
+ * pages file entries, and puts the pages file's bytes into out. With a
+ * key (m->auth.kind set), each held page's MAC is taken from the memory
+ * file as written, so it covers exactly what a restore will read, and
+ * the pages file's tag goes into m->auth.
  */
 int layer_pages_finish(struct layer_pages *lp, struct ckpt_manifest *m,
-		       struct wbuf *out);
+		       const struct ckpt_key *key, struct wbuf *out);
 
 /*
  * Reads the one layer at layer_path into mem (ckpt_chain_load_pages() of

@@ -24,6 +24,7 @@
 #include "lib/log.h"
 #include "lib/wire.h"
 #include "migrate/alias_state.h"
+#include "migrate/receive.h"
 #include "migrate/vm_state.h"
 #include "vmm/vm.h"
 #include "vmm/vm_config.h"
@@ -39,6 +40,8 @@ struct ckpt_restored {
 	uint64_t pages_read;
 	uint64_t start_ns;
 	struct ckpt_lazy *lazy; /* --restore-mode lazy */
+	/* --mac-psk's: the layers point into them until the fill ends */
+	struct ckpt_keys *keys;
 };
 
 /* DIR/NAME names a checkpoint (it has a manifest); DIR alone, its chain's
@@ -77,7 +80,27 @@ static int machine_config(struct ckpt_restored *r, const struct vm_config *cfg,
 			  char *err, size_t err_len)
 {
 	const struct ckpt_machine *mc = &r->layers[r->nr - 1].m.machine;
+	uint64_t host = mig_receive_max_ram_bytes();
 
+	/* As a migration destination: sized by the chain only up to this
+	 * host's memory, unless -m says the user means it. */
+	if (!cfg->mem_explicit && host && mc->mem_bytes > host) {
+		snprintf(err, err_len,
+			 "checkpoint %s: its guest has %llu MiB of RAM, more "
+			 "than this host's %llu MiB of memory (give -m %lluM "
+			 "to restore it anyway)",
+			 r->name, (unsigned long long)(mc->mem_bytes >> 20),
+			 (unsigned long long)(host >> 20),
+			 (unsigned long long)(mc->mem_bytes >> 20));
+		return -EFBIG;
+	}
+	if (mc->nr_cpus < 1 || mc->nr_cpus > VM_MAX_CPUS) {
+		snprintf(err, err_len,
+			 "checkpoint %s: its guest has %u vCPUs, at most %d "
+			 "work here",
+			 r->name, mc->nr_cpus, VM_MAX_CPUS);
+		return -EINVAL;
+	}
 	if (fdt_check_header(mc->fdt) ||
 	    fdt_node_check_compatible(mc->fdt, 0, "kvmtrack,pc")) {
 		snprintf(
@@ -123,7 +146,7 @@ static int check_devices(const struct ckpt_restored *r, const struct vm *vm,
 	return -EINVAL;
 }
 
-/* A layer's state file, checked against its size and digest; *data is
+/* A layer's state file, checked against its size, digest and MAC; *data is
  * its bytes (free them). */
 static int read_state(const struct ckpt_layer *l, uint8_t **data, char *err,
 		      size_t err_len)
@@ -132,6 +155,16 @@ static int read_state(const struct ckpt_layer *l, uint8_t **data, char *err,
 	int ret =
 	    ckpt_read_file(l->path, "state", f->size_bytes, data, err, err_len);
 
+	uint8_t tag[CKPT_TAG_BYTES];
+
+	if (!ret && l->key) {
+		ckpt_mac_file(l->key, "state", *data, f->size_bytes, tag);
+		if (!ckpt_mac_equal(tag, l->m.auth.state_tag, CKPT_TAG_BYTES)) {
+			snprintf(err, err_len,
+				 "the state file fails its MAC (altered)");
+			return -EBADMSG;
+		}
+	}
 	if (!ret && ckpt_bytes_digest(*data, f->size_bytes) != f->digest) {
 		snprintf(err, err_len,
 			 "the state file does not match its digest (altered)");
@@ -221,11 +254,14 @@ int checkpoint_restore(const struct vm_config *cfg, const char *spec,
 	err[0] = '\0';
 	r->lock_fd = -1;
 	ret = split_spec(r, spec, err, err_len);
+	if (!ret && cfg->restore_mac_psk)
+		ret = ckpt_keys_load(cfg->restore_mac_psk, &r->keys, err,
+				     err_len);
 	ret = ret ?: ckpt_chain_lock(r->dir, &r->lock_fd, err, err_len);
-	ret = ret ?: ckpt_chain_recover(r->dir, err, err_len);
+	ret = ret ?: ckpt_chain_recover(r->dir, r->keys, err, err_len);
 	ret = ret
-		  ?: ckpt_chain_resolve(r->dir, r->name, &r->layers, &r->nr,
-					err, err_len);
+		  ?: ckpt_chain_resolve(r->dir, r->name, r->keys, &r->layers,
+					&r->nr, err, err_len);
 	ret = ret ?: machine_config(r, cfg, err, err_len);
 	if (ret)
 		return ret;
@@ -274,5 +310,6 @@ void checkpoint_restored_free(struct ckpt_restored *r)
 		return;
 	ckpt_chain_unlock(r->lock_fd);
 	free(r->layers);
+	ckpt_keys_free(r->keys);
 	free(r);
 }

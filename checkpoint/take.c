@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "checkpoint/chain.h"
+#include "checkpoint/checkpointer_types.h"
 #include "checkpoint/machine.h"
 #include "checkpoint/merge.h"
 #include "checkpoint/pages.h"
@@ -28,37 +29,14 @@
 #include "vmm/dirty/dirty.h"
 #include "vmm/vm.h"
 
-struct checkpointer {
-	struct vm *vm;
-	ckpt_busy_fn *busy;
-	void *busy_arg;
-	/* Attached from the first checkpoint on: what the guest wrote since
-	 * the last one, which an incremental checkpoint holds. */
-	struct dirty_set set;
-	bool attached;
-	/* The last checkpoint taken, the parent an incremental one needs:
-	 * the dirty set is relative to it and nothing else. */
-	char dir[PATH_MAX];
-	char last[CKPT_NAME_MAX];
-	uint64_t last_digest;
-	/* Measured by the last checkpoint, for the next one's plan: what the
-	 * pause costs besides the pages (stopping, the state), and how fast
-	 * pages are copied. */
-	uint64_t fixed_pause_us;
-	double bytes_per_s;
-};
-
-/* Until a checkpoint measured them: on the safe side of what the test VM
- * (TCG, tests/vm/) does, 25 us a page and 1-2 ms to stop and save. */
-#define FIRST_FIXED_PAUSE_US 2000
-#define FIRST_BYTES_PER_S 100e6
-
 /* One checkpoint on its way. */
 struct take {
 	struct checkpointer *c;
 	const struct ckpt_request *rq;
 	char dir[PATH_MAX];
 	struct ckpt_manifest *m;
+	struct ckpt_keys *keys; /* rq->mac_psk's; the layer's key is the first */
+	const struct ckpt_key *key;
 	int lock_fd; /* the chain's, held throughout */
 	struct layer_pages lp;
 	struct wbuf state, pages, manifest;
@@ -78,49 +56,6 @@ static uint64_t lap_us(uint64_t *t)
 
 	*t = now;
 	return us;
-}
-
-int checkpointer_create(struct vm *vm, ckpt_busy_fn *busy, void *busy_arg,
-			struct checkpointer **out)
-{
-	struct checkpointer *c = calloc(1, sizeof(*c));
-
-	if (!c)
-		return -ENOMEM;
-	c->vm = vm;
-	c->fixed_pause_us = FIRST_FIXED_PAUSE_US;
-	c->bytes_per_s = FIRST_BYTES_PER_S;
-	c->busy = busy;
-	c->busy_arg = busy_arg;
-	*out = c;
-	return 0;
-}
-
-void checkpointer_destroy(struct checkpointer *c)
-{
-	if (!c)
-		return;
-	if (c->attached)
-		dirty_detach(vm_dirty(c->vm), &c->set);
-	dirty_set_free(&c->set);
-	free(c);
-}
-
-int checkpointer_adopt(struct checkpointer *c, const char *dir,
-		       const char *name, uint64_t digest)
-{
-	int ret;
-
-	if (!realpath(dir, c->dir))
-		return -errno;
-	ret = dirty_set_init(&c->set, vm_mem(c->vm));
-	ret = ret ?: dirty_attach(vm_dirty(c->vm), &c->set);
-	if (ret)
-		return ret;
-	c->attached = true;
-	snprintf(c->last, sizeof(c->last), "%s", name);
-	c->last_digest = digest;
-	return 0;
 }
 
 /* An incremental checkpoint's parent must be the last one taken here,
@@ -151,7 +86,17 @@ static int check_parent(struct take *t, const char *newest, char *err,
 			 "checkpoint %s changed since it was taken", newest);
 		ret = -EINVAL;
 	}
+	/* A chain is authenticated throughout, or not at all. */
+	if (!ret && !t->key != (l->m.auth.kind == CKPT_AUTH_NONE)) {
+		snprintf(err, err_len,
+			 "checkpoint %s %s: an incremental one after it must be "
+			 "too (take a full one to change)",
+			 newest, t->key ? "carries no MAC" :
+				  "is authenticated, give --mac-psk");
+		ret = -EINVAL;
+	}
 	t->m->parent_digest = l->digest;
+	memcpy(t->m->auth.parent_tag, l->link_tag, CKPT_TAG_BYTES);
 	free(l);
 	return ret;
 }
@@ -171,7 +116,7 @@ static int plan(struct take *t, char *err, size_t err_len)
 		return -errno;
 	}
 	ret = ckpt_chain_lock(t->dir, &t->lock_fd, err, err_len);
-	ret = ret ?: ckpt_chain_recover(t->dir, err, err_len);
+	ret = ret ?: ckpt_chain_recover(t->dir, t->keys, err, err_len);
 	if (ret)
 		return ret;
 	ret = ckpt_chain_newest(t->dir, newest, err, err_len);
@@ -363,7 +308,7 @@ static int copy_layer(struct take *t, char *err, size_t err_len)
 	if (paused && !t->rq->stop)
 		vm_resume(vm);
 	t->pause_us[CKPT_PAUSE_RESUME] = lap_us(&lap);
-	return ret ?: layer_pages_finish(&t->lp, t->m, &t->pages);
+	return ret ?: layer_pages_finish(&t->lp, t->m, t->key, &t->pages);
 }
 
 /* After the guest resumed: the files, synced, then the manifest. */
@@ -379,12 +324,15 @@ static int write_files(struct take *t, char *err, size_t err_len)
 	clock_gettime(CLOCK_REALTIME, &now);
 	m->created_unix_ns =
 	    (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	if (t->key)
+		ckpt_mac_file(t->key, "state", t->state.data, t->state.len,
+			      m->auth.state_tag);
 	ret = ckpt_write_file(t->tmp_fd, "state", t->state.data, t->state.len);
 	ret = ret
 		  ?: ckpt_write_file(t->tmp_fd, "pages", t->pages.data,
 				     t->pages.len);
 	ret = ret ?: fsync(t->mem_fd) ? -errno : 0;
-	ret = ret ?: ckpt_manifest_encode(m, &t->manifest);
+	ret = ret ?: ckpt_manifest_encode(m, t->key, &t->manifest);
 	ret = ret
 		  ?: ckpt_write_file(t->tmp_fd, "manifest", t->manifest.data,
 				     t->manifest.len);
@@ -465,6 +413,15 @@ int checkpoint_take(struct checkpointer *c, const struct ckpt_request *rq,
 	wbuf_init(&t.manifest);
 	/* A lazily restored guest's pages not in place yet would be holes. */
 	vm_mem_wait_filled(c->vm);
+	if (!ret && rq->mac_psk) {
+		ret = ckpt_keys_load(rq->mac_psk, &t.keys, err, err_len);
+		t.key = ret ? NULL : &t.keys->keys[0];
+	}
+	if (t.key) {
+		t.m->auth.kind = CKPT_AUTH_HMAC_SHA256;
+		memcpy(t.m->auth.identity, t.key->identity,
+		       sizeof(t.m->auth.identity));
+	}
 	ret = ret ?: plan(&t, err, err_len);
 	ret = ret ?: run_take(&t, err, err_len);
 	if (!ret) {
@@ -484,6 +441,7 @@ int checkpoint_take(struct checkpointer *c, const struct ckpt_request *rq,
 	wbuf_free(&t.state);
 	wbuf_free(&t.pages);
 	wbuf_free(&t.manifest);
+	ckpt_keys_free(t.keys);
 	free(t.m);
 	return ret;
 }

@@ -11,14 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/log.h"
-
-/* Lines of a keys.psk file: QEMU's limit on the file is far above this. */
-#define PSK_FILE_MAX_BYTES 65536
-#define PSK_MIN_KEY_BYTES 16
+#include "lib/psk_file.h"
 
 static int put_path(char *dst, const char *src, const char *opt, char *err,
 		    size_t err_len)
@@ -91,130 +87,17 @@ const char *mig_tls_kind(const struct mig_tls *t)
 	return t->x509 ? "x509" : "psk";
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)(c | 0x20);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* One "identity:hexkey" line, or a bare hex key (identity "kvmtrack"). */
-static int parse_psk_line(const char *path, unsigned int lineno, char *line,
-			  struct mig_tls_psk_key *k, char *err, size_t err_len)
-{
-	char *colon = strchr(line, ':');
-	const char *hex = colon ? colon + 1 : line;
-	size_t hex_len = strlen(hex), id_len = colon ? (size_t)(colon - line) : 0;
-
-	if (colon && (id_len == 0 || id_len >= sizeof(k->identity))) {
-		snprintf(err, err_len, "--tls-psk %s: line %u: %s identity", path,
-			 lineno, id_len ? "an overlong" : "an empty");
-		return -EINVAL;
-	}
-	memcpy(k->identity, colon ? line : MIG_TLS_PSK_DEFAULT_ID,
-	       colon ? id_len : sizeof(MIG_TLS_PSK_DEFAULT_ID) - 1);
-	if (hex_len % 2 || hex_len / 2 > sizeof(k->key)) {
-		snprintf(err, err_len,
-			 "--tls-psk %s: line %u: the key must be an even number of hex digits, at most %zu",
-			 path, lineno, sizeof(k->key) * 2);
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < hex_len; i += 2) {
-		int hi = hex_digit(hex[i]), lo = hex_digit(hex[i + 1]);
-
-		if (hi < 0 || lo < 0) {
-			snprintf(err, err_len,
-				 "--tls-psk %s: line %u: '%c' in the key is not a hex digit",
-				 path, lineno, hi < 0 ? hex[i] : hex[i + 1]);
-			return -EINVAL;
-		}
-		k->key[i / 2] = (uint8_t)(hi << 4 | lo);
-	}
-	k->key_len = hex_len / 2;
-	if (k->key_len < PSK_MIN_KEY_BYTES) {
-		snprintf(err, err_len,
-			 "--tls-psk %s: line %u: a key of %zu bytes is too short: at least %u (%u hex digits)",
-			 path, lineno, k->key_len, PSK_MIN_KEY_BYTES,
-			 PSK_MIN_KEY_BYTES * 2);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int read_small_file(const char *path, char *buf, size_t cap,
-			   char *err, size_t err_len)
-{
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (!f) {
-		snprintf(err, err_len, "--tls-psk %s: %s", path, strerror(errno));
-		return -errno;
-	}
-	n = fread(buf, 1, cap, f);
-	fclose(f);
-	if (n == cap) {
-		snprintf(err, err_len, "--tls-psk %s: larger than %zu bytes",
-			 path, cap - 1);
-		return -EFBIG;
-	}
-	buf[n] = '\0';
-	return 0;
-}
-
-static int load_psk(struct mig_tls *t, const char *path, char *err,
-		    size_t err_len)
-{
-	char *buf = malloc(PSK_FILE_MAX_BYTES + 1), *save = NULL, *line;
-	unsigned int lineno = 0;
-	int ret = buf ? 0 : -ENOMEM;
-	bool bare = false;
-	struct stat st;
-
-	ret = ret ?: read_small_file(path, buf, PSK_FILE_MAX_BYTES + 1, err,
-				     err_len);
-	for (line = ret ? NULL : strtok_r(buf, "\n", &save); line && !ret;
-	     line = strtok_r(NULL, "\n", &save)) {
-		lineno++;
-		line[strcspn(line, "\r")] = '\0';
-		if (!line[0] || line[0] == '#')
-			continue;
-		if (t->nr_keys == MIG_TLS_MAX_PSK_KEYS) {
-			snprintf(err, err_len, "--tls-psk %s: more than %u keys",
-				 path, MIG_TLS_MAX_PSK_KEYS);
-			ret = -E2BIG;
-			break;
-		}
-		bare |= !strchr(line, ':');
-		ret = parse_psk_line(path, lineno, line, &t->keys[t->nr_keys++],
-				     err, err_len);
-	}
-	if (!ret && (t->nr_keys == 0 || (bare && t->nr_keys > 1))) {
-		snprintf(err, err_len, "--tls-psk %s: %s", path,
-			 t->nr_keys ? "a key without identity: must be the only line" :
-				      "no key in it");
-		ret = -EINVAL;
-	}
-	if (!ret && stat(path, &st) == 0 && (st.st_mode & 077))
-		log_err("warning: --tls-psk %s can be read by other users (mode %03o): whoever reads it can migrate guests to and from here",
-			path, st.st_mode & 0777);
-	free(buf);
-	return ret;
-}
-
 /* The destination's lookup of the identity a source names. */
 static int psk_server_key(gnutls_session_t session,
 			  const gnutls_datum_t *identity, gnutls_datum_t *key)
 {
 	struct mig_tls_io *io = gnutls_session_get_ptr(session);
 
-	for (unsigned int i = 0; i < io->t->nr_keys; i++) {
-		const struct mig_tls_psk_key *k = &io->t->keys[i];
+	const struct psk_key *k = psk_find(&io->t->psk,
+					   (const char *)identity->data,
+					   identity->size);
 
-		if (strlen(k->identity) != identity->size ||
-		    memcmp(k->identity, identity->data, identity->size))
-			continue;
+	if (k) {
 		key->data = gnutls_malloc(k->key_len);
 		if (!key->data)
 			return -1;
@@ -232,7 +115,7 @@ static int psk_server_key(gnutls_session_t session,
 /* GnuTLS's objects for the keys loaded. */
 static int gnutls_creds(struct mig_tls *t, char *err, size_t err_len)
 {
-	const struct mig_tls_psk_key *k = &t->keys[0];
+	const struct psk_key *k = &t->psk.keys[0];
 	int ret;
 
 	if (t->x509)
@@ -274,7 +157,9 @@ int mig_tls_load(const struct mig_tls_opts *o, bool server,
 	if (o->creds[0])
 		ret = mig_tls_load_x509(t, o->creds, err, err_len);
 	else
-		ret = load_psk(t, o->psk, err, err_len);
+		ret = psk_file_load(o->psk, "--tls-psk",
+				    "migrate guests to and from here", &t->psk,
+				    err, err_len);
 	ret = ret ?: gnutls_creds(t, err, err_len);
 	if (ret) {
 		mig_tls_free(t);
@@ -295,6 +180,6 @@ void mig_tls_free(struct mig_tls *t)
 	if (t->psk_server)
 		gnutls_psk_free_server_credentials(t->psk_server);
 	/* The keys, not only the memory, go. */
-	explicit_bzero(t->keys, sizeof(t->keys));
+	psk_keys_wipe(&t->psk);
 	free(t);
 }

@@ -11,19 +11,10 @@
 #include <gnutls/gnutls.h>
 #include <stdint.h>
 
+#include "lib/psk_file.h"
 #include "migrate/tls.h"
 
-#define MIG_TLS_MAX_PSK_KEYS 64
 #define MIG_TLS_RECORD_BYTES 16384 /* TLS's largest plaintext record */
-/* QEMU's keys.psk has one identity per line; a file holding only a key
- * stands for this identity. */
-#define MIG_TLS_PSK_DEFAULT_ID "kvmtrack"
-
-struct mig_tls_psk_key {
-	char identity[129];
-	uint8_t key[64];
-	size_t key_len;
-};
 
 struct mig_tls {
 	bool server;
@@ -32,8 +23,7 @@ struct mig_tls {
 	gnutls_psk_client_credentials_t psk_client;
 	gnutls_psk_server_credentials_t psk_server;
 	/* The source uses the first; the destination any the source names. */
-	unsigned int nr_keys;
-	struct mig_tls_psk_key keys[MIG_TLS_MAX_PSK_KEYS];
+	struct psk_keys psk;
 };
 
 /* One handshake's working state; GnuTLS's callbacks find it through the

@@ -44,6 +44,8 @@ struct vm_config {
 	const char *tls_authz[VM_MAX_TLS_AUTHZ];
 	unsigned int nr_tls_authz;
 	const char *restore_path; /* --restore DIR[/NAME]: from a checkpoint */
+	/* --mac-psk FILE: its layers' MACs checked under these keys */
+	const char *restore_mac_psk;
 	/* --restore-mode lazy: the guest runs before its memory is in place */
 	bool restore_lazy;
 	bool mem_explicit; /* -m given: a migration must match it */

@@ -137,6 +137,12 @@ void mig_restore_in(struct mig_host *h, const char *netns, const char *name,
 				    strict_io ? "--strict-io" : NULL, NULL });
 }
 
+void mig_run_args(struct mig_host *h, const char *name,
+		  const char *const *run_args)
+{
+	boot(h, NULL, name, run_args);
+}
+
 void mig_restore_lazy(struct mig_host *h, const char *name, const char *spec)
 {
 	boot(h, NULL, name,

@@ -28,6 +28,10 @@ void mig_boot_in(struct mig_host *h, const char *netns, const char *name,
  * (NULL: here). */
 void mig_restore_in(struct mig_host *h, const char *netns, const char *name,
 		    const char *spec, bool strict_io);
+/* `kvmtrack run` here with a control socket, a serial file and run_args
+ * (NULL-terminated, a restore's or a boot's). */
+void mig_run_args(struct mig_host *h, const char *name,
+		  const char *const *run_args);
 /* The same with --restore-mode lazy, here. */
 void mig_restore_lazy(struct mig_host *h, const char *name, const char *spec);
 /* Boots one of tests/images/ with 64 MiB, strict I/O, no command line. */

@@ -12,10 +12,13 @@
 #include "checkpoint/chain.h"
 #include "checkpoint/chain_load.h"
 #include "checkpoint/pages.h"
+#include "lib/crc32c.h"
+#include "lib/le.h"
 #include "lib/wire.h"
 
 struct guest_mem fx_mem, fx_back;
 char fx_dir[64];
+struct ckpt_keys *fx_keys;
 
 void ckpt_fixture_setup(void)
 {
@@ -33,6 +36,8 @@ void ckpt_fixture_teardown(void)
 
 	guest_mem_destroy(&fx_mem);
 	guest_mem_destroy(&fx_back);
+	ckpt_keys_free(fx_keys);
+	fx_keys = NULL;
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx_dir);
 	cr_expect_eq(system(cmd), 0);
 }
@@ -42,9 +47,29 @@ uint64_t *fx_page(struct guest_mem *m, uint64_t p)
 	return (uint64_t *)(m->regions[0].hva + p * GUEST_PAGE_BYTES);
 }
 
+/* An authenticated layer names its key and its parent's tag. */
+static void fx_auth(struct ckpt_manifest *m)
+{
+	struct ckpt_layer *l = malloc(sizeof(*l));
+	char err[256] = "";
+
+	cr_assert(l);
+	m->auth.kind = CKPT_AUTH_HMAC_SHA256;
+	snprintf(m->auth.identity, sizeof(m->auth.identity), "%s",
+		 fx_keys->keys[0].identity);
+	if (m->parent[0]) {
+		cr_assert_eq(ckpt_layer_read(fx_dir, m->parent, l, err,
+					     sizeof(err)),
+			     0, "%s", err);
+		memcpy(m->auth.parent_tag, l->link_tag, CKPT_TAG_BYTES);
+	}
+	free(l);
+}
+
 uint64_t fx_write_layer(const char *name, const char *parent,
 			uint64_t parent_digest, const uint64_t *bits)
 {
+	const struct ckpt_key *key = fx_keys ? &fx_keys->keys[0] : NULL;
 	struct ckpt_manifest *m = calloc(1, sizeof(*m));
 	struct wbuf pages, man;
 	struct layer_pages lp;
@@ -67,15 +92,20 @@ uint64_t fx_write_layer(const char *name, const char *parent,
 	m->parent_digest = parent_digest;
 	m->machine.mem_bytes = fx_mem.ram_bytes;
 	m->machine.nr_cpus = 1;
+	if (key)
+		fx_auth(m);
 	wbuf_init(&pages);
 	wbuf_init(&man);
-	cr_assert_eq(layer_pages_finish(&lp, m, &pages), 0);
+	cr_assert_eq(layer_pages_finish(&lp, m, key, &pages), 0);
 	m->files[CKPT_FILE_STATE].size_bytes = sizeof(state);
 	m->files[CKPT_FILE_STATE].digest =
 	    ckpt_bytes_digest(state, sizeof(state));
+	if (key)
+		ckpt_mac_file(key, "state", state, sizeof(state),
+			      m->auth.state_tag);
 	cr_assert_eq(ckpt_write_file(tmp, "state", state, sizeof(state)), 0);
 	cr_assert_eq(ckpt_write_file(tmp, "pages", pages.data, pages.len), 0);
-	cr_assert_eq(ckpt_manifest_encode(m, &man), 0);
+	cr_assert_eq(ckpt_manifest_encode(m, key, &man), 0);
 	cr_assert_eq(ckpt_write_file(tmp, "manifest", man.data, man.len), 0);
 	cr_assert_eq(ckpt_dir_commit(fx_dir, name, tmp, err, sizeof(err)), 0);
 	digest = ckpt_bytes_digest(man.data, man.len);
@@ -103,12 +133,58 @@ uint64_t fx_write_chain(void)
 	return fx_write_layer("0002", "0001", d, bits);
 }
 
+/* Flips a bit of fx_dir/file at `at`; a manifest's CRC is made right
+ * again, so only what it guards beyond the CRC can catch the change. */
+static void flip(const char *file, off_t at, bool fix_crc)
+{
+	char path[128];
+	uint8_t buf[65536];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", fx_dir, file);
+	fd = open(path, O_RDWR);
+	cr_assert(fd >= 0, "%s", path);
+	cr_assert_eq(pread(fd, buf, 1, at), 1);
+	buf[0] ^= 0x40;
+	cr_assert_eq(pwrite(fd, buf, 1, at), 1);
+	n = fix_crc ? pread(fd, buf, sizeof(buf), 0) : 0;
+	if (fix_crc) {
+		cr_assert(n > 4 && (size_t)n < sizeof(buf), "%s", path);
+		put_le32(buf + n - 4, crc32c(0, buf, (size_t)n - 4));
+		cr_assert_eq(pwrite(fd, buf, (size_t)n, 0), n);
+	}
+	close(fd);
+}
+
+void fx_damage(const char *file, off_t at)
+{
+	flip(file, at, false);
+}
+
+void fx_edit_manifest(const char *name, off_t at)
+{
+	char file[CKPT_NAME_MAX + 16];
+
+	snprintf(file, sizeof(file), "%s/manifest", name);
+	flip(file, at, true);
+}
+
+void fx_expect_refused(const char *name, const char *why)
+{
+	char err[512] = "";
+
+	cr_expect_neq(fx_restore(name, err, sizeof(err)), 0, "restored anyway");
+	cr_expect(strstr(err, why), "'%s' does not say '%s'", err, why);
+}
+
 int fx_restore(const char *name, char *err, size_t err_len)
 {
 	struct ckpt_layer *layers = NULL;
 	uint64_t read;
 	unsigned int nr;
-	int ret = ckpt_chain_resolve(fx_dir, name, &layers, &nr, err, err_len);
+	int ret = ckpt_chain_resolve(fx_dir, name, fx_keys, &layers, &nr, err,
+				     err_len);
 
 	ret = ret
 		  ?: ckpt_chain_load_pages(layers, nr, &fx_back, &read, err,

@@ -9,13 +9,18 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
+#include "checkpoint/mac.h"
 #include "vmm/mem/memory.h"
 
 #define FX_PAGES 2048 /* 8 MiB */
 
 extern struct guest_mem fx_mem, fx_back;
 extern char fx_dir[64];
+/* When set: layers are written with MACs under fx_keys' first key, and
+ * fx_restore() checks them (checkpoint/mac.h). */
+extern struct ckpt_keys *fx_keys;
 
 /* .init and .fini: both memories, and a fresh chain directory. */
 void ckpt_fixture_setup(void);
@@ -32,5 +37,11 @@ uint64_t fx_write_chain(void);
 /* Resolves fx_dir/name and loads every layer into fx_back; 0 or the
  * first error, its message in err. */
 int fx_restore(const char *name, char *err, size_t err_len);
+/* Flips a bit of the byte at `at` of fx_dir/file. */
+void fx_damage(const char *file, off_t at);
+/* The same in checkpoint name's manifest, its CRC made right again. */
+void fx_edit_manifest(const char *name, off_t at);
+/* fx_restore() must fail, its message saying `why`. */
+void fx_expect_refused(const char *name, const char *why);
 
 #endif

@@ -43,7 +43,7 @@ static struct ckpt_manifest *sample(void)
 static void encode(const struct ckpt_manifest *m, struct wbuf *w)
 {
 	wbuf_init(w);
-	cr_assert_eq(ckpt_manifest_encode(m, w), 0);
+	cr_assert_eq(ckpt_manifest_encode(m, NULL, w), 0);
 }
 
 /* Decoding must fail with ret and a message holding `why`. */
@@ -113,7 +113,7 @@ Test(checkpoint_manifest, refuses_damage_with_a_reason)
 	w.data[0] ^= 1;
 	put_le32(w.data + 8, CKPT_VERSION + 1);
 	fix_crc(&w);
-	expect_refused(w.data, w.len, -EINVAL, "format version 3, this kvmtrack reads 1 to 2");
+	expect_refused(w.data, w.len, -EINVAL, "format version 4, this kvmtrack reads 1 to 3");
 	wbuf_free(&w);
 	free(m);
 }

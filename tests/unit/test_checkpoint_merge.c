@@ -68,7 +68,8 @@ static void merge_ok(const char *name, unsigned int layers)
 	struct ckpt_merge_result res;
 	char err[512] = "";
 
-	cr_assert_eq(ckpt_merge(fx_dir, name, &res, err, sizeof(err)), 0, "%s",
+	cr_assert_eq(ckpt_merge(fx_dir, name, fx_keys, &res, err, sizeof(err)),
+		     0, "%s",
 		     err);
 	cr_expect_eq(res.layers, layers);
 }
@@ -118,14 +119,16 @@ Test(checkpoint_merge, a_damaged_layer_stops_it_with_nothing_changed,
 	cr_assert(fd >= 0);
 	cr_assert_eq(pwrite(fd, &b, 1, 100 * GUEST_PAGE_BYTES + 7 * 8), 1);
 	close(fd);
-	cr_expect_neq(ckpt_merge(fx_dir, "0003", &res, err, sizeof(err)), 0);
+	cr_expect_neq(
+	    ckpt_merge(fx_dir, "0003", fx_keys, &res, err, sizeof(err)), 0);
 	cr_expect(strstr(err, "merging 0002 into 0001: the memory page at GPA "
 			      "0x64000 does not match its hash"),
 		  "%s", err);
 	listing(names, sizeof(names), &dots);
 	cr_expect_str_eq(names, "0001 0002 0003");
 	cr_expect_eq(dots, 0);
-	cr_expect_neq(ckpt_merge(fx_dir, "0009", &res, err, sizeof(err)), 0);
+	cr_expect_neq(
+	    ckpt_merge(fx_dir, "0009", fx_keys, &res, err, sizeof(err)), 0);
 	cr_expect(strstr(err, "checkpoint 0009 is missing"), "%s", err);
 }
 
@@ -146,8 +149,8 @@ static void crash_then_restore(int step, const char *after)
 
 		snprintf(value, sizeof(value), "%d", step);
 		setenv("KVMTRACK_X_MERGE_CRASH", value, 1);
-		_exit(ckpt_merge(fx_dir, "0002", &res, err, sizeof(err)) ? 1
-									 : 0);
+		_exit(ckpt_merge(fx_dir, "0002", fx_keys, &res, err,
+				 sizeof(err)) ? 1 : 0);
 	}
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 99,
@@ -158,7 +161,8 @@ static void crash_then_restore(int step, const char *after)
 		int fd;
 
 		cr_assert_eq(ckpt_chain_lock(fx_dir, &fd, err, sizeof(err)), 0);
-		cr_assert_eq(ckpt_chain_recover(fx_dir, err, sizeof(err)), 0,
+		cr_assert_eq(
+		    ckpt_chain_recover(fx_dir, fx_keys, err, sizeof(err)), 0,
 			     "step %d: %s", step, err);
 		ckpt_chain_unlock(fd);
 	}
