@@ -42,7 +42,7 @@ int ckpt_merge(const char *dir, const char *name,
 
 /*
  * Finishes a merge that a crash interrupted and removes what one left;
- * dir locked by the caller. 0, or -errno with err.
+ * dir locked by the caller (recover.c). 0, or -errno with err.
  */
 int ckpt_chain_recover(const char *dir, const struct ckpt_keys *keys,
 		       char *err, size_t err_len);
