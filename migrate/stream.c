@@ -130,13 +130,13 @@ static void frame_part(const struct mig_stream *s, char *out, size_t len)
 	uint64_t got = s->bytes_received - s->frame_from_bytes;
 
 	if (!got)
-		snprintf(out, len, "frame %u not begun", s->recv_seq);
+		snprintf(out, len, "frame %u not begun", s->frame_seq);
 	else if (got < MIG_HEADER_BYTES)
 		snprintf(out, len, "%llu of frame %u's %u-byte header",
-			 (unsigned long long)got, s->recv_seq, MIG_HEADER_BYTES);
+			 (unsigned long long)got, s->frame_seq, MIG_HEADER_BYTES);
 	else
 		snprintf(out, len, "%llu of frame %u (%s)'s %llu bytes",
-			 (unsigned long long)got, s->recv_seq,
+			 (unsigned long long)got, s->frame_seq,
 			 mig_frame_name(s->type),
 			 (unsigned long long)MIG_HEADER_BYTES + s->len);
 }
@@ -488,6 +488,7 @@ static int recv_frame(struct mig_stream *s)
 	/* A new frame: its deadline starts with its first byte. */
 	s->frame_until_ns = 0;
 	s->frame_from_bytes = s->bytes_received;
+	s->frame_seq = s->recv_seq;
 	ret = read_full(s, s->pending_hdr, MIG_HEADER_BYTES);
 	ret = ret ?: check_header(s, s->pending_hdr);
 	/* RAM pages are read straight into guest memory by ram_recv.c. */

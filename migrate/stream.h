@@ -36,9 +36,11 @@ struct mig_stream {
 	/*
 	 * Deadlines (mig_stream_deadlines()), CLOCK_MONOTONIC ns, 0 where
 	 * none runs: the opening's, and the frame's from its first byte,
-	 * which came after frame_from_bytes of the stream.
+	 * which came after frame_from_bytes of the stream; its number (a
+	 * RAM frame's is counted before its pages come).
 	 */
 	unsigned int deadline_ms;
+	uint32_t frame_seq;
 	uint64_t open_until_ns;
 	uint64_t frame_until_ns;
 	uint64_t frame_from_bytes;

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include "lib/clock.h"
 #include "lib/le.h"
 #include "migrate/proto.h"
 #include "migrate/tls_types.h"
@@ -29,11 +30,50 @@
 	"NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305"
 #define PRIORITY_PSK PRIORITY_X509 ":+ECDHE-PSK:+DHE-PSK"
 
+/*
+ * When the read in progress in this thread must end (CLOCK_MONOTONIC ns,
+ * 0: no bound), from the socket's SO_RCVTIMEO as the caller set it, so
+ * that GnuTLS's whole read waits at most that, as one recv() would. GnuTLS
+ * reads a record or a handshake message in as many recv() calls as its
+ * bytes take to come, each bounded by SO_RCVTIMEO alone, and its own
+ * timeouts start their clock after each wait: a peer trickling a byte at
+ * a time would hold it for ever. The destination shortens SO_RCVTIMEO to
+ * what its deadlines leave (stream.h). A thread's: GnuTLS calls pull()
+ * in its caller's thread, and a connection's state (tls_types.h) has no
+ * place for it.
+ */
+static __thread uint64_t pull_until_ns;
+
+static void bound_reads(int fd)
+{
+	struct timeval tv;
+	socklen_t len = sizeof(tv);
+	uint64_t ms = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) == 0)
+		ms = (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+	pull_until_ns = ms ? clock_now_ns() + ms * 1000000 : 0;
+}
+
 static ssize_t pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 {
 	struct mig_tls_io *io = ptr;
-	ssize_t got = recv(io->fd, buf, len, 0);
+	struct pollfd p = { .fd = io->fd, .events = POLLIN };
+	uint64_t now = clock_now_ns();
+	ssize_t got;
 
+	if (pull_until_ns) {
+		/* Rounded up: a wait ends at the bound, not before it. */
+		int ready = poll(&p, 1, now < pull_until_ns ?
+			(int)((pull_until_ns - now + 999999) / 1000000) : 0);
+
+		if (ready <= 0) {
+			if (!ready)
+				errno = EAGAIN;
+			return -1;
+		}
+	}
+	got = recv(io->fd, buf, len, 0);
 	for (ssize_t i = 0; i < got && io->first_len < sizeof(io->first); i++)
 		io->first[io->first_len++] = ((uint8_t *)buf)[i];
 	return got;
@@ -45,23 +85,6 @@ static int pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
 	struct pollfd p = { .fd = io->fd, .events = POLLIN };
 
 	return poll(&p, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)ms);
-}
-
-/*
- * The socket's receive timeout, in ms (0: none), to bound GnuTLS's whole
- * wait by it as the kernel bounds one recv(): GnuTLS reads a record or a
- * handshake message in as many recv() calls as its bytes take to come,
- * so a peer trickling them would hold it for ever under SO_RCVTIMEO alone.
- * The destination shortens it to what its deadlines leave (stream.h).
- */
-static unsigned int rcvtimeo_ms(int fd)
-{
-	struct timeval tv;
-	socklen_t len = sizeof(tv);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len))
-		return 0;
-	return (unsigned int)(tv.tv_sec * 1000 + tv.tv_usec / 1000);
 }
 
 static ssize_t push(gnutls_transport_ptr_t ptr, const giovec_t *iov, int n)
@@ -300,7 +323,6 @@ int mig_tls_handshake(const struct mig_tls *t, int fd, const char *host,
 		      struct mig_tls_io **io_out, char *err, size_t err_len)
 {
 	struct mig_tls_io *io = calloc(1, sizeof(*io));
-	unsigned int timeout_ms;
 	int ret;
 
 	*io_out = NULL;
@@ -315,13 +337,12 @@ int mig_tls_handshake(const struct mig_tls *t, int fd, const char *host,
 		mig_tls_io_free(io);
 		return -EINVAL;
 	}
-	timeout_ms = rcvtimeo_ms(fd);
-	if (timeout_ms) /* else GnuTLS's default */
-		gnutls_handshake_set_timeout(io->session, timeout_ms);
+	bound_reads(fd); /* the handshake and the yes, in all */
 	do
 		ret = gnutls_handshake(io->session);
 	while (ret == GNUTLS_E_INTERRUPTED || ret == GNUTLS_E_WARNING_ALERT_RECEIVED);
 	ret = ret ?: confirm(io);
+	pull_until_ns = 0;
 	if (ret < 0)
 		return fail(io, ret, err, err_len);
 	ret = ktls_start(io);
@@ -403,10 +424,14 @@ ssize_t mig_tls_io_send(struct mig_tls_io *io, const struct iovec *iov, int n)
 
 ssize_t mig_tls_io_recv(struct mig_tls_io *io, void *buf, size_t len)
 {
+	ssize_t ret;
+
 	/* Nothing to wait for where a record's bytes are already here. */
 	if (!gnutls_record_check_pending(io->session))
-		gnutls_record_set_timeout(io->session, rcvtimeo_ms(io->fd));
-	return as_errno(gnutls_record_recv(io->session, buf, len));
+		bound_reads(io->fd);
+	ret = as_errno(gnutls_record_recv(io->session, buf, len));
+	pull_until_ns = 0;
+	return ret;
 }
 
 void mig_tls_io_free(struct mig_tls_io *io)

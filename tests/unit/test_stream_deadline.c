@@ -4,11 +4,13 @@
  * /dev/kvm: what SO_RCVTIMEO a read gets (a pure function), and a peer
  * that trickles a frame one byte at a time, each sooner than a read times
  * out, dropped when the opening's or the frame's deadline passes, with
- * what had come; a peer that is only idle between frames is not.
+ * what had come, also where GnuTLS carries the records and the trickle is
+ * inside one; a peer that is only idle between frames is not.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -19,6 +21,8 @@
 #include "lib/le.h"
 #include "migrate/proto.h"
 #include "migrate/stream.h"
+#include "migrate/tls.h"
+#include "migrate/tls_types.h"
 
 #define MS 1000000ull
 #define DEADLINE_MS 1000
@@ -169,4 +173,83 @@ Test(stream_deadline_io, trickled_frame_dropped_with_its_name_idle_is_not)
 	/* 30 at once, then bytes at 0, 300, 600 and 900 ms. */
 	expect_dropped(&rx, &t, start,
 		       "a frame came too slowly: 34 of frame 2 (STATE)'s 1020 bytes in the 1 s since its first byte");
+}
+
+/* One end of a PSK session over the socketpair, records by GnuTLS. */
+struct tls_end {
+	int fd;
+	bool server;
+	struct mig_tls *t;
+	struct mig_tls_io *io;
+	int ret;
+	char msg[256];
+};
+
+static void *handshake_main(void *arg)
+{
+	struct tls_end *e = arg;
+	struct mig_tls_opts o;
+
+	e->ret = mig_tls_opts_set(&o, NULL, "tests/tls/creds/good.psk", NULL,
+				  0, e->msg, sizeof(e->msg));
+	e->ret = e->ret ?: mig_tls_load(&o, e->server, &e->t, e->msg,
+					sizeof(e->msg));
+	e->ret = e->ret ?: mig_tls_handshake(e->t, e->fd,
+					     e->server ? NULL : "127.0.0.1",
+					     &e->io, e->msg, sizeof(e->msg));
+	return NULL;
+}
+
+/*
+ * A STATE frame of two records: the first (header and 16 KiB) comes
+ * whole, the second a byte at a time. GnuTLS reads a record in as many
+ * recv() calls as its bytes take: each is bounded, and so is their sum.
+ */
+Test(stream_deadline_io, trickled_tls_record_dropped, .timeout = 20)
+{
+	static uint8_t payload[20000], wire[21000];
+	struct tls_end srv = { .fd = fds[1], .server = true },
+		       cli = { .fd = fds[0] };
+	struct iovec iov = { .iov_base = payload, .iov_len = sizeof(payload) };
+	struct mig_stream tx, rx;
+	struct trickler t;
+	int cap[2];
+	pthread_t th;
+	ssize_t n;
+	uint64_t start;
+
+	setenv("KVMTRACK_X_TLS_USERSPACE", "1", 1);
+	cr_assert_eq(pthread_create(&th, NULL, handshake_main, &srv), 0);
+	handshake_main(&cli);
+	pthread_join(th, NULL);
+	cr_assert_eq(srv.ret, 0, "%s", srv.msg);
+	cr_assert_eq(cli.ret, 0, "%s", cli.msg);
+	cr_assert(srv.io && cli.io, "the records are not GnuTLS's");
+	/* The source's records, caught on their way to be sent as we like. */
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, cap), 0);
+	cli.io->fd = cap[0];
+	mig_stream_init(&tx, cap[0]);
+	tx.tls_io = cli.io;
+	tx.tls = true;
+	cr_assert_eq(mig_send(&tx, MIG_STATE, &iov, 1), 0);
+	n = recv(cap[1], wire, sizeof(wire), MSG_DONTWAIT);
+	cr_assert_gt(n, 16384 + 22 + 100);
+	mig_stream_init(&rx, fds[1]);
+	rx.tls_io = srv.io;
+	rx.tls = true;
+	mig_stream_deadlines(&rx, DEADLINE_MS);
+	mig_stream_opened(&rx);
+	/* The first record (16 KiB of plaintext, 22 bytes of TLS), 100
+	 * bytes of the second. */
+	cr_assert_eq(send(fds[0], wire, 16384 + 22 + 100, 0), 16384 + 22 + 100);
+	start = clock_now_ns();
+	trickle(&t, wire + 16384 + 22 + 100, (size_t)n - (16384 + 22 + 100));
+	expect_dropped(&rx, &t, start,
+		       "a frame came too slowly: 16384 of frame 0 (STATE)'s 20020 bytes in the 1 s since its first byte");
+	mig_stream_free(&tx);
+	close(cap[0]);
+	close(cap[1]);
+	mig_tls_free(srv.t);
+	mig_tls_free(cli.t);
+	unsetenv("KVMTRACK_X_TLS_USERSPACE");
 }
