@@ -128,6 +128,35 @@ bool tcp_proxy_send_all(int fd, const uint8_t *buf, size_t n)
 }
 
 /*
+ * TCP_PROXY_TRICKLE past its point: buf's bytes one at a time, passing
+ * on what the target says meanwhile; false once the target closed.
+ */
+static bool forward_down(struct proxy *px);
+static bool trickle_up(struct proxy *px, const uint8_t *buf, size_t n)
+{
+	px->injected = true;
+	for (size_t i = 0; i < n; i++) {
+		struct timespec t0, t;
+		int waited_ms = 0;
+
+		if (!tcp_proxy_send_all(px->tfd, buf + i, 1))
+			return false;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		while (waited_ms < TCP_PROXY_TRICKLE_MS) {
+			struct pollfd p = { .fd = px->tfd, .events = POLLIN };
+
+			if (poll(&p, 1, TCP_PROXY_TRICKLE_MS - waited_ms) > 0 &&
+			    !forward_down(px))
+				return false;
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			waited_ms = (int)((t.tv_sec - t0.tv_sec) * 1000 +
+					  (t.tv_nsec - t0.tv_nsec) / 1000000);
+		}
+	}
+	return true;
+}
+
+/*
  * Client to target. Returns false when this direction is over: the client
  * closed, the target stopped taking bytes, or the fault closed everything
  * (then *close_all is set).
@@ -147,6 +176,14 @@ static bool forward_up(struct proxy *px, bool *close_all)
 		px->injected = true;
 		*close_all = true;
 		return false;
+	}
+	if (px->fault == TCP_PROXY_TRICKLE &&
+	    px->forwarded + (uint64_t)n > px->after_bytes) {
+		size_t at = px->injected ? 0 : px->after_bytes - px->forwarded;
+
+		px->forwarded += (uint64_t)n;
+		return tcp_proxy_send_all(px->tfd, buf, at) &&
+		       trickle_up(px, buf + at, (size_t)n - at);
 	}
 	if (px->fault == TCP_PROXY_FLIP || px->fault == TCP_PROXY_FLIP_LIST)
 		scan_and_flip(px, buf, (size_t)n);

@@ -19,8 +19,13 @@
  *   TCP_PROXY_EAT_DONE forwards everything but the target's DONE frame:
  *                    there it closes both connections, as a network that
  *                    fails just as the guest moved would (after_bytes is
- *                    not used).
+ *                    not used);
+ *   TCP_PROXY_TRICKLE from that point forwards one byte every
+ *                    TCP_PROXY_TRICKLE_MS, each sooner than a read times
+ *                    out, whatever the stream (inside a frame, a TLS
+ *                    record), until the target closes: a hostile peer.
  */
+#define TCP_PROXY_TRICKLE_MS 3000
 #ifndef KVMTRACK_TESTS_TCP_PROXY_H
 #define KVMTRACK_TESTS_TCP_PROXY_H
 
@@ -38,6 +43,7 @@ enum tcp_proxy_fault {
 	TCP_PROXY_FLIP_LIST,
 	TCP_PROXY_EAT_DONE,
 	TCP_PROXY_FLIP_AT,
+	TCP_PROXY_TRICKLE,
 };
 
 struct tcp_proxy {
