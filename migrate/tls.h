@@ -58,7 +58,8 @@ void mig_tls_free(struct mig_tls *t);
 const char *mig_tls_kind(const struct mig_tls *t);
 
 /*
- * The handshake on a connected socket (its SO_RCVTIMEO bounds each wait).
+ * The handshake on a connected socket: its SO_RCVTIMEO bounds the whole
+ * handshake and the destination's "yes", not each wait.
  * host: the source's destination host, the default name to verify; NULL
  * on the destination. On success *io is NULL when the kernel took the
  * records over, else the session stream.c carries them through; how it
@@ -67,13 +68,15 @@ const char *mig_tls_kind(const struct mig_tls *t);
  */
 struct mig_tls_io;
 /* Fails with -EPROTO where the peer sent a plain kvmtrack frame (it runs
- * without TLS), -EACCES where it was refused or refused us. */
+ * without TLS), -EACCES where it was refused or refused us, -ETIMEDOUT
+ * where it did not end in time. */
 int mig_tls_handshake(const struct mig_tls *t, int fd, const char *host,
 		      struct mig_tls_io **io, char *err, size_t err_len);
 
 /* Records in this process, as sendmsg/readv would behave on the socket:
- * -1 and errno on failure (EAGAIN: timed out; EBADMSG: a record failed
- * its integrity check), 0 from recv at the peer's end. */
+ * -1 and errno on failure (EAGAIN: timed out, a record read bounded in
+ * all by SO_RCVTIMEO; EBADMSG: a record failed its integrity check), 0
+ * from recv at the peer's end. */
 ssize_t mig_tls_io_send(struct mig_tls_io *io, const struct iovec *iov,
 			int n);
 ssize_t mig_tls_io_recv(struct mig_tls_io *io, void *buf, size_t len);

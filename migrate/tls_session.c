@@ -38,21 +38,18 @@
  * bytes take to come, each bounded by SO_RCVTIMEO alone, and its own
  * timeouts start their clock after each wait: a peer trickling a byte at
  * a time would hold it for ever. The destination shortens SO_RCVTIMEO to
- * what its deadlines leave (stream.h). A thread's: GnuTLS calls pull()
- * in its caller's thread, and a connection's state (tls_types.h) has no
- * place for it.
+ * what its deadlines leave (stream.h).
  */
-static __thread uint64_t pull_until_ns;
-
-static void bound_reads(int fd)
+static void bound_reads(struct mig_tls_io *io)
 {
+	int fd = io->fd;
 	struct timeval tv;
 	socklen_t len = sizeof(tv);
 	uint64_t ms = 0;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) == 0)
 		ms = (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
-	pull_until_ns = ms ? clock_now_ns() + ms * 1000000 : 0;
+	io->pull_until_ns = ms ? clock_now_ns() + ms * 1000000 : 0;
 }
 
 static ssize_t pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
@@ -62,10 +59,10 @@ static ssize_t pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 	uint64_t now = clock_now_ns();
 	ssize_t got;
 
-	if (pull_until_ns) {
+	if (io->pull_until_ns) {
 		/* Rounded up: a wait ends at the bound, not before it. */
-		int ready = poll(&p, 1, now < pull_until_ns ?
-			(int)((pull_until_ns - now + 999999) / 1000000) : 0);
+		int ready = poll(&p, 1, now < io->pull_until_ns ?
+			(int)((io->pull_until_ns - now + 999999) / 1000000) : 0);
 
 		if (ready <= 0) {
 			if (!ready)
@@ -337,12 +334,12 @@ int mig_tls_handshake(const struct mig_tls *t, int fd, const char *host,
 		mig_tls_io_free(io);
 		return -EINVAL;
 	}
-	bound_reads(fd); /* the handshake and the yes, in all */
+	bound_reads(io); /* the handshake and the yes, in all */
 	do
 		ret = gnutls_handshake(io->session);
 	while (ret == GNUTLS_E_INTERRUPTED || ret == GNUTLS_E_WARNING_ALERT_RECEIVED);
 	ret = ret ?: confirm(io);
-	pull_until_ns = 0;
+	io->pull_until_ns = 0;
 	if (ret < 0)
 		return fail(io, ret, err, err_len);
 	ret = ktls_start(io);
@@ -428,9 +425,9 @@ ssize_t mig_tls_io_recv(struct mig_tls_io *io, void *buf, size_t len)
 
 	/* Nothing to wait for where a record's bytes are already here. */
 	if (!gnutls_record_check_pending(io->session))
-		bound_reads(io->fd);
+		bound_reads(io);
 	ret = as_errno(gnutls_record_recv(io->session, buf, len));
-	pull_until_ns = 0;
+	io->pull_until_ns = 0;
 	return ret;
 }
 

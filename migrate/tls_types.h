@@ -38,6 +38,9 @@ struct mig_tls_io {
 	uint8_t first[4];
 	size_t first_len;
 	char why[256]; /* a refusal's reason, found in a callback */
+	/* The end of GnuTLS's current read, handshake or record, in
+	 * CLOCK_MONOTONIC ns (0: no bound): see tls_session.c's pull(). */
+	uint64_t pull_until_ns;
 	/* Records in this process: pieces (a frame header, pages) gathered
 	 * into one full record before GnuTLS encrypts it. */
 	uint8_t out[MIG_TLS_RECORD_BYTES];
