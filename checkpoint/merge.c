@@ -14,6 +14,7 @@
  * whole until 4: recovery redoes them (writing a page twice is harmless).
  */
 #include "checkpoint/merge.h"
+#include "checkpoint/recover.h"
 
 #include <errno.h>
 #include <fcntl.h>

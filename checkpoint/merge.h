@@ -8,7 +8,8 @@
  *
  * A crash at any point leaves a chain that restores: before the merged
  * manifest is synced nothing was changed; after it, the merge is finished
- * by the next ckpt_chain_recover() from what it wrote (roll forward).
+ * by the next ckpt_chain_recover() (recover.h) from what it wrote (roll
+ * forward).
  * Every kvmtrack command that reads or writes a chain holds its lock
  * (ckpt_chain_lock()) and recovers it first.
  */
@@ -39,12 +40,5 @@ struct ckpt_merge_result {
 int ckpt_merge(const char *dir, const char *name,
 	       const struct ckpt_keys *keys, struct ckpt_merge_result *res,
 	       char *err, size_t err_len);
-
-/*
- * Finishes a merge that a crash interrupted and removes what one left;
- * dir locked by the caller (recover.c). 0, or -errno with err.
- */
-int ckpt_chain_recover(const char *dir, const struct ckpt_keys *keys,
-		       char *err, size_t err_len);
 
 #endif

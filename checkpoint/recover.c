@@ -13,7 +13,7 @@
 
 #include "checkpoint/chain.h"
 #include "checkpoint/fold.h"
-#include "checkpoint/merge.h"
+#include "checkpoint/recover.h"
 
 static bool ends_with(const char *s, const char *tail)
 {

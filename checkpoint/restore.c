@@ -19,6 +19,7 @@
 #include "checkpoint/chain_load.h"
 #include "checkpoint/lazy.h"
 #include "checkpoint/merge.h"
+#include "checkpoint/recover.h"
 #include "checkpoint/machine.h"
 #include "lib/clock.h"
 #include "lib/log.h"

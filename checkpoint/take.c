@@ -21,6 +21,7 @@
 #include "checkpoint/checkpointer_types.h"
 #include "checkpoint/machine.h"
 #include "checkpoint/merge.h"
+#include "checkpoint/recover.h"
 #include "checkpoint/pages.h"
 #include "lib/clock.h"
 #include "lib/wire.h"

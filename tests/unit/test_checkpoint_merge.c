@@ -16,6 +16,7 @@
 
 #include "checkpoint/chain.h"
 #include "checkpoint/merge.h"
+#include "checkpoint/recover.h"
 #include "tests/unit/checkpoint_fixture.h"
 
 /* 0001 full, 0002 and 0003 incremental; fx_mem holds 0003's memory. */
