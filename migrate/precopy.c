@@ -102,8 +102,8 @@ static int iterate(struct sender *sd)
 			return 0;
 		if (timed_out(sd))
 			return mig_stream_fail(&sd->s, -ETIMEDOUT,
-					       "no switch-over within the %llu s timeout",
-					       (unsigned long long)(sd->params->timeout_ms / 1000));
+					       MIG_NO_SWITCH_OVER,
+					       (unsigned int)(sd->params->timeout_ms / 1000));
 		if (d.action == CONVERGE_THROTTLE)
 			ret = throttle_set(sd->throttle, d.throttle_percent);
 		pass_start = clock_now_ns();
@@ -180,7 +180,12 @@ void precopy_run(struct vm *vm, const struct mig_params *params,
 
 	sd.s.fd = -1;
 	ret = sender_setup(&sd, err, sizeof(err));
+	if (!ret && params->timeout_ms)
+		mig_stream_switch_deadline(
+		    &sd.s, progress->start_ns + params->timeout_ms * 1000000ull,
+		    (unsigned int)(params->timeout_ms / 1000));
 	ret = ret ?: iterate(&sd);
+	mig_stream_switch_deadline(&sd.s, 0, 0);
 	ret = ret ?: stop_and_copy(&sd);
 	if (ret) {
 		if (!err[0])

@@ -21,22 +21,6 @@
 /* A RAM frame: its page list and its pages, each from guest memory. */
 #define MAX_IOV (MIG_RAM_FRAME_PAGES + 1)
 
-const char *mig_frame_name(unsigned int type)
-{
-	static const char *const names[] = {
-		[MIG_HELLO] = "HELLO", [MIG_CONFIG] = "CONFIG",
-		[MIG_RAM] = "RAM", [MIG_RAM_LIVE] = "RAM_LIVE",
-		[MIG_SPARSE] = "SPARSE", [MIG_PASS] = "PASS",
-		[MIG_STATE] = "STATE", [MIG_DIGEST] = "DIGEST",
-		[MIG_READY] = "READY", [MIG_DONE] = "DONE",
-		[MIG_ERROR] = "ERROR", [MIG_SYNCED] = "SYNCED",
-	};
-
-	if (type < sizeof(names) / sizeof(names[0]) && names[type])
-		return names[type];
-	return NULL;
-}
-
 void mig_stream_init(struct mig_stream *s, int fd)
 {
 	memset(s, 0, sizeof(*s));
@@ -50,19 +34,6 @@ void mig_stream_free(struct mig_stream *s)
 	s->payload_cap = 0;
 	mig_tls_io_free(s->tls_io);
 	s->tls_io = NULL;
-}
-
-int mig_stream_fail(struct mig_stream *s, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (s->err)
-		return s->err;
-	s->err = err < 0 ? err : -EPROTO;
-	va_start(ap, fmt);
-	vsnprintf(s->err_msg, sizeof(s->err_msg), fmt, ap);
-	va_end(ap);
-	return s->err;
 }
 
 static int io_error(struct mig_stream *s, const char *what, ssize_t got)
@@ -92,97 +63,6 @@ static void iov_advance(struct iovec **iov, int *n, size_t done)
 		(*iov)->iov_base = (uint8_t *)(*iov)->iov_base + done;
 		(*iov)->iov_len -= done;
 	}
-}
-
-long mig_deadline_arm_ms(uint64_t now_ns, uint64_t until_ns,
-			 unsigned int io_ms)
-{
-	uint64_t left_ms;
-
-	if (!until_ns)
-		return io_ms;
-	left_ms = now_ns < until_ns ? (until_ns - now_ns) / 1000000 : 0;
-	if (!left_ms)
-		return -ETIMEDOUT;
-	return io_ms && io_ms < left_ms ? (long)io_ms : (long)left_ms;
-}
-
-void mig_stream_deadlines(struct mig_stream *s, unsigned int ms)
-{
-	struct timeval tv;
-	socklen_t len = sizeof(tv);
-
-	if (getsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) == 0)
-		s->io_ms = (unsigned int)(tv.tv_sec * 1000 + tv.tv_usec / 1000);
-	s->armed_ms = s->io_ms;
-	s->deadline_ms = ms;
-	s->open_until_ns = clock_now_ns() + ms * 1000000ull;
-}
-
-void mig_stream_opened(struct mig_stream *s)
-{
-	s->open_until_ns = 0;
-}
-
-/* Where the current frame stands: "4 of frame 0's 20-byte header". */
-static void frame_part(const struct mig_stream *s, char *out, size_t len)
-{
-	uint64_t got = s->bytes_received - s->frame_from_bytes;
-
-	if (!got)
-		snprintf(out, len, "frame %u not begun", s->frame_seq);
-	else if (got < MIG_HEADER_BYTES)
-		snprintf(out, len, "%llu of frame %u's %u-byte header",
-			 (unsigned long long)got, s->frame_seq, MIG_HEADER_BYTES);
-	else
-		snprintf(out, len, "%llu of frame %u (%s)'s %llu bytes",
-			 (unsigned long long)got, s->frame_seq,
-			 mig_frame_name(s->type),
-			 (unsigned long long)MIG_HEADER_BYTES + s->len);
-}
-
-/* A deadline passed: the nearer one, with what had come by then. */
-static int expired(struct mig_stream *s)
-{
-	unsigned int secs = s->deadline_ms / 1000;
-	char part[96];
-
-	frame_part(s, part, sizeof(part));
-	if (s->open_until_ns &&
-	    (!s->frame_until_ns || s->open_until_ns <= s->frame_until_ns))
-		return mig_stream_fail(s, -ETIMEDOUT,
-				       MIG_OPENING_TOO_SLOW " (%llu bytes in: %s)",
-				       secs,
-				       (unsigned long long)s->bytes_received,
-				       part);
-	return mig_stream_fail(s, -ETIMEDOUT,
-			       "a frame came too slowly: %s in the %u s since its first byte",
-			       part, secs);
-}
-
-int mig_stream_arm(struct mig_stream *s)
-{
-	uint64_t until = s->open_until_ns;
-	struct timeval tv;
-	long ms;
-
-	if (!s->deadline_ms)
-		return 0;
-	if (s->frame_until_ns && (!until || s->frame_until_ns < until))
-		until = s->frame_until_ns;
-	ms = mig_deadline_arm_ms(clock_now_ns(), until, s->io_ms);
-	if (ms < 0)
-		return expired(s);
-	s->armed_short = until && (!s->io_ms || ms < s->io_ms);
-	if ((unsigned long)ms == s->armed_ms)
-		return 0;
-	tv = (struct timeval){ .tv_sec = ms / 1000,
-			       .tv_usec = (ms % 1000) * 1000 };
-	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
-		return mig_stream_fail(s, -errno, "receive timeout: %s",
-				       strerror(errno));
-	s->armed_ms = (unsigned int)ms;
-	return 0;
 }
 
 /*
@@ -232,16 +112,28 @@ static int read_full(struct mig_stream *s, void *buf, size_t len)
 	return recv_all(s, &iov, len ? 1 : 0);
 }
 
-/* sendmsg until everything in iov went out, advancing over partial sends. */
+/*
+ * sendmsg until everything in iov went out, advancing over partial sends.
+ * Under the source's switch-over deadline, a send its shortened
+ * SO_SNDTIMEO ended is the deadline passing (GnuTLS's send could not be
+ * taken up again anyway).
+ */
 static int send_all(struct mig_stream *s, struct iovec *iov, int n)
 {
 	while (n > 0) {
 		struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)n };
-		ssize_t sent = s->tls_io ? mig_tls_io_send(s->tls_io, iov, n) :
-					   sendmsg(s->fd, &msg, MSG_NOSIGNAL);
+		ssize_t sent;
 
+		if (mig_stream_arm_send(s))
+			return s->err;
+		sent = s->tls_io ? mig_tls_io_send(s->tls_io, iov, n) :
+				   sendmsg(s->fd, &msg, MSG_NOSIGNAL);
 		if (sent < 0 && errno == EINTR)
 			continue;
+		if (sent < 0 && errno == EAGAIN && s->snd_short) {
+			s->switch_until_ns = clock_now_ns();
+			return mig_stream_arm_send(s);
+		}
 		if (sent <= 0)
 			return io_error(s, "send", sent);
 		s->bytes_sent += (uint64_t)sent;
