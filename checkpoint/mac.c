@@ -14,6 +14,16 @@
 /* Separates these keys from any other use of the same PSK (TLS). */
 static const char derive_label[] = "kvmtrack checkpoint MAC key v1";
 
+int ckpt_key_derive(const uint8_t *psk, size_t psk_len, const char *identity,
+		    struct ckpt_key *out)
+{
+	snprintf(out->identity, sizeof(out->identity), "%s", identity);
+	return gnutls_hmac_fast(GNUTLS_MAC_SHA256, psk, psk_len, derive_label,
+				sizeof(derive_label) - 1, out->k) < 0
+		       ? -ENOTSUP
+		       : 0;
+}
+
 int ckpt_keys_load(const char *path, struct ckpt_keys **out, char *err,
 		   size_t err_len)
 {
@@ -26,12 +36,9 @@ int ckpt_keys_load(const char *path, struct ckpt_keys **out, char *err,
 				   "forge checkpoints that restore here", psk,
 				   err, err_len);
 	for (unsigned int i = 0; !ret && i < psk->nr; i++) {
-		struct ckpt_key *k = &keys->keys[keys->nr++];
-
-		memcpy(k->identity, psk->keys[i].identity, sizeof(k->identity));
-		if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, psk->keys[i].key,
-				     psk->keys[i].key_len, derive_label,
-				     sizeof(derive_label) - 1, k->k) < 0) {
+		if (ckpt_key_derive(psk->keys[i].key, psk->keys[i].key_len,
+				    psk->keys[i].identity,
+				    &keys->keys[keys->nr++])) {
 			snprintf(err, err_len, "--mac-psk %s: HMAC-SHA256 is not available",
 				 path);
 			ret = -ENOTSUP;

@@ -39,6 +39,10 @@ struct ckpt_keys {
  * taken with the first. 0, or -errno with what is wrong in err. */
 int ckpt_keys_load(const char *path, struct ckpt_keys **out, char *err,
 		   size_t err_len);
+/* The key of one PSK (keys.psk's key bytes) for identity: 0, or
+ * -ENOTSUP without HMAC-SHA256. */
+int ckpt_key_derive(const uint8_t *psk, size_t psk_len, const char *identity,
+		    struct ckpt_key *out);
 /* Wipes and frees; NULL is fine. */
 void ckpt_keys_free(struct ckpt_keys *keys);
 const struct ckpt_key *ckpt_keys_find(const struct ckpt_keys *keys,

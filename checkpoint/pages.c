@@ -238,8 +238,9 @@ int layer_pages_finish(struct layer_pages *lp, struct ckpt_manifest *m,
 	return lp->err ?: out->err;
 }
 
-int layer_pages_load(const struct ckpt_manifest *m, const char *layer_path,
-		     struct guest_mem *mem, char *err, size_t err_len)
+int layer_pages_load(const struct ckpt_manifest *m, const struct ckpt_key *key,
+		     const char *layer_path, struct guest_mem *mem, char *err,
+		     size_t err_len)
 {
 	struct ckpt_layer *l = malloc(sizeof(*l));
 	uint64_t read;
@@ -248,6 +249,7 @@ int layer_pages_load(const struct ckpt_manifest *m, const char *layer_path,
 	if (!l)
 		return -ENOMEM;
 	l->m = *m;
+	l->key = key;
 	snprintf(l->path, sizeof(l->path), "%s", layer_path);
 	ret = ckpt_chain_load_pages(l, 1, mem, &read, err, err_len);
 	free(l);

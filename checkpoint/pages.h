@@ -63,10 +63,13 @@ int layer_pages_finish(struct layer_pages *lp, struct ckpt_manifest *m,
 
 /*
  * Reads the one layer at layer_path into mem (ckpt_chain_load_pages() of
- * a chain of one): every held page checked against its hash. 0, or
- * -errno with what is wrong in err.
+ * a chain of one): every held page checked against its hash, and with
+ * key (an authenticated layer's; its manifest's own tag is not checked
+ * here) the pages file's tag and each page's MAC. 0, or -errno with what
+ * is wrong in err.
  */
-int layer_pages_load(const struct ckpt_manifest *m, const char *layer_path,
-		     struct guest_mem *mem, char *err, size_t err_len);
+int layer_pages_load(const struct ckpt_manifest *m, const struct ckpt_key *key,
+		     const char *layer_path, struct guest_mem *mem, char *err,
+		     size_t err_len);
 
 #endif

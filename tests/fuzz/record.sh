@@ -37,20 +37,29 @@ record() {
 	tests/fuzz/record-stream --state "$out/$name.stream" "$out/$name.state"
 }
 
-# checkpoint NAME MEM CMDLINE IMAGE: a full and an incremental checkpoint.
+# checkpoint NAME MEM CMDLINE IMAGE [OPTION...]: a full and an incremental
+# checkpoint, with the options (--mac-psk FILE) given to both.
 checkpoint() {
-	./kvmtrack run -m "$2" --serial none --control "$tmp/$1.sock" \
-		--cmdline "$3" "$4" 2>"$tmp/$1.ck" &
+	name=$1 mem=$2 cmdline=$3 image=$4
+	shift 4
+	./kvmtrack run -m "$mem" --serial none --control "$tmp/$name.sock" \
+		--cmdline "$cmdline" "$image" 2>"$tmp/$name.ck" &
 	pids="$pids $!"
 	sleep 2
-	./kvmtrack checkpoint --control "$tmp/$1.sock" --to "$out/$1.chain"
+	./kvmtrack checkpoint --control "$tmp/$name.sock" \
+		--to "$out/$name.chain" "$@"
 	sleep 1
-	./kvmtrack checkpoint --control "$tmp/$1.sock" --to "$out/$1.chain" \
-		--incremental
+	./kvmtrack checkpoint --control "$tmp/$name.sock" \
+		--to "$out/$name.chain" --incremental "$@"
 }
 
 record alphabet 2M 1 "" tests/images/alphabet.elf
 record guest 16M 2 "workload=random wss=64K rate=2000 duration=0" \
 	guest/kvmtrack-guest.elf
 checkpoint alphabet-ck 2M "" tests/images/alphabet.elf
+# Authenticated (manifest version 3), under the key fuzz_checkpoint.c
+# derives from tests/fuzz/mac.psk.
+chmod 600 tests/fuzz/mac.psk
+checkpoint alphabet-mac 2M "" tests/images/alphabet.elf \
+	--mac-psk tests/fuzz/mac.psk
 ls -lR "$out"
