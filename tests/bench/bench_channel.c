@@ -3,11 +3,12 @@
  * bench-channel: what TLS costs the migration channel itself, on this
  * machine's CPU (no guest, so no KVM and no emulator in the way): two
  * threads over TCP on 127.0.0.1, the migration's stream code on both ends
- * (stream.c's RAM frames, each 64 pages of random bytes gathered from a
- * 64 MiB buffer as from guest memory, and read in place into another, the
- * CRC over the header as for RAM, whose pages the page hashes cover: not
- * measured here, the same with TLS or without), plain, then TLS 1.3 with a pre-shared key and with x509, records
- * by the kernel (where it has TLS) and by GnuTLS in the process.
+ * (stream.c's RAM frames, each MIG_RAM_FRAME_PAGES pages of random bytes
+ * gathered from a 64 MiB buffer as from guest memory, and read in place
+ * into another, the CRC over the header as for RAM, whose pages the page
+ * hashes cover: not measured here, the same with TLS or without), plain,
+ * then TLS 1.3 with a pre-shared key and with x509, records by the kernel
+ * (where it has TLS) and by GnuTLS in the process.
  *
  * Usage: bench-channel [--mib N] [--runs R] [--creds DIR] [--json FILE]
  * Prints a Markdown table: MB/s of payload, median of R runs, and each
@@ -29,7 +30,7 @@
 #include "migrate/tls.h"
 
 #define PAGE 4096
-#define FRAME_PAGES 64 /* MIG_RAM_FRAME_PAGES */
+#define FRAME_PAGES MIG_RAM_FRAME_PAGES
 #define POOL_BYTES (64u << 20)
 #define MAX_RUNS 15
 
