@@ -114,9 +114,10 @@ static int read_full(struct mig_stream *s, void *buf, size_t len)
 
 /*
  * sendmsg until everything in iov went out, advancing over partial sends.
- * Under the source's switch-over deadline, a send its shortened
- * SO_SNDTIMEO ended is the deadline passing (GnuTLS's send could not be
- * taken up again anyway).
+ * A send that timed out under the source's switch-over deadline is that
+ * deadline passing where it has (the message says so), else the socket's
+ * own timeout; either ends the stream (GnuTLS's send could not be taken
+ * up again anyway).
  */
 static int send_all(struct mig_stream *s, struct iovec *iov, int n)
 {
@@ -130,10 +131,9 @@ static int send_all(struct mig_stream *s, struct iovec *iov, int n)
 				   sendmsg(s->fd, &msg, MSG_NOSIGNAL);
 		if (sent < 0 && errno == EINTR)
 			continue;
-		if (sent < 0 && errno == EAGAIN && s->snd_short) {
-			s->switch_until_ns = clock_now_ns();
-			return mig_stream_arm_send(s);
-		}
+		if (sent < 0 && errno == EAGAIN && s->switch_until_ns &&
+		    mig_stream_arm_send(s))
+			return s->err;
 		if (sent <= 0)
 			return io_error(s, "send", sent);
 		s->bytes_sent += (uint64_t)sent;

@@ -176,7 +176,6 @@ void mig_stream_switch_deadline(struct mig_stream *s, uint64_t until_ns,
 	if (until_ns)
 		return;
 	/* The socket's own timeouts again, for what follows the switch. */
-	s->snd_short = false;
 	if (s->snd_armed_ms != s->snd_io_ms &&
 	    !set_socket_timeout(s->fd, SO_SNDTIMEO, s->snd_io_ms))
 		s->snd_armed_ms = s->snd_io_ms;
@@ -197,11 +196,8 @@ int mig_stream_arm_send(struct mig_stream *s)
 				 s->snd_io_ms);
 	if (ms < 0)
 		return switch_expired(s, "sending");
-	if (!must_arm(s->snd_armed_ms, ms, true)) {
-		s->snd_short = true;
+	if (!must_arm(s->snd_armed_ms, ms, true))
 		return 0;
-	}
-	s->snd_short = !s->snd_io_ms || ms < s->snd_io_ms;
 	ret = set_socket_timeout(s->fd, SO_SNDTIMEO, ms);
 	if (ret)
 		return mig_stream_fail(s, ret, "send timeout: %s",

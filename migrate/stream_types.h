@@ -53,7 +53,6 @@ struct mig_stream {
 	uint64_t switch_until_ns;
 	unsigned int switch_s;
 	unsigned int snd_io_ms, snd_armed_ms;
-	bool snd_short;
 };
 
 #endif
