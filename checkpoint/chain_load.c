@@ -12,7 +12,6 @@
 
 #include "checkpoint/chain.h"
 #include "checkpoint/page_table.h"
-#include "migrate/page_hash.h"
 
 #define NO_LAYER 0xffffu
 

@@ -29,7 +29,6 @@
 #include "checkpoint/page_table.h"
 #include "lib/clock.h"
 #include "lib/wire.h"
-#include "migrate/page_hash.h"
 
 /*
  * The merged table: the parent's pages with the child's over them, every

@@ -83,6 +83,12 @@ static ssize_t recv_some(struct mig_stream *s, const struct iovec *iov, int n)
 				  readv(s->fd, iov, n);
 	} while (got < 0 && (errno == EINTR ||
 			     (s->armed_short && errno == EAGAIN)));
+	/* A read that timed out as a deadline passed says which. */
+	if (got < 0 && errno == EAGAIN) {
+		if (mig_stream_arm(s))
+			return s->err;
+		errno = EAGAIN;
+	}
 	if (got <= 0)
 		return io_error(s, "receive", got);
 	if (s->deadline_ms && !s->frame_until_ns)

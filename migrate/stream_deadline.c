@@ -147,9 +147,10 @@ int mig_stream_arm(struct mig_stream *s)
 	if (ms < 0)
 		return expired(s, until);
 	if (!must_arm(s->armed_ms, ms, until != 0)) {
-		/* Under a deadline, a read that ends at it is armed again
-		 * (and fails once the deadline passed). */
-		s->armed_short = until != 0;
+		/* A timeout shorter than the socket's own ends a read
+		 * early: it is armed again. One as long is the socket's
+		 * per-read timeout, which still holds. */
+		s->armed_short = until && (!s->io_ms || s->armed_ms < s->io_ms);
 		return 0;
 	}
 	s->armed_short = until && (!s->io_ms || ms < s->io_ms);
